@@ -1,0 +1,111 @@
+/**
+ * The contract between the C++ addon (native/) and the TypeScript library.
+ * Only src/dump/ imports this file; everything above it uses src/dump/index.ts.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Error codes the addon sets on the `code` property of every Error it throws. */
+export type NativeErrorCode =
+  | 'NOT_A_DUMP'      // content is not any dump format we know
+  | 'UNSUPPORTED'     // a dump, but a format variant / codec / arch we cannot read
+  | 'TRUNCATED'       // file ends before data its headers promise
+  | 'CORRUPT'         // header / descriptor / block fails a sanity check
+  | 'EXCLUDED_PAGE'   // page was filtered out by makedumpfile (dump level); err.address = page address
+  | 'NOT_MAPPED'      // address not present in the dump / no translation; err.address set
+  | 'IO';             // read(2)/open(2) failure; err.errno set
+
+/** Static facts about an opened dump, read once at open. */
+export interface NativeAttrs {
+  backend: 'libkdumpfile' | 'vaat';
+  /** 'kdump-compressed' | 'elf' | 'flattened+kdump-compressed' | 'lzop+elf' | 'lzop+kdump-compressed' | 'qemu-kdump' ... */
+  format: string;
+  /** container wrapping the dump, if any: 'flattened' | 'lzop' | null */
+  container: string | null;
+  /** page codec seen in page descriptors: 'lzo' | 'zlib' | 'snappy' | 'zstd' | 'none' | 'mixed' */
+  codec: string;
+  /** makedumpfile dump level (-d), null when the format does not record one (ELF) */
+  dumpLevel: number | null;
+  pageSize: number;
+  arch: string;            // 'x86_64'
+  byteOrder: 'little' | 'big';
+  nrCpus: number;
+  /** highest pfn + 1 covered by the dump */
+  maxPfn: number;
+  /** pages present in the file / pages the dump's bitmaps say were excluded (null if unknown) */
+  pagesPresent: number | null;
+  pagesExcluded: number | null;
+  /** bytes of physical memory covered (maxPfn * pageSize for kdump; sum of PT_LOAD for ELF) */
+  memorySize: number;
+  fileSize: number;
+  /** the whole VMCOREINFO note as text ('' if none) */
+  vmcoreinfo: string;
+  /** utsname from the kdump header when present */
+  uts: { sysname: string; nodename: string; release: string; version: string; machine: string } | null;
+  /** true when the file is shorter than its headers say (e.g. vmcore-incomplete) */
+  truncated: boolean;
+  /** human-readable problems found while opening that did not prevent it (truncation, etc.) */
+  warnings: string[];
+}
+
+/** One CPU's saved state from an NT_PRSTATUS note (x86_64 names). */
+export interface NativeCpuRegs {
+  cpu: number;
+  pid: number;
+  /** rip, rsp, rbp, rax ... r15, cs, ss, eflags, fs_base, gs_base, orig_rax as bigint */
+  regs: Record<string, bigint>;
+}
+
+export interface NativeDumpFile {
+  attrs(): NativeAttrs;
+  cpuRegs(): NativeCpuRegs[];
+  /** read len bytes at a physical address; zeroExcluded reads zeros for excluded pages instead of throwing */
+  readPhys(addr: bigint, len: number, zeroExcluded?: boolean): Buffer;
+  /** read len bytes at a kernel virtual address (translated through the dump's page tables) */
+  readVirt(addr: bigint, len: number, zeroExcluded?: boolean): Buffer;
+  /** translate a kernel virtual address to physical; throws NOT_MAPPED */
+  virtToPhys(addr: bigint): bigint;
+  /**
+   * Many reads in one call. Entry i reads sizes[i] bytes at addrs[i] into the returned buffer at
+   * offset sum(sizes[0..i)). status[i] is 0 on success or a small code (1 excluded, 2 not mapped,
+   * 3 other error) and the bytes for a failed entry are zero.
+   */
+  readBatch(space: 'virt' | 'phys', addrs: BigUint64Array, sizes: Uint32Array): { data: Buffer; status: Uint8Array };
+  /** a new independent reader on the same file (for another thread) */
+  clone(): NativeDumpFile;
+  close(): void;
+}
+
+export interface NativeOpenOptions {
+  /** force a back end: 'vaat' uses our own readers even for files libkdumpfile can read */
+  backend?: 'auto' | 'libkdumpfile' | 'vaat';
+}
+
+export interface NativeModule {
+  DumpFile: new (path: string, options?: NativeOpenOptions) => NativeDumpFile;
+  /** detect a file's format by content without opening it fully; null if not a dump */
+  detectFormat(path: string): string | null;
+  versions: { libkdumpfile: string; lzo: string; zstd: string; zlib: string; snappy: string };
+}
+
+let cached: NativeModule | undefined;
+
+/** Load the compiled addon from build/Release (or VAAT_NATIVE, a path to a .node file). */
+export function loadNative(): NativeModule {
+  if (cached) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    process.env.VAAT_NATIVE,
+    join(here, '../../build/Release/vaat_native.node'),
+    join(here, '../../../build/Release/vaat_native.node'),
+  ].filter((p): p is string => !!p);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error(`vaat native addon not built (looked in ${candidates.join(', ')}); run: npm run build:native`);
+  }
+  const require = createRequire(import.meta.url);
+  cached = require(path) as NativeModule;
+  return cached;
+}
