@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up vaat and run it on the bundled sample vmcore.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >&2
+exec node bin/vaat.js sample/vmcore-cgroup-mutex-hung.kdump-zstd "$@"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything vaat needs on Debian 12 (as root), then build it. Safe to run again:
+# it installs only what is missing and rebuilds only when sources changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: compiler, pkg-config, and the system libraries the addon links (found with pkg-config).
+BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
+# Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs).
+TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile lzop zstd makedumpfile"
+PKGS="$BUILD_PKGS"
+[ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm packages exactly as locked; skip when node_modules already matches the lock file.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.vaat-lock; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.vaat-lock
+fi
+
+# The native addon (node-gyp, offline against the Node headers named in .npmrc) and the TypeScript.
+stamp=build/.vaat-native-stamp
+if [ ! -f build/Release/vaat_native.node ] || [ -n "$(find native binding.gyp -newer "$stamp" 2>/dev/null | head -1)" ] || [ ! -f "$stamp" ]; then
+  npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
+  touch "$stamp"
+fi
+npx --no-install tsc -p tsconfig.json

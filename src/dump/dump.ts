@@ -1,0 +1,134 @@
+/**
+ * Dump: the one way the rest of vaat reads a vmcore. A thin, typed wrapper over the addon's
+ * DumpFile; it never knows (or cares) which native back end served a read.
+ */
+import { statSync } from 'node:fs';
+import { loadNative, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions } from './native.js';
+import { DumpIOError, fromNative, VaatError } from './errors.js';
+import { VmcoreInfo } from './vmcoreinfo.js';
+
+export type { NativeAttrs as DumpAttrs, NativeCpuRegs as CpuRegs } from './native.js';
+
+export interface OpenDumpOptions extends NativeOpenOptions {
+  /** read zeros for pages the dump excluded instead of raising ExcludedPageError */
+  zeroExcluded?: boolean;
+}
+
+/** Reading kernel memory: what symbol, type and kernel-model code is written against. */
+export interface MemoryReader {
+  readonly file: string;
+  readVirt(addr: bigint, len: number): Buffer;
+  readPhys(addr: bigint, len: number): Buffer;
+  /** several reads in one native call; a failed entry throws unless `allowFail` (then it is null) */
+  readVirtMany(addrs: readonly bigint[], sizes: number | readonly number[], allowFail?: boolean): (Buffer | null)[];
+}
+
+export class Dump implements MemoryReader {
+  readonly attrs: NativeAttrs;
+  readonly vmcoreinfo: VmcoreInfo;
+  readonly zeroExcluded: boolean;
+  #native: NativeDumpFile;
+
+  private constructor(readonly file: string, native: NativeDumpFile, opts: OpenDumpOptions) {
+    this.#native = native;
+    this.zeroExcluded = !!opts.zeroExcluded;
+    this.attrs = this.#wrap(() => native.attrs());
+    this.vmcoreinfo = new VmcoreInfo(this.attrs.vmcoreinfo);
+  }
+
+  /** Open a dump read-only; throws a typed VaatError naming the file on any fault. */
+  static open(file: string, opts: OpenDumpOptions = {}): Dump {
+    preflight(file);
+    const { DumpFile } = loadNative();
+    let native: NativeDumpFile;
+    try {
+      native = new DumpFile(file, { backend: opts.backend ?? 'auto' });
+    } catch (err) {
+      throw fromNative(err, file);
+    }
+    return new Dump(file, native, opts);
+  }
+
+  #wrap<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw fromNative(err, this.file);
+    }
+  }
+
+  cpuRegs(): NativeCpuRegs[] { return this.#wrap(() => this.#native.cpuRegs()); }
+  readPhys(addr: bigint, len: number): Buffer { return this.#wrap(() => this.#native.readPhys(addr, len, this.zeroExcluded)); }
+  readVirt(addr: bigint, len: number): Buffer { return this.#wrap(() => this.#native.readVirt(addr, len, this.zeroExcluded)); }
+  virtToPhys(addr: bigint): bigint { return this.#wrap(() => this.#native.virtToPhys(addr)); }
+
+  readVirtMany(addrs: readonly bigint[], sizes: number | readonly number[], allowFail = false): (Buffer | null)[] {
+    const n = addrs.length;
+    const a = BigUint64Array.from(addrs);
+    const s = typeof sizes === 'number' ? new Uint32Array(n).fill(sizes) : Uint32Array.from(sizes);
+    const { data, status } = this.#wrap(() => this.#native.readBatch('virt', a, s));
+    const out: (Buffer | null)[] = new Array(n);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      const len = s[i];
+      if (status[i] !== 0) {
+        if (!allowFail) {
+          // Re-read the one failed entry alone so the error is the precise typed one.
+          this.readVirt(addrs[i], len);
+          throw new VaatError(`batched read failed at 0x${addrs[i].toString(16)}`, this.file);
+        }
+        out[i] = null;
+      } else {
+        out[i] = data.subarray(off, off + len);
+      }
+      off += len;
+    }
+    return out;
+  }
+
+  // Typed scalar reads (little-endian: the only byte order of the architectures we read).
+  u8(addr: bigint): number { return this.readVirt(addr, 1).readUInt8(0); }
+  u16(addr: bigint): number { return this.readVirt(addr, 2).readUInt16LE(0); }
+  u32(addr: bigint): number { return this.readVirt(addr, 4).readUInt32LE(0); }
+  s32(addr: bigint): number { return this.readVirt(addr, 4).readInt32LE(0); }
+  u64(addr: bigint): bigint { return this.readVirt(addr, 8).readBigUInt64LE(0); }
+  s64(addr: bigint): bigint { return this.readVirt(addr, 8).readBigInt64LE(0); }
+  pointer(addr: bigint): bigint { return this.u64(addr); }
+  /** a NUL-terminated C string, at most `limit` bytes, read page by page so it stops at the page it ends in */
+  cString(addr: bigint, limit = 4096): string {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let p = addr;
+    while (total < limit) {
+      const toPage = Number(4096n - (p & 4095n));
+      const buf = this.readVirt(p, Math.min(toPage, limit - total));
+      const nul = buf.indexOf(0);
+      if (nul >= 0) { chunks.push(buf.subarray(0, nul)); break; }
+      chunks.push(buf);
+      total += buf.length;
+      p += BigInt(buf.length);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** an independent reader on the same file, for another thread */
+  clone(): Dump {
+    const n = this.#wrap(() => this.#native.clone());
+    return new Dump(this.file, n, { zeroExcluded: this.zeroExcluded });
+  }
+  close(): void { this.#native.close(); }
+}
+
+/** Check the path before handing it to native code, so OS-level faults get one clear message. */
+function preflight(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot stat (${code})`;
+    throw new DumpIOError(why, file, code);
+  }
+  if (st.isDirectory()) throw new DumpIOError('is a directory, not a dump file', file, 'EISDIR');
+  if (!st.isFile() && !st.isBlockDevice()) throw new DumpIOError('not a regular file', file);
+}

@@ -1,0 +1,79 @@
+/**
+ * Output: what a command's render() writes to. One sink renders key/value blocks, aligned tables
+ * (the `table` package), trees drawn with box characters, and headings, with colour only when
+ * appropriate. Commands never write to stdout themselves.
+ */
+import { table, getBorderCharacters } from 'table';
+import type { ChalkInstance } from 'chalk';
+import { makeChalk } from './style.js';
+
+export interface TreeNode {
+  label: string;
+  children?: TreeNode[];
+}
+
+export type Cell = string | number | bigint | boolean | null | undefined;
+
+export interface TableOptions {
+  /** column headers */
+  header: string[];
+  /** right-align these columns (numbers) */
+  alignRight?: number[];
+}
+
+export class Output {
+  readonly c: ChalkInstance;
+  #chunks: string[] = [];
+
+  constructor(opts: { plain?: boolean; stream?: { isTTY?: boolean } } = {}) {
+    this.c = makeChalk(opts.stream ?? process.stdout, opts.plain);
+  }
+
+  line(text = ''): void { this.#chunks.push(text + '\n'); }
+  heading(text: string): void { this.line(this.c.bold(text)); }
+
+  /** "KEY: value" lines with the keys right-aligned, as crash's `sys` prints them */
+  kv(pairs: [string, Cell][], indent = 2): void {
+    const w = Math.max(0, ...pairs.map(([k]) => k.length));
+    for (const [k, v] of pairs) this.line(' '.repeat(indent) + this.c.cyan(k.padStart(w)) + ': ' + cellText(v));
+  }
+
+  table(rows: Cell[][], opts: TableOptions): void {
+    if (rows.length === 0) { this.line(this.c.dim('(none)')); return; }
+    const data = [opts.header.map((h) => this.c.bold(h)), ...rows.map((r) => r.map(cellText))];
+    const right = new Set(opts.alignRight ?? []);
+    this.#chunks.push(table(data, {
+      border: getBorderCharacters('void'),
+      columnDefault: { paddingLeft: 0, paddingRight: 2 },
+      columns: Object.fromEntries(opts.header.map((_, i) => [i, { alignment: right.has(i) ? 'right' : 'left' }])),
+      drawHorizontalLine: () => false,
+    }).replace(/ +\n/g, '\n'));
+  }
+
+  tree(root: TreeNode): void {
+    this.line(root.label);
+    const walk = (nodes: TreeNode[], prefix: string) => {
+      nodes.forEach((n, i) => {
+        const last = i === nodes.length - 1;
+        this.line(prefix + (last ? '└── ' : '├── ') + n.label);
+        if (n.children?.length) walk(n.children, prefix + (last ? '    ' : '│   '));
+      });
+    };
+    walk(root.children ?? [], '');
+  }
+
+  text(): string { return this.#chunks.join(''); }
+}
+
+function cellText(v: Cell): string {
+  if (v === null || v === undefined) return '-';
+  return String(v);
+}
+
+/** JSON.stringify that writes bigints as numbers when exact, else as decimal strings */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => {
+    if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+    return v;
+  }, 2);
+}

@@ -1,0 +1,38 @@
+/**
+ * The command plugin API. Built-in commands in commands/ and users' own commands are the same
+ * kind of object: a name, a summary, typed options, run() that computes plain JSON-able data from
+ * an opened vmcore, and render() that formats that data for people. `--json` prints run()'s
+ * result as it is, so every command has stable machine output for free.
+ */
+import type { Vmcore } from './vmcore.js';
+import type { Output } from './output/sink.js';
+
+export interface OptionSpec {
+  /** commander-style flags, e.g. '-t, --tail <n>' or '--json' */
+  flags: string;
+  description: string;
+  default?: string | boolean | string[];
+}
+
+export interface CommandContext<O> {
+  vm: Vmcore;
+  /** parsed options (camelCased long names) */
+  options: O;
+  /** positional arguments after the command name, minus the vmcore path */
+  args: string[];
+}
+
+export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
+  name: string;
+  summary: string;
+  /** positional arguments besides the vmcore, for help, e.g. '[pid|comm...]' */
+  args?: string;
+  options?: OptionSpec[];
+  run(ctx: CommandContext<O>): R | Promise<R>;
+  render(result: R, out: Output, options: O): void;
+}
+
+/** Identity helper that gives a command object its types. */
+export function defineCommand<O = Record<string, unknown>, R = unknown>(cmd: VaatCommand<O, R>): VaatCommand<O, R> {
+  return cmd;
+}

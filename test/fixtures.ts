@@ -1,0 +1,56 @@
+/**
+ * Where the real vmcores and their truth files live, for every test. Fixtures are read-only:
+ * tests that need a damaged dump copy one into a temporary directory first.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(projectRoot, '../shared/fixtures');
+
+if (!existsSync(join(fixturesDir, 'README.md'))) {
+  throw new Error(`vmcore fixtures not found at ${fixturesDir}: the tests need ../shared/fixtures (or VAAT_FIXTURES)`);
+}
+
+export interface DumpFixture {
+  scenario: string;
+  /** file name inside the scenario directory */
+  name: string;
+  path: string;
+  /** the file the scenario's truth.json was made from */
+  primary: boolean;
+}
+
+/** every scenario directory (those with a truth/ folder) */
+export const scenarios: string[] = readdirSync(fixturesDir)
+  .filter((d) => existsSync(join(fixturesDir, d, 'truth', 'truth.json')))
+  .sort();
+
+/** every dump file of every scenario */
+export const dumps: DumpFixture[] = scenarios.flatMap((scenario) => {
+  const dir = join(fixturesDir, scenario);
+  const primaryLine = readFileSync(join(dir, 'truth', 'PRIMARY.txt'), 'utf8').match(/^primary: (\S+)/m);
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('vmcore'))
+    .sort()
+    .map((name) => ({ scenario, name, path: join(dir, name), primary: primaryLine?.[1] === name }));
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+const cache = new Map<string, Json>();
+/** a scenario's truth file, e.g. truth(s, 'truth.json'), truth(s, 'extra.json') */
+export function truth(scenario: string, file = 'truth.json'): Json {
+  const p = join(fixturesDir, scenario, 'truth', file);
+  if (!cache.has(p)) cache.set(p, JSON.parse(readFileSync(p, 'utf8')));
+  return cache.get(p);
+}
+
+/** the scenario's MANIFEST.txt */
+export function manifest(scenario: string): string {
+  return readFileSync(join(fixturesDir, scenario, 'MANIFEST.txt'), 'utf8');
+}
+
+export const kernelDir = join(fixturesDir, readdirSync(fixturesDir).find((d) => d.startsWith('kernel-')) ?? 'kernel-missing');
