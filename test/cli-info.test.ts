@@ -1,0 +1,81 @@
+/** `vaat info` on every real fixture, checked against drgn's truth, the MANIFEST and makedumpfile's own report. */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dumps, fixturesDir, manifest, truth } from './fixtures.js';
+import { vaat, vaatJson } from './cli.js';
+
+/** makedumpfile's page report for one output file: {remaining, excluded} or undefined */
+function makedumpfileReport(scenario: string, name: string): { remaining: number; excluded: number } | undefined {
+  const log = readFileSync(join(fixturesDir, scenario, 'makedumpfile.log'), 'utf8');
+  // The log holds one run per output file: a '+ makedumpfile ... <output>' line, then its report.
+  const runs = log.split(/^\+ /m).slice(1);
+  const run = runs.find((r) => r.split('\n')[0].includes(name));
+  if (!run) return undefined;
+  const num = (label: string) => Number.parseInt(run.match(new RegExp(`${label}\\s*:\\s*0x([0-9a-f]+)`))![1], 16);
+  return { remaining: num('Remaining pages'), excluded: num('Excluded pages') };
+}
+
+describe('vaat info on every fixture', () => {
+  for (const d of dumps) {
+    it(`${d.scenario}/${d.name}`, () => {
+      const t = truth(d.scenario);
+      const r = vaatJson(['info', d.path]);
+      expect(r.release).toBe(t.uname.release);
+      expect(r.buildId).toBe(t.vmcoreinfo['BUILD-ID']);
+      expect(r.crashTime.unix).toBe(t.crash_time.unix);
+      expect(r.crashTime.utc).toBe(t.crash_time.utc);
+      expect(r.cpus).toBe(t.cpus.nr_cpu_ids);
+      expect(manifest(d.scenario)).toContain(`cpus=${r.cpus}`);
+      expect(r.arch).toBe('x86_64');
+      expect(r.pageSize).toBe(4096);
+      // The guest had 512 MB (256 MB for qemu-dump): the dump covers RAM up to its top.
+      const mib = r.memorySize / 2 ** 20;
+      expect(mib).toBeGreaterThan(d.scenario === 'qemu-dump' ? 250 : 500);
+      expect(mib).toBeLessThanOrEqual(d.scenario === 'qemu-dump' ? 260 : 520);
+
+      // Format by content, matching how the fixture was written.
+      const expected: Record<string, [string, string | null, string]> = {
+        'vmcore.kdump-lzo': ['kdump-compressed', null, 'lzo'],
+        'vmcore.kdump-zlib': ['kdump-compressed', null, 'zlib'],
+        'vmcore.kdump-zstd': ['kdump-compressed', null, 'zstd'],
+        'vmcore.kdump-snappy': ['kdump-compressed', null, 'snappy'],
+        'vmcore.flat-lzo': ['kdump-compressed', 'flattened', 'lzo'],
+        'vmcore.elf-d31.lzo': ['elf', 'lzop', 'none'],
+        'vmcore.qemu-kdump-zlib': ['kdump-compressed (qemu)', null, 'zlib'],
+      };
+      const [format, container, codec] = expected[d.name];
+      expect(r.format).toBe(format);
+      expect(r.container).toBe(container);
+      expect(r.codec).toBe(codec);
+      expect(r.truncated).toBe(false);
+
+      const rep = makedumpfileReport(d.scenario, d.name.replace(/\.lzo$/, ''));
+      if (d.name.startsWith('vmcore.kdump') || d.name.startsWith('vmcore.flat')) {
+        // makedumpfile -d 31 for every kdump file but QEMU's (which filters nothing)
+        if (d.scenario === 'qemu-dump') {
+          expect(r.dumpLevel).toBe(0);
+          expect(r.excludedClasses).toEqual([]);
+        } else {
+          expect(r.dumpLevel).toBe(31);
+          expect(r.excludedClasses).toEqual(['zero', 'cache', 'cache-private', 'user', 'free']);
+        }
+      }
+      // makedumpfile's own count of pages written and left out (for the files whose run it logged)
+      if (rep && (d.name.startsWith('vmcore.kdump') || d.name.startsWith('vmcore.flat'))) {
+        expect(r.pages.present).toBe(rep.remaining);
+        expect(r.pages.excluded).toBe(rep.excluded);
+      }
+    });
+  }
+
+  it('prints a readable block for people', () => {
+    const d = dumps.find((x) => x.scenario === 'sysrq-basic' && x.name === 'vmcore.kdump-lzo')!;
+    const r = vaat(['info', d.path]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/RELEASE: 6\.1\.0-54-cloud-amd64/);
+    expect(r.stdout).toMatch(/DUMP LEVEL: 31 \(excluded: zero, cache, cache-private, user, free\)/);
+    expect(r.stdout).toMatch(/CRASH TIME: 2026-11-21T21:41:00Z/);
+    expect(r.stdout).not.toMatch(/\x1b\[/); // NO_COLOR and not a TTY: no escape codes
+  });
+});

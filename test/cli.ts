@@ -1,0 +1,27 @@
+/** Run the built CLI (bin/vaat.js → dist/) the way a person or script would. */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from './fixtures.js';
+
+const bin = join(projectRoot, 'bin', 'vaat.js');
+if (!existsSync(join(projectRoot, 'dist', 'cli', 'main.js'))) {
+  throw new Error('dist/ is not built: run scripts/setup.sh (or npx tsc) before the CLI tests');
+}
+
+export interface CliResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export function vaat(args: string[], opts: SpawnSyncOptions & { prefix?: string[] } = {}): CliResult {
+  const { prefix = [], ...spawnOpts } = opts;
+  const cmd = prefix.length ? prefix[0] : process.execPath;
+  const argv = prefix.length ? [...prefix.slice(1), process.execPath, bin, ...args] : [bin, ...args];
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...spawnOpts });
+  return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** parse `vaat ... --json`, failing with the CLI's stderr in the message */
+export function vaatJson(args: string[]): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = vaat([...args, '--json']);
+  if (r.status !== 0) throw new Error(`vaat ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
