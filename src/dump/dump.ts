@@ -94,22 +94,8 @@ export class Dump implements MemoryReader {
   u64(addr: bigint): bigint { return this.readVirt(addr, 8).readBigUInt64LE(0); }
   s64(addr: bigint): bigint { return this.readVirt(addr, 8).readBigInt64LE(0); }
   pointer(addr: bigint): bigint { return this.u64(addr); }
-  /** a NUL-terminated C string, at most `limit` bytes, read page by page so it stops at the page it ends in */
-  cString(addr: bigint, limit = 4096): string {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let p = addr;
-    while (total < limit) {
-      const toPage = Number(4096n - (p & 4095n));
-      const buf = this.readVirt(p, Math.min(toPage, limit - total));
-      const nul = buf.indexOf(0);
-      if (nul >= 0) { chunks.push(buf.subarray(0, nul)); break; }
-      chunks.push(buf);
-      total += buf.length;
-      p += BigInt(buf.length);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  }
+  /** a NUL-terminated C string, at most `limit` bytes */
+  cString(addr: bigint, limit = 4096): string { return readCString(this, addr, limit); }
 
   /** an independent reader on the same file, for another thread */
   clone(): Dump {
@@ -131,4 +117,21 @@ function preflight(file: string): void {
   }
   if (st.isDirectory()) throw new DumpIOError('is a directory, not a dump file', file, 'EISDIR');
   if (!st.isFile() && !st.isBlockDevice()) throw new DumpIOError('not a regular file', file);
+}
+
+/** a NUL-terminated string, read page by page so it never touches pages past its end */
+export function readCString(mem: Pick<MemoryReader, 'readVirt'>, addr: bigint, limit = 4096): string {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let p = addr;
+  while (total < limit) {
+    const toPage = Number(4096n - (p & 4095n));
+    const buf = mem.readVirt(p, Math.min(toPage, limit - total));
+    const nul = buf.indexOf(0);
+    if (nul >= 0) { chunks.push(buf.subarray(0, nul)); break; }
+    chunks.push(buf);
+    total += buf.length;
+    p += BigInt(buf.length);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

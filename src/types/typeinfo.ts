@@ -26,6 +26,7 @@ export interface IntType extends TypeCommon {
   readonly kind: 'int';
   readonly size: number;
   readonly signed: boolean;
+  /** a character type: flagged so by the source, or spelled char / signed char / unsigned char */
   readonly isChar: boolean;
   readonly isBool: boolean;
   /** value bits (normally size * 8) */
