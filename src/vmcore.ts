@@ -1,22 +1,201 @@
 /**
  * Vmcore: the object `openVmcore()` returns and every command receives. It owns the Dump and
- * lazily loads what analyses need (symbols, types, kernel model) on first use.
+ * loads what analyses need on first use: symbols (kallsyms from the dump's own memory, loaded
+ * modules' symtabs, an optional System.map, VMCOREINFO last) and types (BTF from the dump's own
+ * memory, or a BTF file given by the caller), and hands out typed objects.
  */
-import { Dump, type OpenDumpOptions } from './dump/dump.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { Dump, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
+import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
+import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
+import { CombinedSymbolTable, type CombineSource } from './symbols/combine.js';
+import { loadSystemMap } from './symbols/systemmap.js';
+import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
+import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
+import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
+import { parseBtf } from './types/btf.js';
+import type { TypeInfo, TypeRef } from './types/typeinfo.js';
+import { WELL_KNOWN_GLOBALS } from './types/well-known.js';
+import { KObject, type ObjectContext } from './object/kobject.js';
 
-export interface OpenVmcoreOptions extends OpenDumpOptions {}
+export interface OpenVmcoreOptions extends OpenDumpOptions {
+  /** a System.map of the dump's kernel (link-time addresses; KASLR is applied) */
+  systemMap?: string;
+  /** a raw BTF file to use instead of the BTF in the dump's memory */
+  btf?: string;
+}
 
-export class Vmcore {
-  constructor(readonly dump: Dump) {}
+export class SymbolNotFoundError extends VaatError {}
+
+export class Vmcore implements ObjectContext {
+  #symbols?: CombinedSymbolTable;
+  #kallsyms?: KallsymsTable;
+  #modules?: ModuleSymbolTable;
+  #types?: TypeInfo;
+  #typesSource = '';
+  #perCpuOffsets = new Map<number, bigint>();
+
+  constructor(readonly dump: Dump, readonly options: OpenVmcoreOptions = {}) {}
 
   get file(): string { return this.dump.file; }
   get vmcoreinfo(): VmcoreInfo { return this.dump.vmcoreinfo; }
+  get mem(): MemoryReader { return this.dump; }
+
+  /** the kernel's own symbol table, found in the dump's memory */
+  get kallsyms(): KallsymsTable {
+    this.#kallsyms ??= findKallsyms(this.dump, this.vmcoreinfo);
+    return this.#kallsyms;
+  }
+
+  /** every symbol source, in priority order: modules, kallsyms, System.map, VMCOREINFO */
+  get symbols(): CombinedSymbolTable {
+    if (this.#symbols) return this.#symbols;
+    const sources: CombineSource[] = [];
+    let kallsyms: KallsymsTable | undefined;
+    try { kallsyms = this.kallsyms; } catch { /* fall through to the other sources */ }
+    if (kallsyms) {
+      const mods = this.#loadModules(kallsyms);
+      if (mods) sources.push({ table: mods, label: 'modules', crossCheck: false });
+      sources.push({ table: kallsyms, label: 'kallsyms' });
+    }
+    const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
+    if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map }), label: 'System.map' });
+    sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
+    this.#symbols = new CombinedSymbolTable(sources);
+    return this.#symbols;
+  }
+
+  /** loaded modules' symbols; needs types for struct module's layout, so failures leave modules out */
+  #loadModules(kallsyms: KallsymsTable): ModuleSymbolTable | undefined {
+    const head = kallsyms.lookup('modules');
+    if (!head) return undefined;
+    try {
+      this.#modules = readModules(this.dump, head.address, moduleLayout(this.types));
+    } catch {
+      return undefined;
+    }
+    return this.#modules;
+  }
+
+  get modules(): ModuleSymbolTable | undefined {
+    void this.symbols;
+    return this.#modules;
+  }
+
+  /** kernel types: BTF from a file given at open, else from the dump's own memory */
+  get types(): TypeInfo {
+    if (this.#types) return this.#types;
+    if (this.options.btf) {
+      this.#types = parseBtf(readFileSync(this.options.btf), { label: this.options.btf });
+      this.#typesSource = `BTF file ${this.options.btf}`;
+      return this.#types;
+    }
+    const k = this.kallsyms;
+    const start = k.lookup('__start_BTF')?.address;
+    const stop = k.lookup('__stop_BTF')?.address;
+    if (start === undefined || stop === undefined || stop <= start) {
+      throw new VaatError('no BTF in this kernel (no __start_BTF/__stop_BTF): give a vmlinux or BTF file', this.file);
+    }
+    const buf = this.dump.readVirt(start, Number(stop - start));
+    this.#types = parseBtf(buf, { label: `${this.file} __start_BTF` });
+    this.#typesSource = `BTF in the dump (__start_BTF, ${buf.length} bytes)`;
+    return this.#types;
+  }
+
+  /** how symbols and types were found, for `vaat info` and messages */
+  sources(): { symbols: string; types: string } {
+    let symbols: string;
+    try { symbols = this.symbols.source; } catch (e) { symbols = `unavailable: ${(e as Error).message}`; }
+    let types: string;
+    try { void this.types; types = this.#typesSource; } catch (e) { types = `unavailable: ${(e as Error).message}`; }
+    return { symbols, types };
+  }
+
+  /** a symbol's address; throws SymbolNotFoundError */
+  address(name: string): bigint {
+    const s = this.symbols.lookup(name);
+    if (!s) throw new SymbolNotFoundError(`symbol '${name}' not found (${this.symbols.source})`, this.file);
+    return s.address;
+  }
+
+  /** `func+0x1a/0x40 [module]` for an address */
+  symbolize(addr: bigint): string { return formatSymbol(this.symbols, addr); }
+
+  /** the global `name` as an object of `type` (default: BTF's variable type, then the well-known table) */
+  object(name: string, type?: TypeRef): KObject {
+    const t = type ?? this.types.findVariable(name)?.type ?? WELL_KNOWN_GLOBALS[name];
+    if (t === undefined) throw new VaatError(`no type known for '${name}': name one, e.g. vm.object('${name}', 'struct foo')`, this.file);
+    return KObject.at(this, this.address(name), t);
+  }
+
+  objectAt(address: bigint, type: TypeRef): KObject { return KObject.at(this, address, type); }
+
+  /** __per_cpu_offset[cpu] */
+  perCpuOffset(cpu: number): bigint {
+    let v = this.#perCpuOffsets.get(cpu);
+    if (v === undefined) {
+      v = this.dump.u64(this.address('__per_cpu_offset') + BigInt(cpu * 8));
+      this.#perCpuOffsets.set(cpu, v);
+    }
+    return v;
+  }
+
+  /** CPU `cpu`'s copy of the per-CPU variable `name` (crash's `name:cpu`) */
+  perCpu(name: string, cpu: number, type?: TypeRef): KObject {
+    const base = this.object(name, type);
+    return KObject.at(this, (base.address + this.perCpuOffset(cpu)) & 0xffffffffffffffffn, base.type);
+  }
 
   close(): void { this.dump.close(); }
 }
 
+/** Debian and most distros install the map beside the kernel */
+function defaultSystemMap(release: string | undefined): string | undefined {
+  const p = release ? `/boot/System.map-${release}` : undefined;
+  return p && existsSync(p) ? p : undefined;
+}
+
+/** struct module's layout from types, for the module symbol walker */
+export function moduleLayout(types: TypeInfo): ModuleLayout {
+  const mod = 'struct module';
+  const nameType = types.resolved(types.memberPath(mod, 'name').type);
+  // 6.4 ("module: replace module_layout with module_memory") turned core_layout/init_layout into mem[].
+  const regions = types.hasMember(mod, 'core_layout')
+    ? ['core_layout', 'init_layout'].map((l) => ({
+        label: l,
+        base: types.offsetof(mod, `${l}.base`),
+        size: types.offsetof(mod, `${l}.size`),
+        textSize: types.offsetof(mod, `${l}.text_size`),
+      }))
+    : Array.from({ length: memArrayLength(types) }, (_, i) => ({
+        label: `mem[${i}]`,
+        base: types.offsetof(mod, `mem[${i}].base`),
+        size: types.offsetof(mod, `mem[${i}].size`),
+      }));
+  return {
+    module: {
+      list: types.offsetof(mod, 'list'),
+      name: types.offsetof(mod, 'name'),
+      nameLen: nameType.kind === 'array' ? nameType.length : 56,
+      kallsyms: types.offsetof(mod, 'kallsyms'),
+    },
+    modKallsyms: {
+      symtab: types.offsetof('struct mod_kallsyms', 'symtab'),
+      numSymtab: types.offsetof('struct mod_kallsyms', 'num_symtab'),
+      strtab: types.offsetof('struct mod_kallsyms', 'strtab'),
+      ...(types.hasMember('struct mod_kallsyms', 'typetab') ? { typetab: types.offsetof('struct mod_kallsyms', 'typetab') } : {}),
+    },
+    regions,
+  };
+}
+
+function memArrayLength(types: TypeInfo): number {
+  const t = types.resolved(types.memberPath('struct module', 'mem').type);
+  return t.kind === 'array' ? t.length : 0;
+}
+
 /** Open a vmcore read-only. Throws a typed error (see src/dump/errors.ts) naming the file. */
 export function openVmcore(file: string, opts: OpenVmcoreOptions = {}): Vmcore {
-  return new Vmcore(Dump.open(file, opts));
+  return new Vmcore(Dump.open(file, opts), opts);
 }
