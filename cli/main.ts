@@ -34,13 +34,15 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
     .option('--json', 'machine-readable output')
     .option('--plain', 'no colour')
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
+    .option('--system-map <file>', 'a System.map of the dump\'s kernel')
+    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);
   prog.parse(argv, { from: 'user' });
   const [file, rest] = prog.processedArgs as [string, string[]];
   const options = prog.opts();
-  const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded });
+  const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded, systemMap: options.systemMap, btf: options.btf });
   try {
     const result = await spec.run({ vm, options, args: rest ?? [] });
     if (options.json) {

@@ -2,6 +2,9 @@
 import type { VaatCommand } from '../src/plugin.js';
 import info from './info.js';
 import rd from './rd.js';
+import struct from './struct.js';
+import p from './p.js';
+import sym from './sym.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [info, rd];
+export const builtinCommands: VaatCommand<any, any>[] = [info, rd, struct, p, sym];

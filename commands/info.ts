@@ -47,7 +47,8 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
       nodename: a.uts?.nodename || null,
       crashTime: ct === undefined ? null : { unix: ct, utc: new Date(ct * 1000).toISOString().replace('.000Z', 'Z') },
       cpus: a.nrCpus,
-      memorySize: a.memorySize,
+      // RAM the dump knows of (dumped or excluded pages); kdump's /proc/vmcore omits the crashkernel area
+      memorySize: a.pagesPresent !== null && a.pagesExcluded !== null ? (a.pagesPresent + a.pagesExcluded) * a.pageSize : a.memorySize,
       pageSize: a.pageSize,
       pages: { present: a.pagesPresent, excluded: a.pagesExcluded },
       truncated: a.truncated,

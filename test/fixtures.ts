@@ -48,6 +48,16 @@ export function truth(scenario: string, file = 'truth.json'): Json {
   return cache.get(p);
 }
 
+/**
+ * The scenario's main drgn truth: truth.json, unless drgn 0.0.22 could not open the primary dump
+ * (qemu-dump: its truth.json holds only errors) — then drgn 0.0.33's, which the README names the
+ * better reference anyway.
+ */
+export function primaryTruth(scenario: string): Json {
+  const t = truth(scenario);
+  return t.uname ? t : truth(scenario, 'truth-drgn-0.0.33+unknown.json');
+}
+
 /** the scenario's MANIFEST.txt */
 export function manifest(scenario: string): string {
   return readFileSync(join(fixturesDir, scenario, 'MANIFEST.txt'), 'utf8');

@@ -1,0 +1,256 @@
+// N-API surface: DumpFile, detectFormat, versions (the contract is src/dump/native.ts).
+// Every DumpError becomes a JS Error with .code (and .address / .errno where they apply).
+#include <libkdumpfile/kdumpfile.h>
+#include <napi.h>
+
+#include <cstring>
+
+#include "codecs.h"
+#include "errors.h"
+#include "reader.h"
+
+namespace vaat {
+namespace {
+
+constexpr size_t kMaxRead = 1ULL << 30;  // one read or batch returns at most 1 GiB
+
+Napi::Error toJs(Napi::Env env, const DumpError& e) {
+  Napi::Error err = Napi::Error::New(env, e.what());
+  err.Set("code", Napi::String::New(env, errCodeName(e.code)));
+  if (e.hasAddress) err.Set("address", Napi::BigInt::New(env, e.address));
+  if (e.sysErrno) {
+    const char* name = strerrorname_np(e.sysErrno);
+    err.Set("errno", Napi::String::New(env, name ? name : std::to_string(e.sysErrno)));
+  }
+  return err;
+}
+
+// Runs f, turning C++ failures into JS exceptions.
+template <typename F>
+auto guarded(Napi::Env env, F f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const DumpError& e) {
+    throw toJs(env, e);
+  } catch (const std::bad_alloc&) {
+    throw toJs(env, DumpError(ErrCode::IO, "out of memory"));
+  }
+}
+
+uint64_t addressArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Value v = info[i];
+  if (v.IsBigInt()) {
+    bool lossless = false;
+    uint64_t a = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw Napi::TypeError::New(info.Env(), "address must be a 64-bit unsigned bigint");
+    return a;
+  }
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d < 0 || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d)))
+      throw Napi::TypeError::New(info.Env(), "address must be a non-negative integer");
+    return static_cast<uint64_t>(d);
+  }
+  throw Napi::TypeError::New(info.Env(), "address must be a bigint");
+}
+
+size_t lengthArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "length must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > double(kMaxRead) || d != static_cast<double>(static_cast<size_t>(d)))
+    throw Napi::RangeError::New(info.Env(), "length must be an integer from 0 to 1 GiB");
+  return static_cast<size_t>(d);
+}
+
+class DumpFile : public Napi::ObjectWrap<DumpFile> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DumpFile",
+                       {InstanceMethod<&DumpFile::Attrs>("attrs"), InstanceMethod<&DumpFile::CpuRegsJs>("cpuRegs"),
+                        InstanceMethod<&DumpFile::ReadPhys>("readPhys"), InstanceMethod<&DumpFile::ReadVirt>("readVirt"),
+                        InstanceMethod<&DumpFile::VirtToPhys>("virtToPhys"), InstanceMethod<&DumpFile::ReadBatch>("readBatch"),
+                        InstanceMethod<&DumpFile::Clone>("clone"), InstanceMethod<&DumpFile::Close>("close")});
+  }
+
+  DumpFile(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DumpFile>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() >= 1 && info[0].IsExternal()) {  // from clone(): adopt the prepared reader
+      reader_.reset(info[0].As<Napi::External<Reader>>().Data());
+      return;
+    }
+    if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "DumpFile(path: string, options?)");
+    std::string path = info[0].As<Napi::String>();
+    std::string backend = "auto";
+    if (info.Length() >= 2 && info[1].IsObject()) {
+      Napi::Value b = info[1].As<Napi::Object>().Get("backend");
+      if (b.IsString()) backend = b.As<Napi::String>();
+      else if (!b.IsUndefined() && !b.IsNull()) throw Napi::TypeError::New(env, "options.backend must be a string");
+    }
+    reader_ = guarded(env, [&] { return Reader::open(path, backend); });
+  }
+
+ private:
+  Reader& reader(Napi::Env env) {
+    if (!reader_) throw toJs(env, DumpError(ErrCode::IO, "dump file is closed"));
+    return *reader_;
+  }
+
+  Napi::Value Attrs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    const DumpInfo& I = r.info;
+    auto numOrNull = [&](int64_t v) -> Napi::Value { return v < 0 ? env.Null() : Napi::Number::New(env, double(v)); };
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("backend", r.backend->name());
+    o.Set("format", I.format);
+    o.Set("container", I.container.empty() ? env.Null() : Napi::String::New(env, I.container));
+    o.Set("codec", I.codec);
+    o.Set("dumpLevel", numOrNull(I.dumpLevel));
+    o.Set("pageSize", I.pageSize);
+    o.Set("arch", I.arch);
+    o.Set("byteOrder", "little");
+    o.Set("nrCpus", I.nrCpus);
+    o.Set("maxPfn", double(I.maxPfn));
+    o.Set("pagesPresent", numOrNull(I.pagesPresent));
+    o.Set("pagesExcluded", numOrNull(I.pagesExcluded));
+    o.Set("memorySize", double(I.memorySize));
+    o.Set("fileSize", double(I.fileSize));
+    o.Set("vmcoreinfo", I.vmcoreinfo);
+    if (I.hasUts) {
+      Napi::Object u = Napi::Object::New(env);
+      const char* names[5] = {"sysname", "nodename", "release", "version", "machine"};
+      for (int i = 0; i < 5; i++) u.Set(names[i], I.uts[i]);
+      o.Set("uts", u);
+    } else {
+      o.Set("uts", env.Null());
+    }
+    o.Set("truncated", I.truncated);
+    Napi::Array w = Napi::Array::New(env, I.warnings.size());
+    for (size_t i = 0; i < I.warnings.size(); i++) w.Set(uint32_t(i), I.warnings[i]);
+    o.Set("warnings", w);
+    return o;
+  }
+
+  Napi::Value CpuRegsJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto& cpus = reader(env).info.cpus;
+    Napi::Array out = Napi::Array::New(env, cpus.size());
+    for (size_t i = 0; i < cpus.size(); i++) {
+      Napi::Object c = Napi::Object::New(env);
+      c.Set("cpu", cpus[i].cpu);
+      c.Set("pid", cpus[i].pid);
+      Napi::Object regs = Napi::Object::New(env);
+      for (const auto& [name, value] : cpus[i].regs) regs.Set(name, Napi::BigInt::New(env, value));
+      c.Set("regs", regs);
+      out.Set(uint32_t(i), c);
+    }
+    return out;
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info, bool virt) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    uint64_t addr = addressArg(info, 0);
+    size_t len = lengthArg(info, 1);
+    bool zero = info.Length() >= 3 && info[2].ToBoolean();
+    Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, len);
+    guarded(env, [&] {
+      if (virt) r.backend->readVirt(addr, buf.Data(), len, zero);
+      else r.backend->readPhys(addr, buf.Data(), len, zero);
+    });
+    return buf;
+  }
+  Napi::Value ReadPhys(const Napi::CallbackInfo& info) { return Read(info, false); }
+  Napi::Value ReadVirt(const Napi::CallbackInfo& info) { return Read(info, true); }
+
+  Napi::Value VirtToPhys(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    uint64_t addr = addressArg(info, 0);
+    return Napi::BigInt::New(env, guarded(env, [&] { return r.backend->virtToPhys(addr); }));
+  }
+
+  // Many reads, one call: per-entry faults become status codes instead of exceptions.
+  Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    if (info.Length() < 3 || !info[0].IsString() || !info[1].IsTypedArray() || !info[2].IsTypedArray())
+      throw Napi::TypeError::New(env, "readBatch(space: 'virt' | 'phys', addrs: BigUint64Array, sizes: Uint32Array)");
+    std::string space = info[0].As<Napi::String>();
+    if (space != "virt" && space != "phys") throw Napi::TypeError::New(env, "space must be 'virt' or 'phys'");
+    auto addrsArr = info[1].As<Napi::TypedArray>();
+    auto sizesArr = info[2].As<Napi::TypedArray>();
+    if (addrsArr.TypedArrayType() != napi_biguint64_array || sizesArr.TypedArrayType() != napi_uint32_array)
+      throw Napi::TypeError::New(env, "addrs must be a BigUint64Array and sizes a Uint32Array");
+    auto addrs = addrsArr.As<Napi::TypedArrayOf<uint64_t>>();
+    auto sizes = sizesArr.As<Napi::TypedArrayOf<uint32_t>>();
+    size_t n = addrs.ElementLength();
+    if (sizes.ElementLength() != n) throw Napi::RangeError::New(env, "addrs and sizes differ in length");
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) total += sizes[i];
+    if (total > kMaxRead) throw Napi::RangeError::New(env, "batch reads more than 1 GiB");
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::New(env, size_t(total));
+    Napi::Uint8Array status = Napi::Uint8Array::New(env, n);
+    uint8_t* out = data.Data();
+    bool virt = space == "virt";
+    guarded(env, [&] {
+      for (size_t i = 0; i < n; i++) {
+        uint32_t len = sizes[i];
+        uint8_t st = r.backend->readStatus(virt, addrs[i], out, len);
+        if (st != 0) std::memset(out, 0, len);
+        status[i] = st;
+        out += len;
+      }
+    });
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("data", data);
+    result.Set("status", status);
+    return result;
+  }
+
+  Napi::Value Clone(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    std::unique_ptr<Reader> copy = guarded(env, [&] { return r.clone(); });
+    Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
+    Napi::Object obj = ctor->New({Napi::External<Reader>::New(env, copy.get())});
+    copy.release();  // now owned by the new object
+    return obj;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    reader_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::unique_ptr<Reader> reader_;
+};
+
+Napi::Value DetectFormat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "detectFormat(path: string)");
+  std::string path = info[0].As<Napi::String>();
+  std::string fmt = guarded(env, [&] { return detectFormat(path); });
+  return fmt.empty() ? env.Null() : Napi::String::New(env, fmt);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = DumpFile::Define(env);
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  exports.Set("DumpFile", ctor);
+  exports.Set("detectFormat", Napi::Function::New(env, DetectFormat, "detectFormat"));
+  Napi::Object versions = Napi::Object::New(env);
+  versions.Set("libkdumpfile", KDUMPFILE_VERSION_STRING);
+  versions.Set("lzo", lzoVersionString());
+  versions.Set("zstd", zstdVersionString());
+  versions.Set("zlib", zlibVersionString());
+  versions.Set("snappy", snappyVersionString());
+  exports.Set("versions", versions);
+  return exports;
+}
+
+}  // namespace
+}  // namespace vaat
+
+static Napi::Object InitVaat(Napi::Env env, Napi::Object exports) { return vaat::Init(env, exports); }
+NODE_API_MODULE(vaat_native, InitVaat)

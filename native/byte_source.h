@@ -1,0 +1,128 @@
+// Byte sources: random access to the logical bytes of a dump file, whatever container wraps it.
+// FileSource reads a plain file; FlattenedSource and LzopSource unwrap makedumpfile's flattened
+// stream and a whole-file lzop stream over another source, without temp files.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lru.h"
+
+namespace vaat {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Logical size: the bytes this source can serve.
+  virtual uint64_t size() const = 0;
+  // Reads up to len bytes at off; returns how many were available (short only at the end).
+  virtual size_t read(uint64_t off, void* buf, size_t len) = 0;
+  // An independent reader sharing the (immutable) index and file descriptor.
+  virtual std::unique_ptr<ByteSource> clone() const = 0;
+  // Containers from the outside in ('lzop', 'flattened', 'lzop+flattened'); '' for a plain file.
+  virtual std::string container() const { return ""; }
+  // True when the container stream itself ended early (missing end marker, cut block).
+  virtual bool truncated() const { return false; }
+  virtual std::vector<std::string> warnings() const { return {}; }
+
+  // Reads exactly len bytes or throws TRUNCATED naming `what`.
+  void readExact(uint64_t off, void* buf, size_t len, const char* what);
+};
+
+// Owns a file descriptor; shared by clones so it is closed once, by the last user.
+struct SharedFd {
+  explicit SharedFd(int fd) : fd(fd) {}
+  ~SharedFd();
+  SharedFd(const SharedFd&) = delete;
+  SharedFd& operator=(const SharedFd&) = delete;
+  int fd;
+};
+
+class FileSource : public ByteSource {
+ public:
+  static std::unique_ptr<FileSource> open(const std::string& path);
+  FileSource(std::shared_ptr<SharedFd> fd, uint64_t size) : fd_(std::move(fd)), size_(size) {}
+  uint64_t size() const override { return size_; }
+  size_t read(uint64_t off, void* buf, size_t len) override;
+  std::unique_ptr<ByteSource> clone() const override { return std::make_unique<FileSource>(fd_, size_); }
+
+ private:
+  std::shared_ptr<SharedFd> fd_;
+  uint64_t size_;
+};
+
+// makedumpfile -F: a 4096-byte header, then records {be64 offset, be64 size, data}, then an end
+// marker. Records are indexed once into sorted, non-overlapping extents (later records win).
+class FlattenedSource : public ByteSource {
+ public:
+  struct Extent {
+    uint64_t logical;  // offset in the reassembled file
+    uint64_t length;
+    uint64_t inner;    // offset in the underlying source
+  };
+  struct Index {
+    std::vector<Extent> extents;  // sorted by logical, non-overlapping
+    uint64_t size = 0;
+    bool truncated = false;
+    std::vector<std::string> warnings;
+  };
+  static bool probe(const uint8_t* head, size_t n);
+  static std::unique_ptr<FlattenedSource> open(std::unique_ptr<ByteSource> inner);
+  FlattenedSource(std::unique_ptr<ByteSource> inner, std::shared_ptr<const Index> index)
+      : inner_(std::move(inner)), index_(std::move(index)) {}
+  uint64_t size() const override { return index_->size; }
+  size_t read(uint64_t off, void* buf, size_t len) override;
+  std::unique_ptr<ByteSource> clone() const override;
+  std::string container() const override;
+  bool truncated() const override { return index_->truncated || inner_->truncated(); }
+  std::vector<std::string> warnings() const override;
+
+ private:
+  std::unique_ptr<ByteSource> inner_;
+  std::shared_ptr<const Index> index_;
+};
+
+// A whole-file lzop stream. Block headers are scanned once; reads decompress only the blocks
+// they touch (liblzo2), keeping a few decompressed blocks in an LRU.
+class LzopSource : public ByteSource {
+ public:
+  struct Block {
+    uint64_t logical;     // offset of the block's first byte in the decompressed stream
+    uint32_t rawLen;      // decompressed length
+    uint32_t packedLen;   // stored length (== rawLen: stored uncompressed)
+    uint64_t inner;       // offset of the block data in the underlying source
+    uint32_t rawCheck;    // checksum of decompressed data (if the header flags ask for it)
+    uint32_t packedCheck; // checksum of compressed data (if asked for and the block is compressed)
+  };
+  struct Index {
+    std::vector<Block> blocks;
+    uint64_t size = 0;
+    uint32_t flags = 0;
+    bool truncated = false;
+    std::vector<std::string> warnings;
+  };
+  static bool probe(const uint8_t* head, size_t n);
+  static std::unique_ptr<LzopSource> open(std::unique_ptr<ByteSource> inner);
+  LzopSource(std::unique_ptr<ByteSource> inner, std::shared_ptr<const Index> index)
+      : inner_(std::move(inner)), index_(std::move(index)), cache_(4) {}
+  uint64_t size() const override { return index_->size; }
+  size_t read(uint64_t off, void* buf, size_t len) override;
+  std::unique_ptr<ByteSource> clone() const override;
+  std::string container() const override;
+  bool truncated() const override { return index_->truncated || inner_->truncated(); }
+  std::vector<std::string> warnings() const override;
+
+ private:
+  const std::vector<uint8_t>& block(size_t i);
+  std::unique_ptr<ByteSource> inner_;
+  std::shared_ptr<const Index> index_;
+  Lru<size_t, std::vector<uint8_t>> cache_;
+  std::vector<uint8_t> packed_;
+};
+
+// Opens path and unwraps containers, detected by content (magic), never by name. Stores the
+// size of the file itself in *onDiskSize when given.
+std::unique_ptr<ByteSource> openSource(const std::string& path, uint64_t* onDiskSize = nullptr);
+
+}  // namespace vaat

@@ -1,0 +1,54 @@
+// A small least-recently-used cache. Sizes here are tiny (tens of entries), so a list + map is
+// simple and fast enough.
+#pragma once
+#include <cstddef>
+#include <list>
+#include <unordered_map>
+#include <utility>
+
+namespace vaat {
+
+template <typename K, typename V>
+class Lru {
+ public:
+  explicit Lru(size_t capacity) : capacity_(capacity) {}
+
+  // Returns the cached value or nullptr; a hit becomes the most recently used entry.
+  V* get(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return &it->second->second;
+  }
+
+  // Inserts (or replaces) and returns the stored value, evicting the least recently used.
+  V& put(const K& key, V value) {
+    auto it = map_.find(key);
+    if (it != map_.end()) {
+      it->second->second = std::move(value);
+      order_.splice(order_.begin(), order_, it->second);
+      return it->second->second;
+    }
+    if (map_.size() >= capacity_ && !order_.empty()) {
+      // Reuse the evicted node's storage when possible (saves an allocation per page).
+      auto last = std::prev(order_.end());
+      map_.erase(last->first);
+      last->first = key;
+      last->second = std::move(value);
+      order_.splice(order_.begin(), order_, last);
+    } else {
+      order_.emplace_front(key, std::move(value));
+    }
+    map_[key] = order_.begin();
+    return order_.begin()->second;
+  }
+
+  void clear() { map_.clear(); order_.clear(); }
+
+ private:
+  size_t capacity_;
+  std::list<std::pair<K, V>> order_;
+  std::unordered_map<K, typename std::list<std::pair<K, V>>::iterator> map_;
+};
+
+}  // namespace vaat

@@ -1,0 +1,89 @@
+#include "reader.h"
+
+#include <cstdlib>
+
+#include "errors.h"
+
+namespace vaat {
+namespace {
+
+std::unique_ptr<PageStore> openStore(const std::string& path) {
+  uint64_t onDisk = 0;
+  auto src = openSource(path, &onDisk);
+  return openDumpFormat(std::move(src), onDisk);
+}
+
+// libkdumpfile opens some dumps it cannot translate (QEMU's, before arch.name was set); check one
+// translation now rather than fail on every virtual read later.
+void probeTranslation(Backend& b, const DumpInfo& info) {
+  for (const char* sym : {"SYMBOL(init_uts_ns)", "SYMBOL(swapper_pg_dir)", "SYMBOL(init_top_pgt)"}) {
+    std::string v = vmcoreinfoValue(info.vmcoreinfo, sym);
+    if (v.empty()) continue;
+    b.virtToPhys(std::strtoull(v.c_str(), nullptr, 16));
+    return;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Reader> Reader::open(const std::string& path, const std::string& choice) {
+  auto r = std::make_unique<Reader>();
+  r->path = path;
+  r->choice = choice;
+  r->store = openStore(path);
+  r->info = r->store->info();
+  const DumpInfo& I = r->info;
+  if (choice == "libkdumpfile") {
+    if (!I.container.empty())
+      throw DumpError(ErrCode::Unsupported, "libkdumpfile cannot read the " + I.container + " container (use backend 'vaat' or 'auto')");
+    r->backend = openKdumpfileBackend(path, *r->store);
+  } else if (choice == "auto" && I.container.empty() && !I.truncated) {
+    // libkdumpfile for plain files it reads; our reader for containers and truncated files, whose
+    // faults it reports more precisely.
+    try {
+      auto b = openKdumpfileBackend(path, *r->store);
+      probeTranslation(*b, I);
+      r->backend = std::move(b);
+    } catch (const DumpError& e) {
+      r->info.warnings.push_back(std::string("libkdumpfile cannot serve this dump (") + e.what() + "); using the vaat reader");
+    }
+  } else if (choice != "auto" && choice != "vaat") {
+    throw DumpError(ErrCode::Unsupported, "unknown backend '" + choice + "' (auto, libkdumpfile or vaat)");
+  }
+  if (!r->backend) r->backend = std::make_unique<VaatBackend>(*r->store);
+  return r;
+}
+
+std::unique_ptr<Reader> Reader::clone() const {
+  auto r = std::make_unique<Reader>();
+  r->path = path;
+  r->choice = choice;
+  r->info = info;
+  r->store = store->clone();
+  r->backend = backend->clone(*r->store);
+  return r;
+}
+
+std::string detectFormat(const std::string& path) {
+  std::unique_ptr<ByteSource> src;
+  try {
+    src = openSource(path);
+  } catch (const DumpError& e) {
+    if (e.code == ErrCode::IO) throw;
+    return "";  // a container we recognised but cannot read is not a dump we can name
+  }
+  std::string container = src->container();
+  uint8_t head[8] = {0};
+  size_t n = src->read(0, head, sizeof head);
+  std::string fmt = formatFromMagic(head, n);
+  if (fmt.empty()) return "";
+  try {  // the full header parse names QEMU's variant; a damaged header still has its magic
+    fmt = openDumpFormat(std::move(src), 0)->info().format;
+  } catch (const DumpError& e) {
+    if (e.code == ErrCode::IO) throw;
+    if (e.code == ErrCode::NotADump) return "";
+  }
+  return container.empty() ? fmt : container + "+" + fmt;
+}
+
+}  // namespace vaat
