@@ -1,0 +1,41 @@
+// Shared bits of the benchmark scripts: fixture discovery, timing, the results table.
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { table, getBorderCharacters } from 'table';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(root, '../shared/fixtures');
+if (!existsSync(join(fixturesDir, 'README.md'))) throw new Error(`fixtures not found at ${fixturesDir}`);
+
+/** every vmcore file of every scenario, as {scenario, name, path} */
+export function fixtureDumps() {
+  return readdirSync(fixturesDir)
+    .filter((d) => existsSync(join(fixturesDir, d, 'truth')))
+    .sort()
+    .flatMap((scenario) => readdirSync(join(fixturesDir, scenario))
+      .filter((f) => f.startsWith('vmcore'))
+      .map((name) => ({ scenario, name, path: join(fixturesDir, scenario, name) })));
+}
+
+/** best wall time in ms of `runs` calls of fn (after one warm-up unless warm = false) */
+export function best(fn, runs = 3, warm = true) {
+  if (warm) fn();
+  let t = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    t = Math.min(t, performance.now() - t0);
+  }
+  return t;
+}
+
+export function printTable(header, rows) {
+  process.stdout.write(table([header, ...rows], {
+    border: getBorderCharacters('norc'),
+    columnDefault: { alignment: 'right' },
+    columns: { 0: { alignment: 'left' } },
+  }));
+}
+
+export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));

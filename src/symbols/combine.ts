@@ -1,0 +1,140 @@
+/**
+ * Several symbol sources in priority order (e.g. module symtabs, kallsyms, a System.map,
+ * VMCOREINFO): the first source that knows a name or an address answers. Sources are
+ * cross-checked: a name that each of two sources holds exactly once must have one address, and
+ * every exception is reported. A source where most shared names disagree does not belong to
+ * this dump (a System.map of another build, or without the KASLR slide) and is refused.
+ */
+import type { KernelSymbol, SymbolTable, Symbolized } from './symtab.js';
+
+export interface Disagreement {
+  name: string;
+  /** source label → that source's address */
+  sources: Record<string, bigint>;
+}
+
+export interface CombineSource {
+  table: SymbolTable;
+  /** short name used in disagreements (default: table.source up to its first ' (') */
+  label?: string;
+  /** compare names with the other sources (default true; off for module symtabs, whose names are per-module) */
+  crossCheck?: boolean;
+}
+
+export interface CombineOptions {
+  /** refuse a source when more than this fraction of its shared names disagree (default 0.5) */
+  maxDisagreement?: number;
+  /** ... provided it shares at least this many names (default 20) */
+  minShared?: number;
+}
+
+export class SymbolSourceMismatchError extends Error {
+  constructor(
+    readonly label: string,
+    readonly against: string,
+    readonly shared: number,
+    readonly disagreeing: number,
+    readonly examples: Disagreement[],
+  ) {
+    const ex = examples.slice(0, 3).map((d) => `${d.name}: ${Object.entries(d.sources).map(([s, a]) => `${s} 0x${a.toString(16)}`).join(' vs ')}`);
+    super(
+      `symbol source ${label} does not belong to this dump: ${disagreeing} of ${shared} names it shares with ${against} are at other addresses (e.g. ${ex.join('; ')})`,
+    );
+  }
+}
+
+export class CombinedSymbolTable implements SymbolTable {
+  readonly source: string;
+  readonly disagreements: Disagreement[] = [];
+  /** per checked source: names compared with earlier sources and how many disagreed */
+  readonly checks: { label: string; shared: number; disagreeing: number }[] = [];
+  readonly #tables: SymbolTable[];
+
+  constructor(sources: readonly (SymbolTable | CombineSource)[], opts: CombineOptions = {}) {
+    const specs = sources.map((s) => ('table' in s ? s : { table: s }));
+    const labels = specs.map((s, i, all) => {
+      const l = s.label ?? shortLabel(s.table.source);
+      return all.slice(0, i).some((o) => (o.label ?? shortLabel(o.table.source)) === l) ? `${l}#${i + 1}` : l;
+    });
+    this.#tables = specs.map((s) => s.table);
+    this.source = labels.join(' > ');
+
+    const maxFrac = opts.maxDisagreement ?? 0.5;
+    const minShared = opts.minShared ?? 20;
+    const seen: { label: string; unique: Map<string, bigint | null> }[] = [];
+    const byName = new Map<string, Disagreement>();
+    for (let i = 0; i < specs.length; i++) {
+      if (specs[i].crossCheck === false) continue;
+      const unique = uniqueNames(specs[i].table);
+      let shared = 0;
+      const bad: Disagreement[] = [];
+      for (const prev of seen) {
+        for (const [name, addr] of unique) {
+          if (addr === null) continue;
+          const other = prev.unique.get(name);
+          if (other === undefined || other === null) continue;
+          shared++;
+          if (other !== addr) {
+            let d = byName.get(name);
+            if (!d) {
+              d = { name, sources: { [prev.label]: other } };
+              byName.set(name, d);
+              this.disagreements.push(d);
+            }
+            d.sources[labels[i]] = addr;
+            bad.push(d);
+          }
+        }
+      }
+      if (seen.length) {
+        this.checks.push({ label: labels[i], shared, disagreeing: bad.length });
+        if (shared >= minShared && bad.length > maxFrac * shared) {
+          throw new SymbolSourceMismatchError(labels[i], seen.map((s) => s.label).join(', '), shared, bad.length, bad);
+        }
+      }
+      seen.push({ label: labels[i], unique });
+    }
+  }
+
+  lookup(name: string): KernelSymbol | undefined {
+    for (const t of this.#tables) {
+      const s = t.lookup(name);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  symbolize(addr: bigint): Symbolized | undefined {
+    for (const t of this.#tables) {
+      const s = t.symbolize(addr);
+      if (s) return s;
+    }
+    return undefined;
+  }
+
+  /** every symbol once per name: the highest-priority source's */
+  *all(): Iterable<KernelSymbol> {
+    const done = new Set<string>();
+    for (const t of this.#tables) {
+      const mine = new Set<string>();
+      for (const s of t.all()) {
+        if (done.has(s.name)) continue;
+        mine.add(s.name);
+        yield s;
+      }
+      for (const n of mine) done.add(n);
+    }
+  }
+}
+
+function shortLabel(source: string): string {
+  const i = source.indexOf(' (');
+  return i > 0 ? source.slice(0, i) : source;
+}
+
+/** name → address for names the table holds once (null: more than once, e.g. static functions) */
+function uniqueNames(t: SymbolTable): Map<string, bigint | null> {
+  const m = new Map<string, bigint | null>();
+  for (const s of t.all()) m.set(s.name, m.has(s.name) ? null : s.address);
+  return m;
+}

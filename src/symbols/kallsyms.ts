@@ -1,0 +1,243 @@
+/**
+ * The kernel's own symbol table (kallsyms), read from the dump's memory. The tables come from
+ * VMCOREINFO when it lists them (6.5+, or a backport), otherwise from a shape scan of the
+ * image's .rodata (kallsyms-scan.ts). Either way the result must *prove* itself: decoded
+ * addresses of the symbols VMCOREINFO names (_stext, init_uts_ns, prb, ...) must equal
+ * VMCOREINFO's, which also settles the address encoding (kallsyms-layout.ts AddressRule).
+ */
+import type { MemoryReader } from '../dump/dump.js';
+import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
+import { decodeAddresses, expandNames, isSorted, readAddressTable, readTokens, rulesFor, walkNames } from './kallsyms-decode.js';
+import type { AddressRule, KallsymsLayout, TokenTable } from './kallsyms-layout.js';
+import { scanKallsyms } from './kallsyms-scan.js';
+import { PageCache } from './page-cache.js';
+import { SortedSymbolTable, type KernelSymbol } from './symtab.js';
+
+export type KallsymsMethod = 'vmcoreinfo' | 'rodata-scan';
+
+export interface KallsymsProof {
+  /** VMCOREINFO symbols whose kallsyms address equals VMCOREINFO's */
+  matched: string[];
+  /**
+   * VMCOREINFO symbols kallsyms places elsewhere, e.g. SYMBOL(mem_section), which VMCOREINFO
+   * gives as the pointer's value; in a scan also kallsyms_* tables found away from VMCOREINFO's entry
+   */
+  mismatched: { name: string; vmcoreinfo: bigint; kallsyms: bigint }[];
+  /** VMCOREINFO symbols kallsyms does not have */
+  missing: string[];
+  /**
+   * scan only: tables found by shape that agree with another record of them — VMCOREINFO's
+   * SYMBOL(kallsyms_*) when present ('kallsyms_names=VMCOREINFO'), or kallsyms' own entry
+   */
+  selfConsistent: string[];
+}
+
+export interface KallsymsOptions {
+  /** 'auto' (default): VMCOREINFO's table locations when present, else the scan */
+  method?: 'auto' | KallsymsMethod;
+  /** bytes above _stext the scan may read (default 64 MiB) */
+  scanLimit?: number;
+}
+
+export class KallsymsError extends Error {}
+
+export class KallsymsTable extends SortedSymbolTable {
+  constructor(
+    source: string,
+    symbols: KernelSymbol[],
+    readonly method: KallsymsMethod,
+    readonly layout: KallsymsLayout,
+    readonly rule: AddressRule,
+    readonly proof: KallsymsProof,
+    /** wall time of finding + decoding, ms */
+    readonly elapsedMs: number,
+    /** pages read from the dump */
+    readonly pagesRead: number,
+  ) {
+    // the last symbol (_end or so) gets size 0: nothing past the image symbolizes to it
+    super(source, symbols, { sizes: 'next' });
+  }
+}
+
+const TABLE_SYMBOLS = ['kallsyms_names', 'kallsyms_num_syms', 'kallsyms_token_table', 'kallsyms_token_index', 'kallsyms_offsets', 'kallsyms_relative_base', 'kallsyms_addresses', 'kallsyms_markers'];
+
+export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: KallsymsOptions = {}): KallsymsTable {
+  const t0 = performance.now();
+  const cache = new PageCache(mem);
+  const method = opts.method ?? 'auto';
+  const anchors = vmcoreinfoSymbols(info);
+
+  let layout: KallsymsLayout | undefined;
+  let decoded: Decoded | undefined;
+  let m: KallsymsMethod = 'vmcoreinfo';
+  let fallback = '';
+  if (method !== 'rodata-scan') {
+    try {
+      const fromInfo = layoutFromVmcoreinfo(cache, info);
+      if (!fromInfo) {
+        throw new KallsymsError('VMCOREINFO does not list the kallsyms tables (SYMBOL(kallsyms_names) etc., which older kernels lack)');
+      }
+      const names = readNames(cache, fromInfo.names, fromInfo.numSyms, fromInfo.tokens);
+      const d = settleAddresses(cache, [{ addressTable: fromInfo.addressTable }], fromInfo.numSyms, names, anchors, undefined);
+      if (!d) throw new KallsymsError('kallsyms tables from VMCOREINFO do not decode to VMCOREINFO\'s own symbol addresses');
+      layout = { numSyms: fromInfo.numSyms, numSymsAt: fromInfo.numSymsAt, names: fromInfo.names, tokenTable: fromInfo.tokenTable, tokenIndex: fromInfo.tokenIndex, addressTable: fromInfo.addressTable };
+      decoded = d;
+    } catch (err) {
+      // 'auto' falls back to the scan; an explicit 'vmcoreinfo' request reports why it failed
+      if (method === 'vmcoreinfo' || !(err instanceof Error)) throw err;
+      fallback = `; VMCOREINFO tables unusable: ${err.message}`;
+    }
+  }
+  if (!layout || !decoded) {
+    m = 'rodata-scan';
+    const stext = anchors.get('_stext') ?? anchors.get('_text');
+    if (stext === undefined) throw new KallsymsError('cannot scan for kallsyms: VMCOREINFO has no SYMBOL(_stext)');
+    const scan = scanKallsyms(cache, { imageStart: stext, pivot: dataPivot(anchors, stext), ...(opts.scanLimit !== undefined ? { limit: opts.scanLimit } : {}) });
+    const tokens = readTokens(cache, scan.layout);
+    const names = readNames(cache, scan.layout.names, scan.layout.numSyms, tokens);
+    const found: Record<string, bigint> = {
+      kallsyms_names: scan.layout.names,
+      kallsyms_token_table: scan.layout.tokenTable,
+      kallsyms_token_index: scan.layout.tokenIndex,
+      ...(scan.layout.markers !== undefined ? { kallsyms_markers: scan.layout.markers } : {}),
+      ...(scan.layout.numSymsAt !== undefined ? { kallsyms_num_syms: scan.layout.numSymsAt } : {}),
+    };
+    const d = settleAddresses(cache, scan.addressCandidates, scan.layout.numSyms, names, anchors, found);
+    if (!d) {
+      throw new KallsymsError(
+        `kallsyms names found at 0x${scan.layout.names.toString(16)} (${scan.layout.numSyms} symbols) but no address table decodes to VMCOREINFO's symbol addresses`,
+      );
+    }
+    layout = { ...scan.layout, ...d.candidate };
+    decoded = d;
+  }
+
+  const { names, types } = decoded.names;
+  const symbols: KernelSymbol[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) symbols[i] = { name: names[i], address: decoded.addrs[i], type: types[i] };
+  const p = decoded.proof;
+  const source = `kallsyms (${m}; proof: ${p.matched.join(', ')}${p.selfConsistent.length ? `; tables: ${p.selfConsistent.join(', ')}` : ''}${fallback})`;
+  return new KallsymsTable(source, symbols, m, layout, decoded.rule, p, performance.now() - t0, cache.fetched);
+}
+
+/** SYMBOL(...) lines of VMCOREINFO */
+function vmcoreinfoSymbols(info: VmcoreInfo): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const key of info.lines.keys()) {
+    const m = /^SYMBOL\((.+)\)$/.exec(key);
+    if (!m) continue;
+    const a = info.symbol(m[1]);
+    if (a !== undefined) out.set(m[1], a);
+  }
+  return out;
+}
+
+/** lowest VMCOREINFO data symbol inside the image: .rodata (and kallsyms) lies below it */
+function dataPivot(anchors: Map<string, bigint>, stext: bigint): bigint | undefined {
+  let best: bigint | undefined;
+  for (const [name, a] of anchors) {
+    if (name === '_stext' || name === '_text' || TABLE_SYMBOLS.includes(name)) continue;
+    if (a > stext && a - stext < 1n << 30n && (best === undefined || a < best)) best = a;
+  }
+  return best;
+}
+
+interface InfoLayout extends Omit<KallsymsLayout, 'order'> { tokens: TokenTable }
+
+function layoutFromVmcoreinfo(cache: PageCache, info: VmcoreInfo): InfoLayout | undefined {
+  const names = info.symbol('kallsyms_names');
+  const numAt = info.symbol('kallsyms_num_syms');
+  const tokenTable = info.symbol('kallsyms_token_table');
+  const tokenIndex = info.symbol('kallsyms_token_index');
+  const offsets = info.symbol('kallsyms_offsets');
+  const relativeBase = info.symbol('kallsyms_relative_base');
+  const addresses = info.symbol('kallsyms_addresses');
+  if (names === undefined || numAt === undefined || tokenTable === undefined || tokenIndex === undefined) return undefined;
+  let addressTable: KallsymsLayout['addressTable'];
+  if (offsets !== undefined && relativeBase !== undefined) addressTable = { kind: 'offsets', offsets, relativeBase };
+  else if (addresses !== undefined) addressTable = { kind: 'addresses', addresses };
+  else return undefined;
+  const nb = cache.read(numAt, 4);
+  if (!nb) throw new KallsymsError(`kallsyms_num_syms at 0x${numAt.toString(16)} is not in the dump`);
+  const numSyms = nb.readUInt32LE(0);
+  const tokens = readTokens(cache, { tokenTable, tokenIndex });
+  return { numSyms, numSymsAt: numAt, names, tokenTable, tokenIndex, addressTable, tokens };
+}
+
+/** read and expand the names table, growing the read until N entries fit */
+function readNames(cache: PageCache, at: bigint, n: number, tokens: TokenTable): { names: string[]; types: string[] } {
+  for (let len = Math.max(4096, n * 12); len <= n * 1030; len *= 2) {
+    const buf = cache.read(at, len) ?? cache.region(at & ~4095n, len + Number(at & 4095n)).buf.subarray(Number(at & 4095n));
+    if (walkNames(buf, 0, n) >= 0) return expandNames(buf, 0, n, tokens);
+  }
+  throw new KallsymsError(`kallsyms_names at 0x${at.toString(16)} does not hold ${n} entries`);
+}
+
+interface Decoded {
+  names: { names: string[]; types: string[] };
+  addrs: BigUint64Array;
+  rule: AddressRule;
+  proof: KallsymsProof;
+  candidate: Pick<KallsymsLayout, 'addressTable' | 'order'>;
+}
+
+/** the first (placement, rule) whose addresses are sorted and prove themselves against VMCOREINFO */
+function settleAddresses(
+  cache: PageCache,
+  candidates: Pick<KallsymsLayout, 'addressTable' | 'order'>[],
+  n: number,
+  names: { names: string[]; types: string[] },
+  anchors: Map<string, bigint>,
+  /** scan only: where the tables were found by shape (undefined: the locations came from VMCOREINFO) */
+  found: Record<string, bigint> | undefined,
+): Decoded | undefined {
+  const index = new Map<string, number>();
+  for (let i = 0; i < names.names.length; i++) if (!index.has(names.names[i])) index.set(names.names[i], i);
+  for (const candidate of candidates) {
+    const raw = readAddressTable(cache, candidate.addressTable, n);
+    if (!raw) continue;
+    for (const rule of rulesFor(raw)) {
+      const addrs = decodeAddresses(raw, rule);
+      if (!isSorted(addrs)) continue;
+      const t = candidate.addressTable;
+      const where: Record<string, bigint> = t.kind === 'offsets'
+        ? { kallsyms_offsets: t.offsets, kallsyms_relative_base: t.relativeBase }
+        : { kallsyms_addresses: t.addresses };
+      const proof = prove(addrs, index, anchors, found ? { ...found, ...where } : {});
+      if (proof) return { names, addrs, rule, proof, candidate };
+    }
+  }
+  return undefined;
+}
+
+function prove(addrs: BigUint64Array, index: Map<string, number>, anchors: Map<string, bigint>, found: Record<string, bigint>): KallsymsProof | undefined {
+  const proof: KallsymsProof = { matched: [], mismatched: [], missing: [], selfConsistent: [] };
+  for (const [name, want] of anchors) {
+    if (TABLE_SYMBOLS.includes(name)) {
+      // scripts/kallsyms leaves its own tables out of kallsyms; what VMCOREINFO says about them
+      // is checked against where the scan found them instead
+      // (a disagreement counts against the proof but does not veto it: 'auto' scans precisely
+      // when VMCOREINFO's table entries proved unusable)
+      const at = found[name];
+      if (at === undefined) continue;
+      if (at !== want) proof.mismatched.push({ name, vmcoreinfo: want, kallsyms: at });
+      else proof.selfConsistent.push(`${name}=VMCOREINFO`);
+      continue;
+    }
+    const i = index.get(name);
+    if (i === undefined) { proof.missing.push(name); continue; }
+    if (addrs[i] === want) proof.matched.push(name);
+    else proof.mismatched.push({ name, vmcoreinfo: want, kallsyms: addrs[i] });
+  }
+  for (const [name, at] of Object.entries(found)) {
+    const i = index.get(name);
+    if (i === undefined || anchors.has(name)) continue;
+    if (addrs[i] !== at) return undefined; // a table found by shape sits where kallsyms says it does, or the find is wrong
+    proof.selfConsistent.push(name);
+  }
+  // _stext is the one anchor every VMCOREINFO has and that is a plain address; the others must
+  // mostly agree too (array symbols like mem_section may legitimately be pointer values).
+  if (anchors.has('_stext') && !proof.matched.includes('_stext')) return undefined;
+  if (proof.matched.length === 0 || proof.mismatched.length >= proof.matched.length) return undefined;
+  return proof;
+}
