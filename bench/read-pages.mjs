@@ -47,7 +47,7 @@ for _ in range(3):
     best = min(best, time.perf_counter() - t)
 print(best * 1000)
 `;
-  const r = spawnSync('python3', ['-c', script, path, pfnFile], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', script, path, pfnFile], { encoding: 'utf8' });
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
 
@@ -68,7 +68,7 @@ best = 1e9
 for _ in range(3):
     t = time.perf_counter(); snappy.decompress(c); best = min(best, time.perf_counter() - t)
 print(best * 1000)`;
-    const r = spawnSync('python3', ['-c', py, raw], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/python3', ['-c', py, raw], { encoding: 'utf8' });
     return r.status === 0 ? { ms: Number(r.stdout.trim()), tool: 'python3-snappy' } : null;
   }
   const t = tools[codec];

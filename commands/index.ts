@@ -5,6 +5,7 @@ import rd from './rd.js';
 import struct from './struct.js';
 import p from './p.js';
 import sym from './sym.js';
+import runq from './runq.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [info, rd, struct, p, sym];
+export const builtinCommands: VaatCommand<any, any>[] = [info, rd, struct, p, sym, runq];

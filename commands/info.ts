@@ -23,6 +23,8 @@ export interface InfoResult {
   pages: { present: number | null; excluded: number | null };
   truncated: boolean;
   warnings: string[];
+  /** where kernel symbols and types come from (kallsyms/BTF in the dump, System.map, vmlinux ...) */
+  sources: { symbols: string; types: string };
 }
 
 export default defineCommand<{ json?: boolean }, InfoResult>({
@@ -53,6 +55,7 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
       pages: { present: a.pagesPresent, excluded: a.pagesExcluded },
       truncated: a.truncated,
       warnings: a.warnings,
+      sources: vm.sources(),
     };
   },
   render(r, out) {
@@ -73,6 +76,8 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
       ['PAGE SIZE', r.pageSize],
       ['PAGES', r.pages.present === null ? null : `${r.pages.present} present, ${r.pages.excluded ?? '?'} excluded`],
       ['READER', r.backend],
+      ['SYMBOLS', r.sources.symbols],
+      ['TYPES', r.sources.types],
     ]);
     if (r.truncated) out.line(c.red('  this dump is truncated: pages past the end of the file cannot be read'));
     for (const w of r.warnings) out.line(c.yellow(`  warning: ${w}`));

@@ -43,6 +43,24 @@ std::unique_ptr<FileSource> FileSource::open(const std::string& path) {
 size_t FileSource::read(uint64_t off, void* buf, size_t len) {
   if (off >= size_) return 0;
   len = static_cast<size_t>(std::min<uint64_t>(len, size_ - off));
+  if (len > kWindowSize / 4) return preadAll(off, buf, len);
+  Window* w = nullptr;
+  for (auto& cand : windows_)
+    if (off >= cand.off && off + len <= cand.off + cand.len) w = &cand;
+  if (!w) {
+    w = windows_[0].used <= windows_[1].used ? &windows_[0] : &windows_[1];
+    w->data.resize(kWindowSize);
+    w->len = preadAll(off, w->data.data(), static_cast<size_t>(std::min<uint64_t>(kWindowSize, size_ - off)));
+    w->off = off;
+  }
+  w->used = ++tick_;
+  const uint64_t end = w->off + w->len;
+  const size_t n = off + len <= end ? len : static_cast<size_t>(end > off ? end - off : 0);
+  std::memcpy(buf, w->data.data() + (off - w->off), n);
+  return n;
+}
+
+size_t FileSource::preadAll(uint64_t off, void* buf, size_t len) {
   size_t done = 0;
   while (done < len) {
     ssize_t n = ::pread(fd_->fd, static_cast<uint8_t*>(buf) + done, len - done, static_cast<off_t>(off + done));

@@ -90,16 +90,17 @@ class KdumpCompressed : public PageStore {
       throw DumpError(ErrCode::Truncated, "page descriptor of pfn " + hex(pfn) + " lies beyond the end of the file", addr);
     int64_t off = les64(d);
     uint32_t size = le32(d + 8), flags = le32(d + 12);
-    std::string where = "page descriptor of pfn " + hex(pfn);
-    if (size == 0 || size > I.pageSize) throw DumpError(ErrCode::Corrupt, where + " has size " + std::to_string(size), addr);
+    // Built only when a check fails: formatting it for every page costs more than decompressing.
+    auto where = [pfn] { return "page descriptor of pfn " + hex(pfn); };
+    if (size == 0 || size > I.pageSize) throw DumpError(ErrCode::Corrupt, where() + " has size " + std::to_string(size), addr);
     if (off < 0 || uint64_t(off) < L.descEnd)
-      throw DumpError(ErrCode::Corrupt, where + " points into the headers (offset " + std::to_string(off) + ")", addr);
+      throw DumpError(ErrCode::Corrupt, where() + " points into the headers (offset " + std::to_string(off) + ")", addr);
     if (uint64_t(off) + size > src_->size()) {
       if (I.truncated) throw DumpError(ErrCode::Truncated, "data of pfn " + hex(pfn) + " lies beyond the end of the truncated file", addr);
-      throw DumpError(ErrCode::Corrupt, where + " points beyond the end of the file", addr);
+      throw DumpError(ErrCode::Corrupt, where() + " points beyond the end of the file", addr);
     }
     if ((flags & kDescCodecMask) == 0 && size != I.pageSize)
-      throw DumpError(ErrCode::Corrupt, where + ": uncompressed page of " + std::to_string(size) + " bytes", addr);
+      throw DumpError(ErrCode::Corrupt, where() + ": uncompressed page of " + std::to_string(size) + " bytes", addr);
     return Desc{uint64_t(off), size, flags};
   }
 

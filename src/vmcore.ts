@@ -106,7 +106,10 @@ export class Vmcore implements ObjectContext {
   /** how symbols and types were found, for `vaat info` and messages */
   sources(): { symbols: string; types: string } {
     let symbols: string;
-    try { symbols = this.symbols.source; } catch (e) { symbols = `unavailable: ${(e as Error).message}`; }
+    try {
+      symbols = this.symbols.source;
+      if (this.#kallsyms) symbols += ` — ${this.#kallsyms.source}`;
+    } catch (e) { symbols = `unavailable: ${(e as Error).message}`; }
     let types: string;
     try { void this.types; types = this.#typesSource; } catch (e) { types = `unavailable: ${(e as Error).message}`; }
     return { symbols, types };

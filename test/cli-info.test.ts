@@ -60,6 +60,9 @@ describe('vaat info on every fixture', () => {
       expect(r.container).toBe(container);
       expect(r.codec).toBe(codec);
       expect(r.truncated).toBe(false);
+      // A bare vmcore is enough: symbols from the kernel's own kallsyms, types from its own BTF.
+      expect(r.sources.symbols).toMatch(/kallsyms/);
+      expect(r.sources.types).toMatch(/BTF in the dump/);
 
       if (d.name.startsWith('vmcore.kdump') || d.name.startsWith('vmcore.flat')) {
         // makedumpfile -d 31 for every kdump file but QEMU's

@@ -1,0 +1,131 @@
+/** vaat sys: crash's `sys` header — the machine, the kernel and why it died, at a glance. */
+import { defineCommand } from '../src/plugin.js';
+import type { Vmcore } from '../src/vmcore.js';
+import { listTasks, type TaskStateChar } from '../src/kernel/tasks.js';
+import { cpuMask } from '../src/kernel/cpu.js';
+import { panicInfo, type CrashTime, type PanicCpu } from '../src/kernel/panic.js';
+import { loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
+import { formatWallClock } from '../src/kernel/printk.js';
+import { hex } from '../src/output/style.js';
+
+export interface SysResult {
+  kernel: { symbols: string; types: string };
+  dumpfile: string;
+  /** the dump left pages out (makedumpfile/QEMU dump level > 0): crash's [PARTIAL DUMP] */
+  partialDump: boolean;
+  dumpLevel: number | null;
+  cpus: number;
+  cpusOnline: number;
+  cpusOffline: number;
+  date: CrashTime | null;
+  /** crash's "Sat Nov 21 21:41:00 UTC 2026" */
+  dateText: string | null;
+  uptime: { seconds: number; text: string; hz: number } | null;
+  loadAverage: { values: number[]; text: string } | null;
+  /** every thread plus one idle task per possible CPU */
+  tasks: { total: number; threads: number; idle: number };
+  nodename: string | null;
+  release: string | null;
+  version: string | null;
+  machine: string | null;
+  memory: { bytes: number; text: string; nodePresentPages: number; totalramPages: number | null; totalramBytes: number | null } | null;
+  taint: string;
+  panic: { text: string | null; message: string | null; source: 'panic' | 'oops' | null; cpu: PanicCpu | null };
+  pid: number | null;
+  command: string | null;
+  task: bigint | null;
+  cpu: number | null;
+  state: string | null;
+  warnings: string[];
+}
+
+const STATE_NAMES: Record<TaskStateChar, string> = {
+  R: 'TASK_RUNNING', S: 'TASK_INTERRUPTIBLE', D: 'TASK_UNINTERRUPTIBLE', T: 'TASK_STOPPED', t: 'TASK_TRACED',
+  X: 'EXIT_DEAD', Z: 'EXIT_ZOMBIE', P: 'TASK_PARKED', I: 'TASK_IDLE', '?': 'unknown',
+};
+
+/** run `fn`, or record why it failed: one unreadable figure must not hide the rest */
+function attempt<T>(warnings: string[], what: string, fn: () => T): T | null {
+  try { return fn(); } catch (e) { warnings.push(`${what}: ${(e as Error).message}`); return null; }
+}
+
+export function sysInfo(vm: Vmcore): SysResult {
+  const warnings: string[] = [];
+  const a = vm.dump.attrs;
+  const uts = attempt(warnings, 'uname', () => utsname(vm));
+  const possible = attempt(warnings, 'cpu masks', () => cpuMask(vm, 'possible')) ?? [];
+  const online = attempt(warnings, 'cpu masks', () => cpuMask(vm, 'online')) ?? [];
+  const tasks = attempt(warnings, 'tasks', () => listTasks(vm)) ?? [];
+  const idle = tasks.filter((t) => t.isIdle).length;
+  const up = attempt(warnings, 'uptime', () => uptime(vm));
+  const la = attempt(warnings, 'load average', () => loadAverage(vm));
+  const present = attempt(warnings, 'memory', () => nodePresentPages(vm));
+  const ram = attempt(warnings, 'totalram', () => totalRam(vm));
+  const p = panicInfo(vm);
+  const panicText = p.source === 'panic' ? `"${p.line}"` : p.source === 'oops' ? `"${p.message}" (check log for details)` : null;
+  const ct = p.crashTime;
+  const date = ct ? formatWallClock(ct.unix).replace(/ (\d+)$/, ' UTC $1') : null;
+  return {
+    kernel: vm.sources(),
+    dumpfile: vm.file,
+    partialDump: (a.dumpLevel ?? 0) > 0,
+    dumpLevel: a.dumpLevel,
+    cpus: possible.length || a.nrCpus,
+    cpusOnline: online.length,
+    cpusOffline: possible.filter((c) => !online.includes(c)).length,
+    date: ct,
+    dateText: date,
+    uptime: up ? { seconds: up.seconds, text: up.text, hz: up.hz } : null,
+    loadAverage: la ? { values: la.values, text: la.text } : null,
+    tasks: { total: tasks.length, threads: tasks.length - idle, idle },
+    nodename: uts?.nodename ?? a.uts?.nodename ?? null,
+    release: uts?.release ?? vm.vmcoreinfo.osrelease ?? null,
+    version: uts?.version ?? null,
+    machine: uts?.machine ?? a.arch,
+    memory: present === null ? null : {
+      bytes: present * a.pageSize,
+      text: memorySizeText(present * a.pageSize),
+      nodePresentPages: present,
+      totalramPages: ram?.pages ?? null,
+      totalramBytes: ram?.bytes ?? null,
+    },
+    taint: p.taint.text,
+    panic: { text: panicText, message: p.message, source: p.source, cpu: p.cpu },
+    pid: p.task?.pid ?? null,
+    command: p.task?.comm ?? null,
+    task: p.task?.address ?? null,
+    cpu: p.task?.cpu ?? null,
+    state: p.task ? `${STATE_NAMES[p.task.state]}${p.source ? ' (PANIC)' : ''}` : null,
+    warnings,
+  };
+}
+
+export default defineCommand<{ json?: boolean }, SysResult>({
+  name: 'sys',
+  summary: "system summary at the crash (crash's sys): kernel, CPUs, date, uptime, load, tasks, memory, panic",
+  run({ vm }) { return sysInfo(vm); },
+  render(r, out) {
+    const c = out.c;
+    out.kv([
+      ['KERNEL', `${r.release ?? '?'}  (symbols: ${r.kernel.symbols}; types: ${r.kernel.types})${r.taint !== 'Not tainted' ? '  [TAINTED]' : ''}`],
+      ['DUMPFILE', `${r.dumpfile}${r.partialDump ? '  [PARTIAL DUMP]' : ''}`],
+      ['CPUS', `${r.cpus}${r.cpusOffline ? ` [OFFLINE: ${r.cpusOffline}]` : ''}`],
+      ['DATE', r.dateText ? `${r.dateText}${r.date?.source === 'timekeeper' ? '  (no CRASHTIME: last timer tick)' : ''}` : null],
+      ['UPTIME', r.uptime?.text],
+      ['LOAD AVERAGE', r.loadAverage?.text],
+      ['TASKS', r.tasks.total],
+      ['NODENAME', r.nodename],
+      ['RELEASE', r.release],
+      ['VERSION', r.version],
+      ['MACHINE', r.machine],
+      ['MEMORY', r.memory?.text],
+      ['PANIC', r.panic.text ? c.red(r.panic.text) : null],
+      ['PID', r.pid],
+      ['COMMAND', r.command === null ? null : `"${r.command}"`],
+      ['TASK', r.task === null ? null : hex(r.task)],
+      ['CPU', r.cpu],
+      ['STATE', r.state],
+    ]);
+    for (const w of r.warnings) out.line(c.yellow(`  warning: ${w}`));
+  },
+});
