@@ -5,7 +5,7 @@
  * every exception is reported. A source where most shared names disagree does not belong to
  * this dump (a System.map of another build, or without the KASLR slide) and is refused.
  */
-import type { KernelSymbol, SymbolTable, Symbolized } from './symtab.js';
+import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
 export interface Disagreement {
   name: string;
@@ -61,19 +61,24 @@ export class CombinedSymbolTable implements SymbolTable {
 
     const maxFrac = opts.maxDisagreement ?? 0.5;
     const minShared = opts.minShared ?? 20;
-    const seen: { label: string; unique: Map<string, bigint | null> }[] = [];
+    const seen: { label: string; table: SymbolTable }[] = [];
     const byName = new Map<string, Disagreement>();
     for (let i = 0; i < specs.length; i++) {
       if (specs[i].crossCheck === false) continue;
-      const unique = uniqueNames(specs[i].table);
+      const table = specs[i].table;
       let shared = 0;
       const bad: Disagreement[] = [];
       for (const prev of seen) {
-        for (const [name, addr] of unique) {
-          if (addr === null) continue;
-          const other = prev.unique.get(name);
-          if (other === undefined || other === null) continue;
+        // Walk the smaller table's names and ask the larger one: kallsyms holds ~90k names,
+        // VMCOREINFO a dozen, so this stays cheap unless two large sources are compared.
+        const [small, large] = tableSize(table) <= tableSize(prev.table) ? [table, prev.table] : [prev.table, table];
+        const smallUnique = uniqueNames(small);
+        for (const [name, a] of smallUnique) {
+          if (a === null) continue;
+          const b = uniqueAddress(large, name);
+          if (b === undefined || b === null) continue;
           shared++;
+          const [addr, other] = small === table ? [a, b] : [b, a];
           if (other !== addr) {
             let d = byName.get(name);
             if (!d) {
@@ -92,7 +97,7 @@ export class CombinedSymbolTable implements SymbolTable {
           throw new SymbolSourceMismatchError(labels[i], seen.map((s) => s.label).join(', '), shared, bad.length, bad);
         }
       }
-      seen.push({ label: labels[i], unique });
+      seen.push({ label: labels[i], table });
     }
   }
 
@@ -130,6 +135,16 @@ export class CombinedSymbolTable implements SymbolTable {
 function shortLabel(source: string): string {
   const i = source.indexOf(' (');
   return i > 0 ? source.slice(0, i) : source;
+}
+
+function tableSize(t: SymbolTable): number {
+  return t instanceof SortedSymbolTable ? t.count : Number.MAX_SAFE_INTEGER;
+}
+
+/** a name's address when the table holds it once; null when it repeats; undefined when absent */
+function uniqueAddress(t: SymbolTable, name: string): bigint | null | undefined {
+  if (t instanceof SortedSymbolTable) return t.uniqueAddress(name);
+  return uniqueNames(t).get(name);
 }
 
 /** name → address for names the table holds once (null: more than once, e.g. static functions) */

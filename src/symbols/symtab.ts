@@ -55,6 +55,7 @@ export class SortedSymbolTable implements SymbolTable {
   readonly #syms: KernelSymbol[];
   readonly #addrs: BigUint64Array;
   readonly #byName = new Map<string, number>();
+  readonly #repeated = new Set<string>();
   readonly #exact: boolean;
   #dups: Map<string, KernelSymbol[]> | undefined;
 
@@ -62,7 +63,8 @@ export class SortedSymbolTable implements SymbolTable {
     const syms = symbols.map((s) => ({ ...s }));
     // Array.prototype.sort is stable, so symbols at one address stay in the source's order and
     // the first of them is the one the kernel prints (scripts/kallsyms.c orders aliases so).
-    syms.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    // kallsyms and `nm -n` maps arrive sorted already; bigint comparisons make a needless sort costly.
+    if (!isSortedByAddress(syms)) syms.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     if (opts.sizes === 'next') {
       // Walk backwards so each symbol sees the next *different* address.
       let next = opts.end;
@@ -76,11 +78,20 @@ export class SortedSymbolTable implements SymbolTable {
     }
     this.#syms = syms;
     this.#addrs = BigUint64Array.from(syms, (s) => s.address);
-    for (let i = 0; i < syms.length; i++) if (!this.#byName.has(syms[i].name)) this.#byName.set(syms[i].name, i);
+    for (let i = 0; i < syms.length; i++) {
+      if (!this.#byName.has(syms[i].name)) this.#byName.set(syms[i].name, i);
+      else this.#repeated.add(syms[i].name);
+    }
     this.#exact = opts.sizes === 'exact';
   }
 
   get count(): number { return this.#syms.length; }
+
+  /** the address of a name this table holds exactly once; null when it repeats, undefined when absent */
+  uniqueAddress(name: string): bigint | null | undefined {
+    if (this.#repeated.has(name)) return null;
+    return this.lookup(name)?.address;
+  }
   /** lowest and highest symbol address (undefined when empty) */
   get range(): { first: bigint; last: bigint } | undefined {
     const n = this.#addrs.length;
@@ -149,4 +160,9 @@ function render(s: Symbolized | undefined, addr: bigint, bias: number): string {
   if (!s) return `0x${addr.toString(16)}`;
   const mod = s.module !== undefined ? ` [${s.module}]` : '';
   return `${s.name}+0x${(s.offset + bias).toString(16)}/0x${s.size.toString(16)}${mod}`;
+}
+
+function isSortedByAddress(syms: readonly KernelSymbol[]): boolean {
+  for (let i = 1; i < syms.length; i++) if (syms[i - 1].address > syms[i].address) return false;
+  return true;
 }
