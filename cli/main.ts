@@ -33,6 +33,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
     .argument('[args...]', spec.args ?? '')
     .option('--json', 'machine-readable output')
     .option('--plain', 'no colour')
+    .option('--script', 'print a TypeScript program that computes the same with the vaat API')
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
     .option('--system-map <file>', 'a System.map of the dump\'s kernel')
     .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
@@ -42,6 +43,11 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   prog.parse(argv, { from: 'user' });
   const [file, rest] = prog.processedArgs as [string, string[]];
   const options = prog.opts();
+  if (options.script) {
+    if (!spec.script) throw new VaatError(`'${spec.name}' has no --script form yet`);
+    process.stdout.write(spec.script({ file, args: rest ?? [], options }));
+    return;
+  }
   const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded, systemMap: options.systemMap, btf: options.btf });
   try {
     const result = await spec.run({ vm, options, args: rest ?? [] });

@@ -1,5 +1,5 @@
 /** vaat info: what a person wants to know about a dump before analysing it. */
-import { defineCommand } from '../src/plugin.js';
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import { excludedPageClasses } from '../src/dump/levels.js';
 import { humanBytes } from '../src/output/style.js';
 
@@ -57,6 +57,13 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
       warnings: a.warnings,
       sources: vm.sources(),
     };
+  },
+  script({ file }) {
+    return `${scriptPrelude(file)}const a = vm.dump.attrs;
+console.log(a.format, a.container ?? '', a.codec, 'dump level', a.dumpLevel);
+console.log(vm.vmcoreinfo.osrelease, vm.vmcoreinfo.buildId, new Date((vm.vmcoreinfo.crashTime ?? 0) * 1000).toISOString());
+console.log(vm.sources());
+`;
   },
   render(r, out) {
     const c = out.c;

@@ -2,7 +2,7 @@
  * vaat p: print a variable or a member path with its type, crash-style:
  * `vaat p init_task.comm`, `vaat p jiffies`, `vaat p runqueues:2 --member nr_running`, `runqueues:a`.
  */
-import { defineCommand } from '../src/plugin.js';
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
 
@@ -48,6 +48,14 @@ export default defineCommand<POptions, PValue[]>({
       if (path) obj = obj.member(path);
       return { cpu, expr: path ? `${name}.${path}` : name, type: obj.typeName, address: hex(obj.address), value: valueOf(obj, depth) };
     });
+  },
+  script({ file, args, options }) {
+    const { name, cpus, path } = parsePrintExpr(args[0] ?? 'init_task.comm');
+    const member = [path, options.member ?? ''].filter(Boolean).join('.');
+    const obj = cpus === null ? `vm.object(${JSON.stringify(name)})` : `vm.perCpu(${JSON.stringify(name)}, ${cpus === 'all' ? 'cpu' : cpus})`;
+    const expr = member ? `${obj}.member(${JSON.stringify(member)})` : obj;
+    const body = `const o = ${expr};\nconsole.log(o.typeName, o.kind === 'array' || o.kind === 'pointer' ? o.string() : o.read(1));\n`;
+    return scriptPrelude(file) + (cpus === 'all' ? `for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {\n  ${body.replace(/\n(?=.)/g, '\n  ')}}\n` : body);
   },
   render(rows, out) {
     for (const r of rows) {

@@ -43,14 +43,14 @@ export function parseCpuList(text: string): number[] {
 
 /** ns → crash's "[d hh:mm:ss.mmm]"; negative spans (clock skew between CPUs) keep their sign */
 export function formatSpan(ns: bigint): string {
-  const neg = ns < 0n;
+  const neg = ns < 0n; // shown as -[...]
   const ms = (neg ? -ns : ns) / 1_000_000n;
   const d = ms / 86_400_000n;
   const h = (ms / 3_600_000n) % 24n;
   const m = (ms / 60_000n) % 60n;
   const s = (ms / 1000n) % 60n;
   const p = (v: bigint, n = 2) => v.toString().padStart(n, '0');
-  return `[${neg ? '-' : ''}${d} ${p(h)}:${p(m)}:${p(s)}.${p(ms % 1000n, 3)}]`;
+  return `${neg ? '-' : ''}[${d} ${p(h)}:${p(m)}:${p(s)}.${p(ms % 1000n, 3)}]`;
 }
 
 export default defineCommand<RunqOptions, RunqResult>({
@@ -85,6 +85,7 @@ export default defineCommand<RunqOptions, RunqResult>({
       out.line();
       out.heading(`CPU ${c.cpu}  RUNQUEUE: ${c.rq}${c.online ? '' : '  (offline)'}`);
       out.line(`  CURRENT: ${taskLine(c.curr)}${o.runTime && c.currRunTime !== null ? `  RUNNING FOR: ${formatSpan(c.currRunTime)}` : ''}`);
+      if (c.stop?.queued) out.line(`  STOP: ${taskLine(c.stop.task)}  ${out.c.yellow('[queued]')}`);
       renderRt(c, out, o);
       renderDl(c, out, o);
       if (o.groups) renderGroups(c, out, o);
@@ -134,7 +135,7 @@ function entityName(e: CfsEntity): string {
 function renderCfs(c: RqModel, out: Output, o: RunqOptions): void {
   const q = c.cfs;
   const eevdf = q.entities.some((e) => e.eevdf);
-  out.line(`  CFS RB_ROOT: ${q.address}  nr_running: ${q.nrRunning}  h_nr_running: ${q.hNrRunning}  min_vruntime: ${q.minVruntime}` +
+  out.line(`  CFS_RQ: ${q.address}  nr_running: ${q.nrRunning}  h_nr_running: ${q.hNrRunning}  min_vruntime: ${q.minVruntime}` +
     `${q.avgVruntime !== null ? `  avg_vruntime: ${q.avgVruntime}` : ''}  (tree order: ${q.order})`);
   if (!q.entities.length) { out.line('     [no tasks queued]'); return; }
   out.table(q.entities.map((e) => [

@@ -1,5 +1,5 @@
 /** vaat struct: a struct or union's layout with member offsets and sizes (crash `struct -o`, pahole). */
-import { defineCommand } from '../src/plugin.js';
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
 
 interface StructMember {
   name: string | null;
@@ -32,6 +32,12 @@ export default defineCommand<{ offsets?: boolean }, StructResult>({
       ...(m.bitSize !== null ? { bitOffset: m.bitOffset, bitSize: m.bitSize } : {}),
     }));
     return { name: types.typeName(id), kind: t.kind, size: t.size, source: types.source, members };
+  },
+  script({ file, args }) {
+    return `${scriptPrelude(file)}const t = vm.types;
+for (const m of t.members(${JSON.stringify(args[0] ?? 'task_struct')})) console.log(m.offset, t.typeName(m.type), m.name);
+console.log('size', t.sizeof(${JSON.stringify(args[0] ?? 'task_struct')}));
+`;
   },
   render(r, out, opts) {
     const c = out.c;

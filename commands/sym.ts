@@ -1,5 +1,5 @@
 /** vaat sym: symbol to address and back (`func+0x1a/0x40 [module]`). */
-import { defineCommand } from '../src/plugin.js';
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import { hex } from '../src/output/style.js';
 
 interface SymResult {
@@ -37,6 +37,13 @@ export default defineCommand<Record<string, never>, SymResult[]>({
         module: s.module ?? null, text: vm.symbolize(s.address), source: syms.source,
       };
     });
+  },
+  script({ file, args }) {
+    return `${scriptPrelude(file)}for (const q of ${JSON.stringify(args)}) {
+  if (/^(0x)?[0-9a-f]{8,16}$/i.test(q)) console.log(vm.symbolize(BigInt(q.startsWith('0x') ? q : '0x' + q)));
+  else console.log(q, '0x' + vm.address(q).toString(16));
+}
+`;
   },
   render(rows, out) {
     out.table(rows.map((r) => [r.address, r.type ?? '', r.text]), { header: ['ADDRESS', 'TYPE', 'SYMBOL'] });

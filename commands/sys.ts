@@ -107,7 +107,8 @@ export default defineCommand<{ json?: boolean }, SysResult>({
   render(r, out) {
     const c = out.c;
     out.kv([
-      ['KERNEL', `${r.release ?? '?'}  (symbols: ${r.kernel.symbols}; types: ${r.kernel.types})${r.taint !== 'Not tainted' ? '  [TAINTED]' : ''}`],
+      ['KERNEL', `${r.release ?? '?'}${r.taint !== 'Not tainted' ? `  [TAINTED: ${r.taint.replace(/^Tainted: /, '').replace(/ +/g, ' ').trim()}]` : ''}`],
+      ['DEBUGINFO', `types: ${r.kernel.types}; symbols: ${r.kernel.symbols.split(' — ')[0]}`],
       ['DUMPFILE', `${r.dumpfile}${r.partialDump ? '  [PARTIAL DUMP]' : ''}`],
       ['CPUS', `${r.cpus}${r.cpusOffline ? ` [OFFLINE: ${r.cpusOffline}]` : ''}`],
       ['DATE', r.dateText ? `${r.dateText}${r.date?.source === 'timekeeper' ? '  (no CRASHTIME: last timer tick)' : ''}` : null],

@@ -30,6 +30,16 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
   options?: OptionSpec[];
   run(ctx: CommandContext<O>): R | Promise<R>;
   render(result: R, out: Output, options: O): void;
+  /**
+   * `--script`: a short TypeScript program using the public API that computes the same answer
+   * (drgn's `--drgn` idea: it teaches the API). Given the vmcore path, arguments and options.
+   */
+  script?(input: { file: string; args: string[]; options: O }): string;
+}
+
+/** the opening lines every `--script` program shares */
+export function scriptPrelude(file: string): string {
+  return `import { openVmcore } from 'vaat';\n\nconst vm = openVmcore(${JSON.stringify(file)});\n`;
 }
 
 /** Identity helper that gives a command object its types. */

@@ -28,6 +28,9 @@ export interface OpenVmcoreOptions extends OpenDumpOptions {
 
 export class SymbolNotFoundError extends VaatError {}
 
+/** parsed BTF per kernel build-id, shared by every Vmcore of this process */
+const btfByBuildId = new Map<string, TypeInfo>();
+
 export class Vmcore implements ObjectContext {
   #symbols?: CombinedSymbolTable;
   #kallsyms?: KallsymsTable;
@@ -91,6 +94,14 @@ export class Vmcore implements ObjectContext {
       this.#typesSource = `BTF file ${this.options.btf}`;
       return this.#types;
     }
+    // One kernel build has one BTF: dumps of an already-seen build (fleet runs) reuse its parsed types.
+    const buildId = this.vmcoreinfo.buildId;
+    const known = buildId ? btfByBuildId.get(buildId) : undefined;
+    if (known) {
+      this.#types = known;
+      this.#typesSource = `BTF in the dump (build-id ${buildId}, parsed once for this process)`;
+      return known;
+    }
     const k = this.kallsyms;
     const start = k.lookup('__start_BTF')?.address;
     const stop = k.lookup('__stop_BTF')?.address;
@@ -99,6 +110,7 @@ export class Vmcore implements ObjectContext {
     }
     const buf = this.dump.readVirt(start, Number(stop - start));
     this.#types = parseBtf(buf, { label: `${this.file} __start_BTF` });
+    if (buildId) btfByBuildId.set(buildId, this.#types);
     this.#typesSource = `BTF in the dump (__start_BTF, ${buf.length} bytes)`;
     return this.#types;
   }

@@ -1,0 +1,54 @@
+// Time from process start to the first resolved `struct task_struct` member (init_task.comm),
+// for vaat on a bare vmcore (kallsyms + BTF from the dump, cold and with the per-build-id cache
+// warm) and with DWARF (cold and warm cache), side by side with drgn (`-c vmcore -s vmlinux`,
+// printing init_task.comm) and crash (`crash -s vmlinux vmcore` running `sys`, then quit).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { best, fixturesDir, fmt, printTable, root } from './common.mjs';
+
+const vmcore = join(fixturesDir, 'sysrq-basic/vmcore.kdump-lzo');
+const vmlinux = '/usr/lib/debug/boot/vmlinux-6.1.0-54-cloud-amd64';
+const hasDwarf = existsSync(vmlinux);
+const tmp = mkdtempSync(join(tmpdir(), 'vaat-bench-start-'));
+const cache = join(tmp, 'cache');
+const script = join(tmp, 'comm.py');
+writeFileSync(script, 'print(prog["init_task"].comm)\n');
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts, env: { ...process.env, XDG_CACHE_HOME: cache, NO_COLOR: '1', ...(opts.env ?? {}) } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  if (!/swapper\/0|TASKS/.test(r.stdout)) throw new Error(`${cmd}: unexpected output ${r.stdout.slice(0, 200)}`);
+  return r;
+}
+const vaat = (extra = []) => () => run(process.execPath, [join(root, 'bin/vaat.js'), 'p', vmcore, 'init_task.comm', ...extra]);
+const clearCache = () => rmSync(cache, { recursive: true, force: true });
+
+const rows = [];
+const measure = (label, fn, cold = false) => {
+  // cold: clear the cache before every run (and no warm-up run)
+  const ms = cold ? best(() => { clearCache(); fn(); }, 3, false) : best(fn, 3, true);
+  rows.push([label, ms]);
+  return ms;
+};
+
+measure('vaat, bare vmcore (kallsyms + BTF from the dump), cold cache', vaat(), true);
+measure('vaat, bare vmcore, warm cache', vaat());
+if (hasDwarf) {
+  measure('vaat, DWARF vmlinux, cold cache', vaat(['--vmlinux', vmlinux]), true);
+  measure('vaat, DWARF vmlinux, warm cache', vaat(['--vmlinux', vmlinux]));
+  measure('drgn 0.0.22 (-c vmcore -s vmlinux)', () => run('drgn', ['-q', '-c', vmcore, '-s', vmlinux, script]));
+  measure('crash 8.0.2 (sys, quit)', () => run('crash', ['-s', vmlinux, vmcore], { input: 'sys\nquit\n' }), false);
+}
+clearCache();
+rmSync(tmp, { recursive: true, force: true });
+
+const drgn = rows.find((r) => r[0].startsWith('drgn'))?.[1];
+const crash = rows.find((r) => r[0].startsWith('crash'))?.[1];
+const header = ['run', 'ms', 'vs drgn', 'vs crash'];
+const out = rows.map(([l, ms]) => [l, fmt(ms, 0), drgn ? fmt(ms / drgn, 2) : '-', crash ? fmt(ms / crash, 3) : '-']);
+if (process.argv.includes('--markdown')) {
+  console.log(`| ${header.join(' | ')} |\n|---|---|---|---|`);
+  for (const r of out) console.log(`| ${r.join(' | ')} |`);
+} else printTable(header, out);

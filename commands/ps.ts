@@ -1,0 +1,122 @@
+/** vaat ps: every task as crash's `ps` lists them, with state, CPU, priority and cgroup. */
+import { defineCommand } from '../src/plugin.js';
+import { listTasks, type Task, type TaskStateChar } from '../src/kernel/tasks.js';
+import { cpuInfo } from '../src/kernel/cpu.js';
+import { panicCpu } from '../src/kernel/panic.js';
+import { hex } from '../src/output/style.js';
+
+export interface PsOptions {
+  json?: boolean;
+  /** -G: thread group leaders only */
+  G?: boolean;
+  /** -k / -u: kernel threads / user tasks only */
+  k?: boolean;
+  u?: boolean;
+  /** --state DR: only tasks in these states */
+  state?: string;
+  /** --cgroup /vaat.slice: tasks in this cgroup or below */
+  cgroup?: string;
+  /** --active: only the tasks current on a CPU */
+  active?: boolean;
+}
+
+export interface PsRow {
+  pid: number;
+  tgid: number;
+  ppid: number;
+  cpu: number;
+  /** task_struct address, "0xffff..." */
+  task: string;
+  state: TaskStateChar;
+  prio: number;
+  nice: number;
+  policy: number;
+  comm: string;
+  cgroup: string | null;
+  kthread: boolean;
+  idle: boolean;
+  /** current on its CPU (crash's '>') */
+  active: boolean;
+  /** the task that panicked */
+  panic: boolean;
+  flags: number;
+  onCpu: boolean;
+  lastArrival: bigint | null;
+}
+
+export interface PsResult {
+  count: number;
+  /** how many of each state letter among the listed tasks */
+  states: Partial<Record<TaskStateChar, number>>;
+  tasks: PsRow[];
+}
+
+function matcher(args: string[]): (t: Task) => boolean {
+  if (args.length === 0) return () => true;
+  const tests = args.map((a): ((t: Task) => boolean) => {
+    if (/^\d+$/.test(a)) return (t) => t.pid === Number(a);
+    if (/^0x[0-9a-f]+$/i.test(a)) return (t) => t.address === BigInt(a);
+    const re = /^\/(.*)\/$/.exec(a);
+    if (re) { const r = new RegExp(re[1]); return (t) => r.test(t.comm); }
+    return (t) => t.comm === a;
+  });
+  return (t) => tests.some((f) => f(t));
+}
+
+export default defineCommand<PsOptions, PsResult>({
+  name: 'ps',
+  summary: 'tasks: pid, parent, CPU, state, priority, command and cgroup (crash ps)',
+  args: '[pid|0xtask|comm|/regex/ ...]',
+  options: [
+    { flags: '-G', description: 'thread group leaders only' },
+    { flags: '-k', description: 'kernel threads only' },
+    { flags: '-u', description: 'user tasks only' },
+    { flags: '--state <letters>', description: 'only these states, e.g. D or RD (R S D T t X Z P I)' },
+    { flags: '--cgroup <path>', description: 'only tasks in this cgroup v2 path or below' },
+    { flags: '--active', description: 'only the tasks running on a CPU' },
+  ],
+  run({ vm, options, args }) {
+    const currs = new Set<bigint>();
+    try { for (const c of cpuInfo(vm).cpus) currs.add(c.curr); } catch { /* no runqueues: no '>' marks */ }
+    let panicAddr: bigint | null = null;
+    try {
+      const pc = panicCpu(vm);
+      if (pc) panicAddr = vm.perCpu('runqueues', pc.cpu).member('curr').pointer();
+    } catch { /* no panic CPU */ }
+    const want = matcher(args);
+    const states = options.state ? new Set(options.state.split('')) : null;
+    const cg = options.cgroup?.replace(/\/+$/, '') || null;
+    const rows = listTasks(vm)
+      .filter((t) => want(t))
+      .filter((t) => !options.G || t.pid === t.tgid)
+      .filter((t) => !options.k || t.isKthread || t.isIdle)
+      .filter((t) => !options.u || !(t.isKthread || t.isIdle))
+      .filter((t) => !states || states.has(t.state))
+      .filter((t) => !cg || (t.cgroup !== null && (t.cgroup === cg || t.cgroup.startsWith(cg + '/') || cg === '')))
+      .filter((t) => !options.active || currs.has(t.address))
+      .sort((a, b) => a.pid - b.pid || a.cpu - b.cpu)
+      .map((t): PsRow => ({
+        pid: t.pid, tgid: t.tgid, ppid: t.ppid, cpu: t.cpu, task: hex(t.address), state: t.state, prio: t.prio, nice: t.nice,
+        policy: t.policy, comm: t.comm, cgroup: t.cgroup, kthread: t.isKthread, idle: t.isIdle,
+        active: currs.has(t.address), panic: t.address === panicAddr, flags: t.flags, onCpu: t.onCpu, lastArrival: t.lastArrival,
+      }));
+    const counts: Partial<Record<TaskStateChar, number>> = {};
+    for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
+    return { count: rows.length, states: counts, tasks: rows };
+  },
+  render(r, out) {
+    const c = out.c;
+    const stateColour = (s: TaskStateChar): string => (s === 'D' ? c.red(s) : s === 'R' ? c.green(s) : s === 'Z' ? c.yellow(s) : s);
+    out.table(
+      r.tasks.map((t) => [
+        t.active ? (t.panic ? c.red('>') : '>') : '',
+        t.pid, t.ppid, t.cpu, t.task.slice(2), stateColour(t.state), t.prio,
+        t.kthread || t.idle ? `[${t.comm}]` : t.comm,
+        t.cgroup,
+      ]),
+      { header: ['', 'PID', 'PPID', 'CPU', 'TASK', 'ST', 'PRIO', 'COMM', 'CGROUP'], alignRight: [1, 2, 3, 6] },
+    );
+    const summary = Object.entries(r.states).map(([s, n]) => `${n} ${s}`).join(', ');
+    out.line(c.dim(`${r.count} tasks${summary ? ` (${summary})` : ''}; '>' marks tasks current on a CPU${r.tasks.some((t) => t.panic) ? ', red: the panicking task' : ''}`));
+  },
+});
