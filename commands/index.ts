@@ -14,4 +14,4 @@ import bt from './bt.js';
 import stacks from './stacks.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [info, sys, ps, log, mod, rd, struct, p, sym, runq];
+export const builtinCommands: VaatCommand<any, any>[] = [info, sys, ps, log, mod, bt, stacks, runq, rd, struct, p, sym];

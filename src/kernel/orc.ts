@@ -1,0 +1,245 @@
+/**
+ * The kernel's ORC unwind tables (x86_64), read from the dump: vmlinux's `.orc_unwind_ip` /
+ * `.orc_unwind` sections (between `__start_orc_unwind_ip`/`__stop_orc_unwind_ip` and
+ * `__start_orc_unwind`/`__stop_orc_unwind`) and each loaded module's own tables
+ * (`struct module` → `arch.orc_unwind_ip`, `arch.orc_unwind`, `arch.num_orcs`).
+ *
+ * An ip table entry is an s32 relative to its own address; the entry at the same index in the
+ * unwind table (6 bytes: s16 sp_offset, s16 bp_offset, a u16 of bitfields) describes how to find
+ * the caller's frame from every instruction from that ip up to the next entry's ip. Both tables
+ * are sorted by ip (vmlinux at build time by sorttable, modules at load time), so a lookup is a
+ * binary search. Each table is read with one read and cached per Vmcore.
+ */
+import type { Vmcore } from '../vmcore.js';
+
+/** ORC_REG_* (arch/x86/include/asm/orc_types.h; unchanged since 4.14) */
+export const OrcReg = {
+  UNDEFINED: 0,
+  PREV_SP: 1,
+  DX: 2,
+  DI: 3,
+  BP: 4,
+  SP: 5,
+  R10: 6,
+  R13: 7,
+  BP_INDIRECT: 8,
+  SP_INDIRECT: 9,
+} as const;
+
+/**
+ * What an entry says about the frame. 'end': the outermost frame (an entry point's
+ * UNWIND_HINT_EMPTY / END_OF_STACK); 'undefined': no valid information (a gap between functions,
+ * or ORC_TYPE_UNDEFINED from 6.4).
+ */
+export type OrcType = 'call' | 'regs' | 'regs_partial' | 'end' | 'undefined';
+
+export interface OrcEntry {
+  spOffset: number;
+  bpOffset: number;
+  spReg: number;
+  bpReg: number;
+  type: OrcType;
+  /** the frame's ip is exact, not a return address (set by REGS frames, and by `signal` from 6.3) */
+  signal: boolean;
+}
+
+/**
+ * The bitfield layout of the u16 at offset 4. It changed twice:
+ * - up to 6.2: sp_reg:4, bp_reg:4, type:2 (CALL 0, REGS 1, REGS_PARTIAL 2), end:1;
+ * - 6.3 ("x86/unwind/orc: Add 'signal' field to ORC metadata"): type:2, signal:1, end:1;
+ * - 6.4 ("x86,objtool: Split UNWIND_HINT_EMPTY in two"): type:3 (UNDEFINED 0, END_OF_STACK 1,
+ *   CALL 2, REGS 3, REGS_PARTIAL 4), signal:1, no end bit.
+ */
+export interface OrcLayout {
+  spReg: Field;
+  bpReg: Field;
+  type: Field;
+  end: Field | null;
+  signal: Field | null;
+  /** 'enum2': the type numbering up to 6.3; 'enum3': from 6.4 */
+  typeEnum: 'enum2' | 'enum3';
+  /** where the layout came from, for messages */
+  source: 'btf' | 'release';
+}
+
+interface Field { shift: number; bits: number }
+
+const ENTRY_SIZE = 6;
+
+/** The layout from BTF's `struct orc_entry` when present, else from the kernel release. */
+export function orcLayout(vm: Vmcore): OrcLayout {
+  return layoutFromTypes(vm) ?? orcLayoutForRelease(vm.vmcoreinfo.osrelease ?? '0.0');
+}
+
+/** The layout a kernel release used (for dumps whose BTF lacks `struct orc_entry`). */
+export function orcLayoutForRelease(release: string): OrcLayout {
+  const [maj, min] = release.split(/[.-]/).map((x) => Number(x) || 0);
+  const v = maj * 1000 + min;
+  const f = (shift: number, bits: number): Field => ({ shift, bits });
+  if (v >= 6004) return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 3), signal: f(11, 1), end: null, typeEnum: 'enum3', source: 'release' };
+  if (v >= 6003) return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: f(10, 1), end: f(11, 1), typeEnum: 'enum2', source: 'release' };
+  return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: null, end: f(10, 1), typeEnum: 'enum2', source: 'release' };
+}
+
+function layoutFromTypes(vm: Vmcore): OrcLayout | null {
+  let types;
+  try { types = vm.types; } catch { return null; }
+  const t = types.findType('struct orc_entry', { exact: true });
+  if (t === null) return null;
+  const field = (name: string): Field | null => {
+    const m = types.tryMemberPath(t, name);
+    if (!m) return null;
+    // bit offsets count from the struct's start; the bitfield word starts at byte 4
+    return { shift: m.bitOffset - 32, bits: m.bitSize ?? types.sizeof(m.type) * 8 };
+  };
+  const spReg = field('sp_reg');
+  const bpReg = field('bp_reg');
+  const type = field('type');
+  if (!spReg || !bpReg || !type) return null;
+  const end = field('end');
+  // the END_OF_STACK type replaced the end bit in 6.4, and took the third type bit
+  return { spReg, bpReg, type, end, signal: field('signal'), typeEnum: end ? 'enum2' : 'enum3', source: 'btf' };
+}
+
+/** Decode the 6-byte entry at `off` of `buf`. */
+export function decodeOrcEntry(buf: Buffer, off: number, layout: OrcLayout): OrcEntry {
+  const bits = buf.readUInt16LE(off + 4);
+  const get = (f: Field): number => (bits >>> f.shift) & ((1 << f.bits) - 1);
+  const spReg = get(layout.spReg);
+  const raw = get(layout.type);
+  let type: OrcType;
+  if (layout.typeEnum === 'enum3') {
+    type = (['undefined', 'end', 'call', 'regs', 'regs_partial'] as const)[raw] ?? 'undefined';
+  } else {
+    type = (['call', 'regs', 'regs_partial'] as const)[raw] ?? 'undefined';
+    // up to 6.3 "no information" is sp_reg UNDEFINED; with the end bit it marks the outermost frame
+    if (layout.end && get(layout.end)) type = 'end';
+    else if (spReg === OrcReg.UNDEFINED) type = 'undefined';
+  }
+  const signal = layout.signal ? get(layout.signal) === 1 : type === 'regs' || type === 'regs_partial';
+  return { spOffset: buf.readInt16LE(off), bpOffset: buf.readInt16LE(off + 2), spReg, bpReg: get(layout.bpReg), type, signal };
+}
+
+/** One sorted pair of ORC tables (vmlinux's, or one module's). */
+export class OrcTable {
+  /** ips as offsets from `origin` (exact in a double: tables span far less than 2^53) */
+  readonly #ips: Float64Array;
+  constructor(
+    readonly label: string,
+    readonly origin: bigint,
+    ips: Float64Array,
+    readonly entries: Buffer,
+    readonly layout: OrcLayout,
+  ) {
+    this.#ips = ips;
+  }
+
+  get size(): number { return this.#ips.length; }
+  get first(): bigint { return this.origin + BigInt(this.#ips[0] ?? 0); }
+  get last(): bigint { return this.origin + BigInt(this.#ips[this.#ips.length - 1] ?? 0); }
+
+  /** the entry covering pc (the last one whose ip <= pc), or undefined outside the table */
+  find(pc: bigint): OrcEntry | undefined {
+    const ips = this.#ips;
+    if (ips.length === 0) return undefined;
+    const d = pc - this.origin;
+    if (d < BigInt(ips[0]) || d > BigInt(ips[ips.length - 1])) return undefined;
+    const x = Number(d);
+    let lo = 0;
+    let hi = ips.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (ips[mid] <= x) lo = mid; else hi = mid - 1;
+    }
+    return decodeOrcEntry(this.entries, lo * ENTRY_SIZE, this.layout);
+  }
+
+  /** Build from the raw tables: `ipBuf` holds s32s relative to their own address `ipAddr + 4*i`. */
+  static fromRaw(label: string, ipAddr: bigint, ipBuf: Buffer, entries: Buffer, layout: OrcLayout): OrcTable {
+    const n = Math.min(ipBuf.length >>> 2, Math.floor(entries.length / ENTRY_SIZE));
+    let ips = new Float64Array(n);
+    let sorted = true;
+    for (let i = 0; i < n; i++) {
+      ips[i] = i * 4 + ipBuf.readInt32LE(i * 4);
+      if (i > 0 && ips[i] < ips[i - 1]) sorted = false;
+    }
+    if (!sorted) {
+      // never seen in practice (both tables are sorted before use), but a lookup needs order
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => ips[a] - ips[b]);
+      const e2 = Buffer.alloc(n * ENTRY_SIZE);
+      order.forEach((src, dst) => entries.copy(e2, dst * ENTRY_SIZE, src * ENTRY_SIZE, src * ENTRY_SIZE + ENTRY_SIZE));
+      ips = Float64Array.from(order, (i) => ips[i]);
+      entries = e2;
+    }
+    return new OrcTable(label, ipAddr, ips, entries, layout);
+  }
+}
+
+export interface OrcHit { entry: OrcEntry; table: OrcTable }
+
+/** Every ORC table of a dump: vmlinux's, and modules' (read on first lookup into each module). */
+export class OrcUnwindInfo {
+  readonly #modules = new Map<bigint, OrcTable | null>();
+  constructor(readonly vm: Vmcore, readonly kernel: OrcTable | null, readonly layout: OrcLayout) {}
+
+  find(pc: bigint): OrcHit | undefined {
+    const k = this.kernel;
+    if (k && pc >= k.first && pc <= k.last) {
+      const entry = k.find(pc);
+      if (entry) return { entry, table: k };
+    }
+    const mod = this.vm.modules?.moduleAt(pc);
+    if (!mod) return undefined;
+    let t = this.#modules.get(mod.address);
+    if (t === undefined) {
+      t = readModuleOrc(this.vm, mod.address, mod.name, this.layout);
+      this.#modules.set(mod.address, t);
+    }
+    const entry = t?.find(pc);
+    return entry && t ? { entry, table: t } : undefined;
+  }
+}
+
+const cache = new WeakMap<Vmcore, OrcUnwindInfo>();
+
+/** The dump's ORC tables (cached per Vmcore). `kernel` is null when the kernel has no ORC. */
+export function orcUnwindInfo(vm: Vmcore): OrcUnwindInfo {
+  let info = cache.get(vm);
+  if (!info) {
+    const layout = orcLayout(vm);
+    info = new OrcUnwindInfo(vm, readKernelOrc(vm, layout), layout);
+    cache.set(vm, info);
+  }
+  return info;
+}
+
+function readKernelOrc(vm: Vmcore, layout: OrcLayout): OrcTable | null {
+  const s = vm.symbols;
+  const ipStart = s.lookup('__start_orc_unwind_ip')?.address;
+  const ipStop = s.lookup('__stop_orc_unwind_ip')?.address;
+  const uStart = s.lookup('__start_orc_unwind')?.address;
+  const uStop = s.lookup('__stop_orc_unwind')?.address;
+  if (ipStart === undefined || ipStop === undefined || uStart === undefined || uStop === undefined) return null;
+  const n = Number(ipStop - ipStart) / 4;
+  if (!Number.isInteger(n) || n <= 0 || n > 4_000_000 || Number(uStop - uStart) < n * ENTRY_SIZE) return null;
+  try {
+    const ipBuf = vm.dump.readVirt(ipStart, n * 4);
+    const entries = vm.dump.readVirt(uStart, n * ENTRY_SIZE);
+    return OrcTable.fromRaw('vmlinux', ipStart, ipBuf, entries, layout);
+  } catch {
+    return null;
+  }
+}
+
+function readModuleOrc(vm: Vmcore, modAddr: bigint, name: string, layout: OrcLayout): OrcTable | null {
+  try {
+    const arch = vm.objectAt(modAddr, 'struct module').member('arch');
+    const n = arch.member('num_orcs').number();
+    if (n <= 0 || n > 1_000_000) return null;
+    const ipAddr = arch.member('orc_unwind_ip').pointer();
+    const uAddr = arch.member('orc_unwind').pointer();
+    return OrcTable.fromRaw(name, ipAddr, vm.dump.readVirt(ipAddr, n * 4), vm.dump.readVirt(uAddr, n * ENTRY_SIZE), layout);
+  } catch {
+    return null;
+  }
+}
