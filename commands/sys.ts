@@ -4,7 +4,7 @@ import type { Vmcore } from '../src/vmcore.js';
 import { listTasks, type TaskStateChar } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
 import { panicInfo, type CrashTime, type PanicCpu } from '../src/kernel/panic.js';
-import { loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
+import { cpuMhz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
 import { formatWallClock } from '../src/kernel/printk.js';
 import { hex } from '../src/output/style.js';
 
@@ -28,12 +28,15 @@ export interface SysResult {
   release: string | null;
   version: string | null;
   machine: string | null;
+  /** x86 cpu_khz / 1000 */
+  mhz: number | null;
   memory: { bytes: number; text: string; nodePresentPages: number; totalramPages: number | null; totalramBytes: number | null } | null;
   taint: string;
   panic: { text: string | null; message: string | null; source: 'panic' | 'oops' | null; cpu: PanicCpu | null };
   pid: number | null;
   command: string | null;
-  task: bigint | null;
+  /** the panicking task_struct, "0xffff..." */
+  task: string | null;
   cpu: number | null;
   state: string | null;
   warnings: string[];
@@ -82,6 +85,7 @@ export function sysInfo(vm: Vmcore): SysResult {
     release: uts?.release ?? vm.vmcoreinfo.osrelease ?? null,
     version: uts?.version ?? null,
     machine: uts?.machine ?? a.arch,
+    mhz: attempt(warnings, 'cpu_khz', () => cpuMhz(vm)),
     memory: present === null ? null : {
       bytes: present * a.pageSize,
       text: memorySizeText(present * a.pageSize),
@@ -93,7 +97,7 @@ export function sysInfo(vm: Vmcore): SysResult {
     panic: { text: panicText, message: p.message, source: p.source, cpu: p.cpu },
     pid: p.task?.pid ?? null,
     command: p.task?.comm ?? null,
-    task: p.task?.address ?? null,
+    task: p.task ? hex(p.task.address) : null,
     cpu: p.task?.cpu ?? null,
     state: p.task ? `${STATE_NAMES[p.task.state]}${p.source ? ' (PANIC)' : ''}` : null,
     warnings,
@@ -118,12 +122,12 @@ export default defineCommand<{ json?: boolean }, SysResult>({
       ['NODENAME', r.nodename],
       ['RELEASE', r.release],
       ['VERSION', r.version],
-      ['MACHINE', r.machine],
+      ['MACHINE', r.mhz ? `${r.machine}  (${r.mhz} Mhz)` : r.machine],
       ['MEMORY', r.memory?.text],
       ['PANIC', r.panic.text ? c.red(r.panic.text) : null],
       ['PID', r.pid],
       ['COMMAND', r.command === null ? null : `"${r.command}"`],
-      ['TASK', r.task === null ? null : hex(r.task)],
+      ['TASK', r.task],
       ['CPU', r.cpu],
       ['STATE', r.state],
     ]);

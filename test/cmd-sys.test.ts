@@ -1,0 +1,36 @@
+/** `vaat sys` through the CLI: the JSON shape and crash's header layout. */
+import { describe, expect, it } from 'vitest';
+import { dumps, truth } from './fixtures.js';
+import { vaat, vaatJson } from './cli.js';
+
+const hung = dumps.find((d) => d.scenario === 'cgroup-mutex-hung')!;
+const qemu = dumps.find((d) => d.scenario === 'qemu-dump')!;
+
+describe('vaat sys', () => {
+  it('--json has every field, with the hung-task panic', () => {
+    const r = vaatJson(['sys', hung.path]);
+    const sys = truth(hung.scenario, 'extra.json').sys;
+    expect(Object.keys(r).sort()).toEqual([
+      'command', 'cpu', 'cpus', 'cpusOffline', 'cpusOnline', 'date', 'dateText', 'dumpLevel', 'dumpfile', 'kernel', 'loadAverage',
+      'machine', 'memory', 'mhz', 'nodename', 'panic', 'partialDump', 'pid', 'release', 'state', 'taint', 'task', 'tasks', 'uptime', 'version', 'warnings',
+    ]);
+    expect(r.tasks.total).toBe(sys.tasks);
+    expect(r.loadAverage.text).toBe(sys.load_average_str);
+    expect(r.uptime.text).toBe(sys.uptime.text);
+    expect(r.panic).toMatchObject({ message: 'hung_task: blocked tasks', source: 'panic', cpu: { cpu: 3, source: 'panic_cpu' } });
+    expect({ pid: r.pid, command: r.command }).toEqual({ pid: 38, command: 'khungtaskd' });
+    expect(r.task).toBe(truth(hung.scenario).panic_task.task_struct);
+    expect(r.taint).toBe('Tainted: G           OE     ');
+  });
+
+  it('prints crash\'s header', () => {
+    const r = vaat(['sys', qemu.path]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\s+CPUS: 4 \[OFFLINE: 3\]$/m);
+    expect(r.stdout).toMatch(/^\s+DATE: Sat Nov 21 22:04:34 UTC 2026 {2}\(no CRASHTIME: last timer tick\)$/m);
+    expect(r.stdout).toMatch(/^\s+MEMORY: 255\.5 MB$/m);
+    expect(r.stdout).toMatch(/^\s+PANIC: "Kernel panic - not syncing: sysrq triggered crash"$/m);
+    expect(r.stdout).toMatch(/^\s+COMMAND: "sh"$/m);
+    expect(r.stdout).toMatch(/^\s+TASKS: 83$/m);
+  });
+});
