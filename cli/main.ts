@@ -9,7 +9,7 @@ import { Output, toJson } from '../src/output/sink.js';
 import { VaatError } from '../src/dump/errors.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
 
-const DEFAULT_COMMAND = 'info';
+const DEFAULT_COMMAND = 'summary';
 
 function helpText(cmds: LoadedCommand[]): string {
   const w = Math.max(...cmds.map((c) => c.command.name.length));

@@ -1,6 +1,7 @@
 /** The built-in commands, in the order `vaat help` lists them. */
 import type { VaatCommand } from '../src/plugin.js';
 import info from './info.js';
+import summary from './summary.js';
 import rd from './rd.js';
 import sys from './sys.js';
 import ps from './ps.js';
@@ -12,6 +13,8 @@ import sym from './sym.js';
 import runq from './runq.js';
 import bt from './bt.js';
 import stacks from './stacks.js';
+import cgroupinfo from './cgroupinfo.js';
+import cpuinfo from './cpuinfo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [info, sys, ps, log, mod, bt, stacks, runq, rd, struct, p, sym];
+export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym];

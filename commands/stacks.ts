@@ -1,19 +1,10 @@
 /** vaat stacks: every task's kernel stack, grouped by state and identical call chain, most common first. */
 import { defineCommand } from '../src/plugin.js';
-import { taskStack } from '../src/kernel/stack.js';
-import { forEachTask } from '../src/kernel/tasks.js';
+import { groupTaskStacks, type StackGroup } from '../src/kernel/stack-groups.js';
+
+export type { StackGroup };
 
 interface StacksOptions { json?: boolean; state?: string }
-
-export interface StackGroup {
-  count: number;
-  state: string;
-  /** outermost last; user-space frames as '[user]' */
-  functions: string[];
-  pids: number[];
-  comms: string[];
-  stoppedBecause: string;
-}
 
 export interface StacksResult { tasks: number; groups: StackGroup[] }
 
@@ -22,25 +13,7 @@ export default defineCommand<StacksOptions, StacksResult>({
   summary: 'all tasks grouped by state and identical kernel stack, most common first',
   options: [{ flags: '-s, --state <letters>', description: 'only tasks in these states, e.g. D or RD' }],
   run({ vm, options }) {
-    const groups = new Map<string, StackGroup>();
-    let tasks = 0;
-    for (const t of forEachTask(vm)) {
-      if (options.state && !options.state.includes(t.state)) continue;
-      tasks++;
-      const s = taskStack(vm, t.address);
-      const functions = s.frames.map((f) => (f.user ? '[user]' : f.function ?? f.text));
-      const key = `${t.state}|${functions.join('<')}`;
-      let g = groups.get(key);
-      if (!g) {
-        g = { count: 0, state: t.state, functions, pids: [], comms: [], stoppedBecause: s.stoppedBecause };
-        groups.set(key, g);
-      }
-      g.count++;
-      g.pids.push(t.pid);
-      if (!g.comms.includes(t.comm)) g.comms.push(t.comm);
-    }
-    const sorted = [...groups.values()].sort((a, b) => b.count - a.count || a.state.localeCompare(b.state));
-    return { tasks, groups: sorted };
+    return groupTaskStacks(vm, options.state);
   },
   render(r, out) {
     const c = out.c;

@@ -1,0 +1,156 @@
+/**
+ * vaat VMCORE (no command): a one-screen triage summary — what kind of crash, where, the
+ * panicking task's stack, what blocked tasks were doing, runqueue lengths, and anything odd.
+ * Each section is computed on its own: one that fails is reported with its error and the rest
+ * still print (the idea of Oracle's corelens modules).
+ */
+import { defineCommand } from '../src/plugin.js';
+import type { Vmcore } from '../src/vmcore.js';
+import { panicInfo } from '../src/kernel/panic.js';
+import { panicStack } from '../src/kernel/stack.js';
+import { groupTaskStacks, type StackGroup } from '../src/kernel/stack-groups.js';
+import { listTasks } from '../src/kernel/tasks.js';
+import { runqueues } from '../src/kernel/sched.js';
+import { sysInfo, type SysResult } from './sys.js';
+
+export interface SummaryResult {
+  file: string;
+  sys: SysResult | null;
+  panic: {
+    message: string | null;
+    source: string | null;
+    oopsLines: string[];
+    cpu: number | null;
+    pid: number | null;
+    comm: string | null;
+    stack: string[];
+  } | null;
+  states: Record<string, number> | null;
+  blocked: { count: number; groups: StackGroup[] } | null;
+  runqueues: { cpu: number; nrRunning: number; curr: string; currRunSeconds: number | null }[] | null;
+  findings: string[];
+  /** sections that could not be computed, with why */
+  errors: { section: string; error: string }[];
+}
+
+/** a section's value, or null with its error recorded */
+function section<T>(errors: SummaryResult['errors'], name: string, fn: () => T): T | null {
+  try { return fn(); } catch (e) { errors.push({ section: name, error: (e as Error).message.split('\n')[0] }); return null; }
+}
+
+/** things a person should look at first, in plain words */
+function findings(r: SummaryResult): string[] {
+  const out: string[] = [];
+  const d = r.states?.D ?? 0;
+  if (d) out.push(`${d} task${d > 1 ? 's' : ''} in uninterruptible sleep (D)`);
+  for (const q of r.runqueues ?? []) {
+    if (q.currRunSeconds !== null && q.currRunSeconds > 10 && !q.curr.startsWith('swapper')) {
+      out.push(`CPU ${q.cpu}: ${q.curr} had been running for ${q.currRunSeconds.toFixed(1)} s without a switch`);
+    }
+  }
+  // crash's form "Tainted: G           OE     ": G (and spaces) mean untainted
+  const taint = (r.sys?.taint ?? '').replace(/^Tainted:\s*/, '').replace(/[G\s]/g, '');
+  if (taint) out.push(`kernel tainted: ${taint}`);
+  if (r.sys && r.sys.cpusOffline > 0) out.push(`${r.sys.cpusOffline} of ${r.sys.cpus} CPUs offline at crash time`);
+  if (r.sys?.partialDump) out.push(`partial dump: pages excluded at dump level ${r.sys.dumpLevel}`);
+  return out;
+}
+
+export function summarize(vm: Vmcore): SummaryResult {
+  const errors: SummaryResult['errors'] = [];
+  const r: SummaryResult = {
+    file: vm.file,
+    sys: section(errors, 'sys', () => sysInfo(vm)),
+    panic: section(errors, 'panic', () => {
+      const p = panicInfo(vm);
+      let stack: string[] = [];
+      try {
+        stack = panicStack(vm, p.cpu?.cpu).frames.map((f) => f.text);
+      } catch (e) {
+        errors.push({ section: 'panic stack', error: (e as Error).message });
+      }
+      return {
+        message: p.message,
+        source: p.source,
+        oopsLines: p.oopsLines,
+        cpu: p.cpu?.cpu ?? null,
+        pid: p.task?.pid ?? null,
+        comm: p.task?.comm ?? null,
+        stack,
+      };
+    }),
+    states: section(errors, 'task states', () => {
+      const counts: Record<string, number> = {};
+      for (const t of listTasks(vm)) counts[t.state] = (counts[t.state] ?? 0) + 1;
+      return counts;
+    }),
+    blocked: section(errors, 'blocked tasks', () => {
+      const g = groupTaskStacks(vm, 'D');
+      return { count: g.tasks, groups: g.groups.slice(0, 3) };
+    }),
+    runqueues: section(errors, 'runqueues', () => runqueues(vm).filter((q) => q.online).map((q) => ({
+      cpu: q.cpu,
+      nrRunning: q.nrRunning,
+      curr: `${q.curr.comm}(${q.curr.pid})`,
+      currRunSeconds: q.currRunTime === null ? null : Number(q.currRunTime) / 1e9,
+    }))),
+    findings: [],
+    errors,
+  };
+  r.findings = findings(r);
+  return r;
+}
+
+export default defineCommand<Record<string, never>, SummaryResult>({
+  name: 'summary',
+  summary: 'one-screen triage: panic, stack, blocked tasks, runqueues, anything odd (the default)',
+  run({ vm }) {
+    return summarize(vm);
+  },
+  render(r, out) {
+    const c = out.c;
+    const s = r.sys;
+    if (s) {
+      out.kv([
+        ['RELEASE', s.release],
+        ['NODENAME', s.nodename],
+        ['DATE', s.dateText],
+        ['UPTIME', s.uptime?.text ?? null],
+        ['LOAD AVERAGE', s.loadAverage?.text ?? null],
+        ['TASKS', s.tasks.total],
+        ['CPUS', `${s.cpus}${s.cpusOffline ? ` (${s.cpusOffline} offline)` : ''}`],
+        ['MEMORY', s.memory?.text ?? null],
+      ]);
+    }
+    if (r.panic) {
+      out.line();
+      out.heading(c.red(`PANIC: ${r.panic.message ?? '(no panic message)'}`));
+      for (const l of r.panic.oopsLines.slice(0, 3)) out.line(`  ${l}`);
+      out.line(`  on CPU ${r.panic.cpu ?? '?'}, task ${r.panic.comm ?? '?'} (pid ${r.panic.pid ?? '?'})`);
+      for (const f of r.panic.stack) out.line(c.dim('    ') + f);
+    }
+    if (r.states) {
+      out.line();
+      out.line(`${c.bold('TASK STATES')}  ${Object.entries(r.states).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join('  ')}`);
+    }
+    if (r.blocked && r.blocked.count > 0) {
+      out.line();
+      out.heading(c.yellow(`${r.blocked.count} BLOCKED (D) TASKS, top stacks:`));
+      for (const g of r.blocked.groups) {
+        out.line(`  ${g.count} × ${g.comms.join(', ')} (pid ${g.pids.slice(0, 6).join(' ')}${g.pids.length > 6 ? ' ...' : ''})`);
+        for (const f of g.functions.slice(0, 8)) out.line(c.dim('      ') + f);
+      }
+    }
+    if (r.runqueues) {
+      out.line();
+      out.table(r.runqueues.map((q) => [q.cpu, q.nrRunning, q.curr, q.currRunSeconds === null ? null : q.currRunSeconds.toFixed(2)]),
+        { header: ['CPU', 'NR_RUNNING', 'CURRENT', 'RUNNING FOR (s)'], alignRight: [0, 1, 3] });
+    }
+    if (r.findings.length) {
+      out.line();
+      out.heading('WORTH A LOOK');
+      for (const f of r.findings) out.line(`  • ${f}`);
+    }
+    for (const e of r.errors) out.line(c.red(`  (${e.section} unavailable: ${e.error})`));
+  },
+});

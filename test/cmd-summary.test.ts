@@ -1,0 +1,53 @@
+/** The triage summary (`vaat VMCORE`): every section against drgn's truth and the MANIFEST. */
+import { describe, expect, it } from 'vitest';
+import { dumps, primaryTruth, truth } from './fixtures.js';
+import { vaat, vaatJson } from './cli.js';
+
+describe('vaat VMCORE (summary)', () => {
+  for (const d of dumps) {
+    it(`${d.scenario}/${d.name}`, () => {
+      const t = primaryTruth(d.scenario);
+      const r = vaatJson([d.path]);
+      expect(r.errors).toEqual([]);
+      expect(r.sys.release).toBe(t.uname.release);
+      expect(r.panic.message).toBe(t.panic.message);
+      expect(r.panic.cpu).toBe(t.panic_task.cpu);
+      expect(r.panic.pid).toBe(t.panic_task.tid);
+      // every function of the panic stack is one drgn 0.0.33 names too (the README's better stack
+      // reference; drgn also lists inlined frames, which ORC cannot see)
+      const drgnFns = new Set(truth(d.scenario, 'truth-drgn-0.0.33+unknown.json').panic_task.backtrace.map((f: string) => f.replace(/\.(constprop|isra|cold)\b.*$/, '')));
+      const ours = r.panic.stack.map((f: string) => f.replace(/\+0x.*$/, '').replace(/\.(constprop|isra|cold)\b.*$/, '')).filter((f: string) => !f.startsWith('0x'));
+      expect(ours.length).toBeGreaterThan(2);
+      expect(ours.filter((f: string) => drgnFns.has(f)).length).toBeGreaterThanOrEqual(ours.length - 2);
+      // state counts equal drgn's task list (its tasks exclude the idle tasks, which are R or I)
+      const dCount = t.tasks.filter((x: { state: string }) => x.state === 'D').length;
+      expect(r.states.D ?? 0).toBe(dCount);
+      expect(r.blocked.count).toBe(dCount);
+      // one row per online CPU, with the current task drgn saw there
+      for (const q of r.runqueues) {
+        const tq = t.runqueues.find((x: { cpu: number }) => x.cpu === q.cpu);
+        expect(q.curr).toBe(`${tq.curr.comm}(${tq.curr.pid})`);
+        expect(q.nrRunning).toBe(tq.nr_running);
+      }
+    });
+  }
+
+  it('names what is odd: hung mkdirs, the spinning CPU, the taint', () => {
+    const hung = vaatJson([dumps.find((d) => d.scenario === 'cgroup-mutex-hung')!.path]);
+    expect(hung.findings).toContain('3 tasks in uninterruptible sleep (D)');
+    expect(hung.blocked.groups[0].comms).toEqual(['mkdir']);
+    expect(hung.blocked.groups[0].functions).toContain('cgroup_kn_lock_live');
+    const soft = vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
+    expect(soft.findings.some((f: string) => /^CPU 3: vaat_spin\(\d+\) had been running for 1\d\.\d s/.test(f))).toBe(true);
+    expect(soft.findings).toContain('kernel tainted: OEL');
+  });
+
+  it('is the default and prints one readable screen', () => {
+    const d = dumps.find((x) => x.scenario === 'sysrq-basic')!;
+    const r = vaat([d.path]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/PANIC: sysrq triggered crash/);
+    expect(r.stdout).toMatch(/on CPU 1, task sh \(pid \d+\)/);
+    expect(r.stdout.split('\n').length).toBeLessThan(60);
+  });
+});
