@@ -25,7 +25,9 @@ fi
 
 # npm packages exactly as locked; skip when node_modules already matches the lock file.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.vaat-lock; then
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: npm 11's ci refuses this lock file over the optional
+  # per-platform packages of rollup that it never installs here; install still follows the lock.
+  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.vaat-lock
 fi
 
