@@ -9,6 +9,7 @@
  *  - v3.5..v5.9: `log_buf`, variable-length `struct printk_log` records ("printk: convert byte-buffer
  *    to variable-length record buffer", v3.5; the struct was `struct log` until v3.11).
  */
+import { VaatError } from '../dump/errors.js';
 import type { MemoryReader } from '../dump/dump.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 
@@ -81,7 +82,7 @@ export interface ReadLogOptions {
   symbol?: (name: string) => bigint | undefined;
 }
 
-export class PrintkError extends Error {
+export class PrintkError extends VaatError {
   constructor(message: string) {
     super(message);
     this.name = 'PrintkError';

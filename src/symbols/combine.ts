@@ -5,6 +5,7 @@
  * every exception is reported. A source where most shared names disagree does not belong to
  * this dump (a System.map of another build, or without the KASLR slide) and is refused.
  */
+import { VaatError } from '../dump/errors.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
 export interface Disagreement {
@@ -28,7 +29,7 @@ export interface CombineOptions {
   minShared?: number;
 }
 
-export class SymbolSourceMismatchError extends Error {
+export class SymbolSourceMismatchError extends VaatError {
   constructor(
     readonly label: string,
     readonly against: string,

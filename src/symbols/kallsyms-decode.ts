@@ -2,10 +2,11 @@
  * Decoding kallsyms tables once their places are known: the token table, the compressed names
  * (first character of each expanded name is the nm type letter) and the address table.
  */
+import { VaatError } from '../dump/errors.js';
 import { entryLength, type AddressRule, type KallsymsLayout, type TokenTable } from './kallsyms-layout.js';
 import type { PageCache } from './page-cache.js';
 
-export class KallsymsDecodeError extends Error {}
+export class KallsymsDecodeError extends VaatError {}
 
 /** Parse token_table given token_index's 256 offsets; null when the bytes do not have that shape. */
 export function parseTokenTable(table: Buffer, index: Uint16Array | readonly number[]): string[] | null {

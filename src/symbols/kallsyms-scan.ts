@@ -14,6 +14,7 @@
  *     names from there must hit every marker and end where the markers begin.
  * The address table is then a short list of candidates, settled by the caller's proof.
  */
+import { VaatError } from '../dump/errors.js';
 import type { KallsymsLayout } from './kallsyms-layout.js';
 import { parseTokenTable, walkNames } from './kallsyms-decode.js';
 import { PAGE, type PageCache } from './page-cache.js';
@@ -42,7 +43,7 @@ export interface ScanResult {
   scannedBytes: number;
 }
 
-export class KallsymsNotFoundError extends Error {}
+export class KallsymsNotFoundError extends VaatError {}
 
 const MAX_TOKEN_STEP = 256;
 /** largest compressed name entry: KSYM_NAME_LEN (512 since 6.1) plus a 2-byte length */

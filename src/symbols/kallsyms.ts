@@ -5,6 +5,7 @@
  * addresses of the symbols VMCOREINFO names (_stext, init_uts_ns, prb, ...) must equal
  * VMCOREINFO's, which also settles the address encoding (kallsyms-layout.ts AddressRule).
  */
+import { VaatError } from '../dump/errors.js';
 import type { MemoryReader } from '../dump/dump.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { decodeAddresses, expandNames, isSorted, readAddressTable, readTokens, rulesFor, walkNames } from './kallsyms-decode.js';
@@ -39,7 +40,7 @@ export interface KallsymsOptions {
   scanLimit?: number;
 }
 
-export class KallsymsError extends Error {}
+export class KallsymsError extends VaatError {}
 
 export class KallsymsTable extends SortedSymbolTable {
   constructor(

@@ -4,6 +4,7 @@
  * typetab }. Struct offsets differ per kernel and config, so the caller supplies them
  * (ModuleLayout, filled from BTF or DWARF); nothing here assumes one kernel's layout.
  */
+import { VaatError } from '../dump/errors.js';
 import type { MemoryReader } from '../dump/dump.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
@@ -44,7 +45,7 @@ export interface LoadedModule {
   symbols: SortedSymbolTable;
 }
 
-export class ModuleWalkError extends Error {}
+export class ModuleWalkError extends VaatError {}
 
 const SYM_SIZE = 24; // Elf64_Sym
 const MAX_MODULES = 65536;

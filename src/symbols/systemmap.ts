@@ -3,10 +3,11 @@
  * (VMCOREINFO KERNELOFFSET) is added to every address inside the kernel image. Per-CPU symbols
  * (small absolute values on x86_64) and absolute ('A'/'a') symbols are not relocated.
  */
+import { VaatError } from '../dump/errors.js';
 import { readFileSync } from 'node:fs';
 import { SortedSymbolTable, type KernelSymbol } from './symtab.js';
 
-export class SystemMapError extends Error {}
+export class SystemMapError extends VaatError {}
 
 export interface SystemMapOptions {
   /** KASLR slide to add (VMCOREINFO KERNELOFFSET) */

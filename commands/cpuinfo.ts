@@ -1,0 +1,183 @@
+/**
+ * vaat cpuinfo: `-i` the CPU topology (package, die, core, thread, NUMA node, masks) and what each
+ * CPU was doing at the crash; `-t` each CPU's TLB state (loaded mm and its owner, ASID slots against
+ * the mm's generation, lazy mode) with suspicious CPUs flagged.
+ */
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
+import type { Output } from '../src/output/sink.js';
+import { hex } from '../src/output/style.js';
+import { cpuListString } from '../src/object/helpers.js';
+import { cpuTopologyAll, type CpuTopology, type Topology } from '../src/kernel/topology.js';
+import { cpuTlbStates, type CpuTlbState, type TlbFlag } from '../src/kernel/tlb.js';
+import { cpuCurr, cpuIdle } from '../src/kernel/cpu.js';
+import { taskAt } from '../src/kernel/tasks.js';
+import { panicCpu } from '../src/kernel/panic.js';
+
+interface CpuinfoOptions { info?: boolean; tlb?: boolean }
+
+export interface CpuDoing {
+  /** 'idle', 'running' a task, or 'panic' (the CPU that panicked, running `pid`) */
+  state: 'idle' | 'running' | 'panic';
+  pid: number;
+  comm: string;
+  task: string;
+}
+
+export interface CpuTopologyRow extends CpuTopology { doing: CpuDoing | null }
+
+export interface TopologyResult extends Omit<Topology, 'cpus'> {
+  panicCpu: number | null;
+  cpus: CpuTopologyRow[];
+}
+
+interface TaskRef { pid: number; comm: string; task: string }
+
+export interface TlbRow {
+  cpu: number;
+  loadedMm: string;
+  isInitMm: boolean;
+  loadedMmAsid: number;
+  nextAsid: number | null;
+  invalidateOther: boolean | null;
+  cr4: string | null;
+  ctxs: { asid: number; ctxId: number; tlbGen: number }[];
+  isLazy: boolean;
+  isLazySource: string;
+  mmCtxId: number;
+  mmTlbGen: number;
+  mmUsers: number;
+  owner: TaskRef | null;
+  ownerSource: string;
+  ownerExited: boolean;
+  tasksWithMm: TaskRef[];
+  tasksWithActiveMmOnly: TaskRef[];
+  rqCurr: TaskRef & { mm: string; activeMm: string };
+  slotMatchesMm: boolean;
+  slotTlbGenCurrent: boolean;
+  flags: { flag: TlbFlag; reason: string }[];
+}
+
+export interface TlbResult { nrDynAsids: number; pcid: boolean | null; cpus: TlbRow[] }
+
+export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbResult }
+
+const ref = (t: { pid: number; comm: string; task: bigint }): TaskRef => ({ pid: t.pid, comm: t.comm, task: hex(t.task) });
+
+function tlbRow(s: CpuTlbState): TlbRow {
+  return {
+    ...s,
+    loadedMm: hex(s.loadedMm),
+    cr4: s.cr4 === null ? null : hex(s.cr4),
+    ctxs: s.ctxs.map((c) => ({ asid: c.asid, ctxId: Number(c.ctxId), tlbGen: Number(c.tlbGen) })),
+    mmCtxId: Number(s.mmCtxId),
+    mmTlbGen: Number(s.mmTlbGen),
+    owner: s.owner && ref(s.owner),
+    tasksWithMm: s.tasksWithMm.map(ref),
+    tasksWithActiveMmOnly: s.tasksWithActiveMmOnly.map(ref),
+    rqCurr: { ...ref(s.rqCurr), mm: hex(s.rqCurr.mm), activeMm: hex(s.rqCurr.activeMm) },
+  };
+}
+
+function doing(vm: Parameters<typeof cpuCurr>[0], cpu: number, panic: number | null): CpuDoing | null {
+  try {
+    const curr = cpuCurr(vm, cpu);
+    const t = taskAt(vm, curr);
+    const state = cpu === panic ? 'panic' : curr === cpuIdle(vm, cpu) ? 'idle' : 'running';
+    return { state, pid: t.pid, comm: t.comm, task: hex(curr) };
+  } catch {
+    return null; // runqueue unreadable (excluded page)
+  }
+}
+
+function renderTopology(r: TopologyResult, out: Output): void {
+  const c = out.c;
+  out.kv([
+    ['VENDOR', r.vendor], ['MODEL', r.model],
+    ['POSSIBLE', cpuListString(r.possible)], ['PRESENT', cpuListString(r.present)],
+    ['ONLINE', cpuListString(r.online)], ['ACTIVE', cpuListString(r.active)],
+    ['PANIC CPU', r.panicCpu], ['SMT', r.smtActive ? 'active' : 'off'],
+  ]);
+  out.line();
+  out.table(r.cpus.map((p) => {
+    const d = p.doing;
+    const what = !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
+    return [p.cpu, p.packageId, p.dieId, p.coreId, p.thread, p.apicid, p.numaNode, p.llcId,
+      p.online ? 'yes' : c.yellow('no'), cpuListString(p.smtSiblings), cpuListString(p.coreSiblings),
+      d?.state === 'panic' ? c.red(`${what} (panic)`) : what];
+  }), { header: ['CPU', 'PKG', 'DIE', 'CORE', 'THR', 'APIC', 'NODE', 'LLC', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 5, 6, 7] });
+  out.heading('packages × cores × threads');
+  for (const p of r.matrix) {
+    out.line(`  package ${p.package}: ` + p.cores.map((k) => `core ${k.core} [${k.cpus.map((cpu) => (cpu === r.panicCpu ? c.red(String(cpu)) : String(cpu))).join(' ')}]`).join('  '));
+  }
+}
+
+function renderTlb(r: TlbResult, out: Output): void {
+  const c = out.c;
+  out.kv([['PCID', r.pcid === null ? '?' : r.pcid ? 'yes' : 'no'], ['DYN ASIDS', r.nrDynAsids]]);
+  out.line();
+  out.table(r.cpus.map((s) => {
+    const slot = s.ctxs[s.loadedMmAsid];
+    const owner = s.isInitMm ? c.dim('init_mm') : s.owner ? `${s.owner.pid} ${s.owner.comm}` : c.red('none');
+    const row = [s.cpu, s.loadedMm, owner, s.loadedMmAsid,
+      slot ? `${slot.ctxId}/${slot.tlbGen}` : '-', `${s.mmCtxId}/${s.mmTlbGen}`,
+      s.isLazy ? c.yellow('lazy') : '-', `${s.rqCurr.pid} ${s.rqCurr.comm}`,
+      s.flags.length ? c.red(s.flags.map((f) => f.flag).join(',')) : c.green('ok')];
+    return row;
+  }), { header: ['CPU', 'LOADED_MM', 'OWNER', 'ASID', 'SLOT CTX/GEN', 'MM CTX/GEN', 'LAZY', 'CURRENT', 'STATE'], alignRight: [0, 3] });
+  for (const s of r.cpus) for (const f of s.flags) out.line(c.red(`  CPU ${s.cpu}: ${f.reason}`));
+}
+
+export default defineCommand<CpuinfoOptions, CpuinfoResult>({
+  name: 'cpuinfo',
+  summary: 'CPU topology and crash-time activity (-i), per-CPU TLB state (-t)',
+  options: [
+    { flags: '-i, --info', description: 'topology per CPU: package, die, core, thread, NUMA node, masks, what it was doing' },
+    { flags: '-t, --tlb', description: 'TLB state per CPU: loaded mm, owner, ASID slots, lazy mode; flags pending flushes' },
+  ],
+  run({ vm, options }) {
+    const wantTlb = Boolean(options.tlb);
+    const wantInfo = Boolean(options.info) || !wantTlb;
+    const r: CpuinfoResult = {};
+    if (wantInfo) {
+      const topo = cpuTopologyAll(vm);
+      let pc: number | null = null;
+      try { pc = panicCpu(vm)?.cpu ?? null; } catch { /* no panic CPU recorded */ }
+      r.topology = { ...topo, panicCpu: pc, cpus: topo.cpus.map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })) };
+    }
+    if (wantTlb) {
+      const t = cpuTlbStates(vm);
+      r.tlb = { nrDynAsids: t.nrDynAsids, pcid: t.pcid, cpus: t.cpus.map(tlbRow) };
+    }
+    return r;
+  },
+  render(r, out) {
+    if (r.topology) renderTopology(r.topology, out);
+    if (r.topology && r.tlb) out.line();
+    if (r.tlb) renderTlb(r.tlb, out);
+  },
+  script({ file, options }) {
+    if (options.tlb) {
+      return `${scriptPrelude(file)}
+// per CPU: cpu_tlbstate's loaded mm, its ASID slot against the mm's own ctx_id/tlb_gen, lazy mode
+for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
+  const tlb = vm.perCpu('cpu_tlbstate', cpu);
+  const mm = tlb.member('loaded_mm');
+  const slot = tlb.member('ctxs').index(tlb.member('loaded_mm_asid').number());
+  const lazy = tlb.hasMember('is_lazy') ? tlb.member('is_lazy') : vm.perCpu('cpu_tlbstate_shared', cpu).member('is_lazy');
+  const num = (o) => o.bigint().toString();
+  console.log('cpu', cpu, 'mm', '0x' + mm.pointer().toString(16), 'slot', num(slot.member('ctx_id')), num(slot.member('tlb_gen')),
+    'mm', num(mm.member('context.ctx_id')), num(mm.member('context.tlb_gen.counter')), 'lazy', lazy.bool());
+}
+`;
+    }
+    return `${scriptPrelude(file)}
+// per CPU: package, core and apicid from per-CPU cpu_info (6.5+ kernels: cpu_info.topo.pkg_id ...)
+for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
+  const info = vm.perCpu('cpu_info', cpu);
+  const pkg = info.hasMember('topo') ? info.member('topo.pkg_id') : info.member('phys_proc_id');
+  const core = info.hasMember('topo') ? info.member('topo.core_id') : info.member('cpu_core_id');
+  console.log('cpu', cpu, 'package', pkg.number(), 'core', core.number(), 'node', vm.perCpu('numa_node', cpu).number());
+}
+`;
+  },
+});

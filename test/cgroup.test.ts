@@ -1,0 +1,147 @@
+/** cgroups: every value of truth.json `cgroups` and of the MANIFEST, on every dump file; cgroupinfo's CLI. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { openVmcore, type Vmcore } from '../src/vmcore.js';
+import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup.js';
+import { listTasks } from '../src/kernel/tasks.js';
+import { dumps, manifest, primaryTruth, projectRoot, truth, type Json } from './fixtures.js';
+import { vaat, vaatJson } from './cli.js';
+
+const open: Vmcore[] = [];
+afterAll(() => { for (const vm of open) vm.close(); });
+
+/** truth's `memory.max`: bytes, or "max" */
+const bytesOrMax = (pages: number | 'max', pageSize: number) => (pages === 'max' ? 'max' : pages * pageSize);
+
+describe.each(dumps)('$scenario/$name', (d) => {
+  const vm = openVmcore(d.path);
+  open.push(vm);
+  const roots = cgroupRoots(vm);
+  const all: CgroupInfo[] = flattenCgroups(cgroupTree(vm, roots[0], { tasks: true }));
+  const byPath = new Map(all.map((c) => [c.path, c]));
+  const want: Json[] = primaryTruth(d.scenario).cgroups;
+
+  it('has the v2 hierarchy with the same cgroups in pre-order, and no v1 mounts', () => {
+    expect(roots[0].dfl).toBe(true);
+    expect(roots).toHaveLength(1); // the guests mount only cgroup2
+    expect(all.map((c) => c.path)).toEqual(want.map((c) => c.path));
+    const self = vm.objectAt(roots[0].cgrp, 'struct cgroup').member('self');
+    expect([...cssForEachDescendantPre(self)].map((css) => cgroupPath(vm, css.member('cgroup').pointer()))).toEqual(want.map((c) => c.path));
+  });
+
+  it('matches every truth.json cgroup value', () => {
+    let compared = 0;
+    for (const t of want) {
+      const c = byPath.get(t.path)!;
+      expect({ path: c.path, id: c.id, level: c.level, subtree: c.subtreeControl, enabled: c.controllers, nrTasks: c.nrTasks, csets: c.nrPopulatedCsets })
+        .toEqual({ path: t.path, id: t.id, level: t.level, subtree: t.subtree_control, enabled: t.controllers_enabled, nrTasks: t.nr_tasks, csets: t.nr_populated_csets });
+      compared += 7;
+      // controller files exist only where the controller is enabled
+      if ('cpuset.cpus.effective' in t) {
+        expect(c.cpuset?.cpus).toBe(t['cpuset.cpus']);
+        expect(c.cpuset?.effectiveCpus).toBe(t['cpuset.cpus.effective']);
+        compared += 2;
+      } else expect(c.cpuset).toBeNull();
+      if ('cpu.weight' in t) {
+        expect(Number(c.cpu?.sharesRaw)).toBe(t['cpu.shares_raw']);
+        expect(c.cpu?.weight).toBe(t['cpu.weight']);
+        compared += 2;
+      } else expect(c.cpu).toBeNull();
+      if ('memory.max' in t) {
+        const m = c.memory!;
+        expect(m.maxPages === 'max' ? 0x7fffffffffffffffn / BigInt(m.pageSize) : BigInt(m.maxPages)).toBe(BigInt(t['memory.max_pages']));
+        expect(bytesOrMax(m.maxPages, m.pageSize)).toBe(t['memory.max']);
+        expect(m.currentPages).toBe(t['memory.current_pages']);
+        compared += 3;
+      } else expect(c.memory).toBeNull();
+      if ('pids.max' in t) {
+        expect(c.pids?.max).toBe(t['pids.max']);
+        expect(c.pids?.current).toBe(t['pids.current']);
+        compared += 2;
+      } else expect(c.pids).toBeNull();
+    }
+    expect(compared).toBeGreaterThanOrEqual(want.length * 7);
+  });
+
+  it('matches the MANIFEST: cpuset.cpus, cpu.weight, memory.max, pids.max and subtree_control', () => {
+    const lines = [...manifest(d.scenario).matchAll(/^cgroup (\/\S*) (cpuset\.cpus|cpu\.weight|memory\.max|pids\.max)=(\S+)/gm)];
+    expect(lines.length).toBeGreaterThanOrEqual(12);
+    for (const [, path, key, value] of lines) {
+      const c = byPath.get(path)!;
+      const got = key === 'cpuset.cpus' ? c.cpuset?.cpus
+        : key === 'cpu.weight' ? String(c.cpu?.weight)
+          : key === 'memory.max' ? String(bytesOrMax(c.memory!.maxPages, c.memory!.pageSize))
+            : String(c.pids?.max);
+      expect(`${path} ${key}=${got}`).toBe(`${path} ${key}=${value}`);
+    }
+    for (const [, path, ctrls] of manifest(d.scenario).matchAll(/^cgroup subtree_control (\S+): (.*)$/gm)) {
+      expect(byPath.get(path)!.subtreeControl.join(' ')).toBe(ctrls.trim());
+    }
+  });
+
+  it('task lists agree with the task walker and extra.json task_cgroups', () => {
+    const walker = new Map<string, number[]>();
+    for (const t of listTasks(vm)) if (!t.isIdle) walker.set(t.cgroup ?? '?', [...(walker.get(t.cgroup ?? '?') ?? []), t.pid]);
+    const tc: Record<string, string> = truth(d.scenario, 'extra.json').task_cgroups.pids;
+    for (const c of all) {
+      const pids = c.tasks!.map((t) => t.pid);
+      expect(pids).toHaveLength(c.nrTasks);
+      expect(pids).toEqual([...(walker.get(c.path) ?? [])].sort((a, b) => a - b));
+      expect(pids).toEqual(Object.keys(tc).filter((p) => tc[p] === c.path).map(Number).sort((a, b) => a - b));
+    }
+    // cpu.weight → shares: cpu_weight_write_u64 stores DIV_ROUND_CLOSEST(weight * 1024, 100) << 10
+    const web = byPath.get('/vaat.slice/web')!;
+    expect(web.cpu!.shares).toBe(Math.round((300 * 1024) / 100));
+    expect(web.cpu!.bandwidth).toMatchObject({ quotaUs: null, periodUs: 100000, nrThrottled: 0 });
+    expect(web.memory!.events.oom_kill).toBe(0);
+  });
+});
+
+describe('vaat cgroupinfo', () => {
+  const d = dumps.find((x) => x.scenario === 'cgroup-mutex-hung')!;
+  const t: Json[] = primaryTruth(d.scenario).cgroups;
+
+  it('--json is the tree with controllers and tasks', () => {
+    const r = vaatJson(['cgroupinfo', d.path, '--tasks']);
+    expect(r.hierarchies).toHaveLength(1);
+    const h = r.hierarchies[0];
+    expect(h).toMatchObject({ version: 2, hierarchyId: 0 });
+    expect(h.root).toMatchObject({ path: '/', id: 1, level: 0, cgroup: expect.stringMatching(/^0x[0-9a-f]+$/) });
+    const slice = h.root.children[0];
+    expect(slice.path).toBe('/vaat.slice');
+    expect(slice.children.map((c: Json) => c.path)).toEqual(['/vaat.slice/web', '/vaat.slice/db']);
+    const web = slice.children[0];
+    expect(web).toMatchObject({ cpuset: { cpus: '0-1' }, cpu: { weight: 300 }, memory: { maxBytes: 268435456 }, pids: { max: 64 }, flags: [] });
+    expect(web.children.map((c: Json) => c.path)).toEqual(t.filter((x) => x.level === 3).map((x) => x.path));
+    const pids = manifest(d.scenario).matchAll(/^task pid=(\d+) comm=(\S+) mode=\S+ cgroup=\/vaat\.slice\/web /gm);
+    expect(web.tasks.map((x: Json) => `${x.pid} ${x.comm}`)).toEqual([...pids].map((m) => `${m[1]} ${m[2]}`));
+  });
+
+  it('draws a tree, and --flat a table', () => {
+    const tree = vaat(['cgroupinfo', d.path]);
+    expect(tree.status).toBe(0);
+    expect(tree.stdout).toMatch(/^└── vaat\.slice id 23 tasks 0 \[cpuset cpu memory pids\]/m);
+    expect(tree.stdout).toMatch(/^ {4}├── web id 70 tasks 5 .*weight 300.*pids 5\/64/m);
+    expect(tree.stdout).toMatch(/^ {4}│ {3}└── waiter-3 id 198 tasks 0$/m);
+    const flat = vaat(['cgroupinfo', d.path, '--flat']);
+    expect(flat.stdout).toMatch(/^\/vaat\.slice\/db\s+117\s+4\s+-\s+2-3\s+2-3\s+50\s+\S+ KiB\s+128 MiB\s+4\s+32$/m);
+  });
+
+  it('--script prints the same ids, levels and weights', () => {
+    const s = vaat(['cgroupinfo', d.path, '--script']);
+    expect(s.status).toBe(0);
+    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
+    try {
+      writeFileSync(join(dir, 'script.mjs'), s.stdout);
+      const r = spawnSync(process.execPath, [join(dir, 'script.mjs')], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      const got = r.stdout.trim().split('\n');
+      expect(got).toHaveLength(t.length);
+      t.forEach((c, i) => expect(got[i]).toBe(`${c.path} id ${c.id} level ${c.level} subtree_control ${c.subtree_control.join(',') || '-'} cpu.weight ${c['cpu.weight'] ?? '-'}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
