@@ -44,6 +44,7 @@ class VaatBackend : public Backend {
   // thrown, so batches of reads over sparse memory stay fast; `at` is where the fault is.
   enum class Fault { None, Excluded, Absent, Unmapped };
   const uint8_t* page(uint64_t pfn, Fault& fault);
+  Fault wholePage(uint64_t pfn, uint8_t* out);
   Fault physRange(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded, uint64_t& at);
   Fault virtRange(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded, uint64_t& at, uint64_t& atPhys);
   Fault walk(uint64_t vaddr, uint64_t& phys);

@@ -56,6 +56,15 @@ VaatBackend::VaatBackend(PageStore& store) : store_(store), pageSize_(store.info
   entryMask_ = kAddrMask & ~sme;
 }
 
+VaatBackend::Fault VaatBackend::wholePage(uint64_t pfn, uint8_t* out) {
+  switch (store_.state(pfn)) {
+    case PageState::Present: store_.readPage(pfn, out); return Fault::None;
+    case PageState::Excluded: return Fault::Excluded;
+    case PageState::Absent: return Fault::Absent;
+  }
+  return Fault::Absent;
+}
+
 const uint8_t* VaatBackend::page(uint64_t pfn, Fault& fault) {
   if (auto* hit = pages_.get(pfn)) return hit->data();
   switch (store_.state(pfn)) {
@@ -76,10 +85,18 @@ VaatBackend::Fault VaatBackend::physRange(uint64_t addr, uint8_t* buf, size_t le
     uint64_t inPage = at % pageSize_;
     size_t n = static_cast<size_t>(std::min<uint64_t>(len - done, pageSize_ - inPage));
     Fault f = Fault::None;
-    const uint8_t* p = page(at / pageSize_, f);
-    if (p) std::memcpy(buf + done, p + inPage, n);
-    else if (f == Fault::Excluded && zeroExcluded) std::memset(buf + done, 0, n);
-    else return f;
+    if (n == pageSize_ && !pages_.get(at / pageSize_)) {
+      // A whole uncached page (bulk reads: BTF, log rings, page scans) is decoded straight into
+      // the caller's buffer: caching it would cost an allocation and a copy and only churn the cache.
+      f = wholePage(at / pageSize_, buf + done);
+      if (f == Fault::None) { done += n; continue; }
+    } else if (const uint8_t* p = page(at / pageSize_, f)) {
+      std::memcpy(buf + done, p + inPage, n);
+      done += n;
+      continue;
+    }
+    if (f != Fault::Excluded || !zeroExcluded) return f;
+    std::memset(buf + done, 0, n);
     done += n;
   }
   return Fault::None;
