@@ -3,7 +3,7 @@
   # (cross builds, a private prefix). PKG_CONFIG_PATH works as usual.
   "variables": {
     "pkg_config%": "<!(node -p \"process.env.VAAT_PKG_CONFIG || 'pkg-config'\")",
-    "vaat_pkgs": "libkdumpfile lzo2 snappy libzstd zlib"
+    "vaat_pkgs": "libkdumpfile lzo2 snappy libzstd zlib libdw libelf"
   },
   "targets": [
     {
@@ -18,7 +18,8 @@
         "native/codecs.cc",
         "native/vaat_backend.cc",
         "native/kdumpfile_backend.cc",
-        "native/errors.cc"
+        "native/errors.cc",
+        "native/dwarf.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

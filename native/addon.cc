@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "codecs.h"
+#include "dwarf.h"
 #include "errors.h"
 #include "reader.h"
 
@@ -246,6 +247,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   versions.Set("zlib", zlibVersionString());
   versions.Set("snappy", snappyVersionString());
   exports.Set("versions", versions);
+  registerDwarf(env, exports);  // elfIdentity, dwarfIndex (native/dwarf.cc)
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Set up vaat with its test oracles and run the whole test suite against ../shared/fixtures.
+# Set up vaat with its test oracles and run the whole test suite against ../shared/fixtures,
+# twice: once with types from the dumps' own BTF (a bare vmcore, no debuginfo), once with DWARF
+# from the debug vmlinux the set-up installs. Every analysis must agree with the truth both ways.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-test-tools
@@ -7,4 +9,7 @@ if [ ! -d "${VAAT_FIXTURES:-../shared/fixtures}" ]; then
   echo "test: fixtures not found at ${VAAT_FIXTURES:-../shared/fixtures} (set VAAT_FIXTURES)" >&2
   exit 1
 fi
-exec npx --no-install vitest run "$@"
+echo "== tests, types from each dump's own BTF (VAAT_VMLINUX=none)"
+VAAT_VMLINUX=none npx --no-install vitest run "$@"
+echo "== tests, types from the debug vmlinux's DWARF where installed"
+npx --no-install vitest run "$@"

@@ -15,6 +15,7 @@ import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
 import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
 import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
 import { parseBtf } from './types/btf.js';
+import { dwarfTypesForDump, vmlinuxFromEnv } from './types/debuginfo.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
 import { WELL_KNOWN_GLOBALS } from './types/well-known.js';
 import { KObject, type ObjectContext } from './object/kobject.js';
@@ -24,6 +25,8 @@ export interface OpenVmcoreOptions extends OpenDumpOptions {
   systemMap?: string;
   /** a raw BTF file to use instead of the BTF in the dump's memory */
   btf?: string;
+  /** a debug vmlinux whose DWARF gives the types (checked against the dump's build-id); false: never look for one. Default: look in the standard places (/usr/lib/debug...), unless `btf` is given */
+  vmlinux?: string | false;
 }
 
 export class SymbolNotFoundError extends VaatError {}
@@ -89,6 +92,13 @@ export class Vmcore implements ObjectContext {
   /** kernel types: BTF from a file given at open, else from the dump's own memory */
   get types(): TypeInfo {
     if (this.#types) return this.#types;
+    // DWARF from a vmlinux given or found (src/types/debuginfo.ts); BTF below stays the fallback.
+    const dwarf = dwarfTypesForDump({ buildId: this.vmcoreinfo.buildId, release: this.vmcoreinfo.osrelease }, this.options);
+    if (dwarf) {
+      this.#types = dwarf.types;
+      this.#typesSource = dwarf.source;
+      return this.#types;
+    }
     if (this.options.btf) {
       this.#types = parseBtf(readFileSync(this.options.btf), { label: this.options.btf });
       this.#typesSource = `BTF file ${this.options.btf}`;
@@ -212,5 +222,6 @@ function memArrayLength(types: TypeInfo): number {
 
 /** Open a vmcore read-only. Throws a typed error (see src/dump/errors.ts) naming the file. */
 export function openVmcore(file: string, opts: OpenVmcoreOptions = {}): Vmcore {
-  return new Vmcore(Dump.open(file, opts), opts);
+  const withDefaults = opts.vmlinux === undefined ? { ...opts, vmlinux: vmlinuxFromEnv() } : opts;
+  return new Vmcore(Dump.open(file, withDefaults), withDefaults);
 }

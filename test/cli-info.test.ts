@@ -1,6 +1,8 @@
 /** `vaat info` on every real fixture, checked against drgn's truth, the MANIFEST and makedumpfile's own report. */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+const DEBUG_VMLINUX = '/usr/lib/debug/boot/vmlinux-6.1.0-54-cloud-amd64';
 import { dumps, manifest, primaryTruth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
@@ -60,9 +62,13 @@ describe('vaat info on every fixture', () => {
       expect(r.container).toBe(container);
       expect(r.codec).toBe(codec);
       expect(r.truncated).toBe(false);
-      // A bare vmcore is enough: symbols from the kernel's own kallsyms, types from its own BTF.
+      // Symbols from the kernel's own kallsyms; types from DWARF when a matching vmlinux is
+      // installed (the test set-up installs Debian's -dbg package), else from the dump's own BTF.
       expect(r.sources.symbols).toMatch(/kallsyms/);
-      expect(r.sources.types).toMatch(/BTF in the dump/);
+      if (process.env.VAAT_VMLINUX === 'none' || !existsSync(DEBUG_VMLINUX)) expect(r.sources.types).toMatch(/BTF in the dump/);
+      else expect(r.sources.types).toMatch(/^DWARF \/usr\/lib\/debug\/boot\/vmlinux-6\.1\.0-54-cloud-amd64 \(build-id bc6a64c9/);
+      // and without debuginfo, the dump alone is enough
+      expect(vaatJson(['info', d.path, '--no-vmlinux']).sources.types).toMatch(/BTF in the dump/);
 
       if (d.name.startsWith('vmcore.kdump') || d.name.startsWith('vmcore.flat')) {
         // makedumpfile -d 31 for every kdump file but QEMU's

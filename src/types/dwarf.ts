@@ -1,0 +1,392 @@
+/**
+ * DWARF types as a TypeInfo, over the compact index native/dwarf.cc extracts from a vmlinux (its
+ * layout is documented there). Like BtfTypes, loading only checks the header and section sizes;
+ * a type is decoded when first asked for and the name, enumerator and symbol indexes are built on
+ * first use. Every offset, count and id read from the index is checked, so a damaged index raises
+ * DwarfIndexError instead of answering wrongly.
+ *
+ * Unlike BTF, DWARF knows every global variable's type (`init_task`, `jiffies`, `cgroup_mutex`),
+ * and the index can carry inlined-function pc ranges for the unwinder.
+ */
+import { VaatError } from '../dump/errors.js';
+import { TypeLookupError } from './errors.js';
+import { canonicalBaseName, nameKey } from './names.js';
+import { TypeSource } from './type-source.js';
+import type {
+  Enumerator, EnumeratorRef, FunctionSymbol, Member, Parameter, TypeDesc, TypeId, VariableSymbol,
+} from './typeinfo.js';
+
+/** A DWARF index (or the vmlinux it came from) that fails a check. `code` is the addon's, when it came from there. */
+export class DwarfError extends VaatError {
+  constructor(message: string, file?: string, readonly code?: string) { super(message, file); }
+}
+/** The index bytes are damaged, truncated or of another format version. */
+export class DwarfIndexError extends DwarfError {}
+
+export const DWARF_INDEX_MAGIC = 'VAATDWF1';
+export const DWARF_INDEX_VERSION = 1;
+const HEADER = 64, TYPE = 24, ITEM = 16, VAR = 32, FUNC = 24, INLINE = 24;
+const NONE = 0xffffffff;
+
+/** Kind codes of the index's type records. */
+const enum K { Void, Int, Float, Ptr, Array, Struct, Union, Enum, Fwd, Typedef, Qual, Func }
+const F_SIGNED = 1, F_CHAR = 2, F_BOOL = 4, F_VARIADIC = 8;
+const V_HAS_SECTION = 8;
+const QUALIFIERS = ['const', 'volatile', 'restrict', 'tag'] as const;
+const LINKAGE = ['static', 'global', 'extern'] as const;
+const CHAR_NAMES = new Set(['char', 'signed char', 'unsigned char']);
+
+export interface DwarfIndexHeader {
+  readonly version: number;
+  readonly pointerSize: number;
+  readonly hasInlines: boolean;
+  readonly nTypes: number;
+  readonly nItems: number;
+  readonly nVars: number;
+  readonly nFuncs: number;
+  readonly nInlines: number;
+  readonly strBytes: number;
+  readonly buildId: string | null;
+  /** byte offsets of the tables */
+  readonly offsets: { readonly types: number; readonly items: number; readonly vars: number; readonly funcs: number; readonly inlines: number; readonly strings: number };
+}
+
+/** One inlined-subroutine pc range: `name` was inlined there, `depth` 1 directly into the function. */
+export interface InlineRange { readonly low: bigint; readonly high: bigint; readonly name: string; readonly depth: number }
+
+/** Check an index's header and that its tables fill the buffer exactly. */
+export function readDwarfIndexHeader(buf: Uint8Array, label = 'DWARF index'): DwarfIndexHeader {
+  const bad = (what: string): DwarfIndexError => new DwarfIndexError(`not a usable DWARF index: ${what}`, label);
+  if (buf.length < HEADER) throw bad(`${buf.length} bytes, shorter than its ${HEADER}-byte header`);
+  const magic = Buffer.from(buf.buffer, buf.byteOffset, 8).toString('latin1');
+  if (magic !== DWARF_INDEX_MAGIC) throw bad('bad magic');
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u = (off: number): number => v.getUint32(off, true);
+  const version = u(8);
+  if (version !== DWARF_INDEX_VERSION) throw bad(`format version ${version}, this vaat reads ${DWARF_INDEX_VERSION}`);
+  const [pointerSize, flags, nTypes, nItems, nVars, nFuncs, nInlines, strBytes, buildIdOff] =
+    [12, 16, 20, 24, 28, 32, 36, 40, 44].map(u);
+  if (pointerSize !== 4 && pointerSize !== 8) throw bad(`pointer size ${pointerSize}`);
+  if (nTypes < 1) throw bad('no types (not even void)');
+  const types = HEADER;
+  const items = types + nTypes * TYPE;
+  const vars = items + nItems * ITEM;
+  const funcs = vars + nVars * VAR;
+  const inlines = funcs + nFuncs * FUNC;
+  const strings = inlines + nInlines * INLINE;
+  if (strings + strBytes !== buf.length) throw bad(`tables need ${strings + strBytes} bytes, the index has ${buf.length}`);
+  if (strBytes === 0 || buf[strings] !== 0 || buf[strings + strBytes - 1] !== 0) throw bad('string table does not start and end with NUL');
+  let buildId: string | null = null;
+  if (buildIdOff !== NONE) {
+    if (buildIdOff >= strBytes) throw bad('build-id string out of range');
+    const end = buf.indexOf(0, strings + buildIdOff);
+    buildId = Buffer.from(buf.buffer, buf.byteOffset + strings + buildIdOff, end - strings - buildIdOff).toString('latin1');
+  }
+  return {
+    version, pointerSize, hasInlines: (flags & 1) !== 0, nTypes, nItems, nVars, nFuncs, nInlines, strBytes, buildId,
+    offsets: { types, items, vars, funcs, inlines, strings },
+  };
+}
+
+export interface DwarfOptions {
+  /** names the index in error messages (the vmlinux path, a cache file...) */
+  readonly label?: string;
+}
+
+export class DwarfTypes extends TypeSource {
+  readonly source = 'dwarf';
+  readonly header: DwarfIndexHeader;
+  readonly label: string;
+  /** one past the highest valid id (0 is void) */
+  readonly typeCount: number;
+
+  readonly #view: DataView;
+  readonly #bytes: Uint8Array;
+  readonly #descs: (TypeDesc | undefined)[];
+  #strings: string | null = null;
+  #asciiStrings = false;
+  #names: Map<string, TypeId> | null = null;
+  #enumerators: Map<string, { type: TypeId; index: number }> | null = null;
+  #vars: Map<string, number> | null = null;
+  #funcs: Map<string, number> | null = null;
+  /** running maximum of high pc over the sorted inline table, for stabbing queries */
+  #inlineMaxHigh: BigUint64Array | null = null;
+
+  constructor(buf: Uint8Array, opts: DwarfOptions = {}) {
+    super();
+    this.label = opts.label ?? 'DWARF index';
+    this.header = readDwarfIndexHeader(buf, this.label);
+    this.#bytes = buf;
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.typeCount = this.header.nTypes;
+    this.#descs = new Array<TypeDesc | undefined>(this.typeCount);
+  }
+
+  get pointerSize(): number { return this.header.pointerSize; }
+  get buildId(): string | null { return this.header.buildId; }
+  get hasInlines(): boolean { return this.header.hasInlines; }
+
+  describe(id: TypeId): TypeDesc {
+    if (!Number.isInteger(id) || id < 0 || id >= this.typeCount) throw new TypeLookupError(`${this.label}: no type id ${id} (valid: 0..${this.typeCount - 1})`);
+    let d = this.#descs[id];
+    if (d === undefined) this.#descs[id] = d = this.#decode(id);
+    return d;
+  }
+
+  findEnumerator(name: string): EnumeratorRef | null {
+    this.#enumerators ??= this.#indexEnumerators();
+    const hit = this.#enumerators.get(name);
+    if (!hit) return null;
+    const t = this.describe(hit.type);
+    return t.kind === 'enum' ? { ...t.enumerators[hit.index], enumType: hit.type } : null;
+  }
+
+  findFunction(name: string): FunctionSymbol | null {
+    this.#funcs ??= this.#indexSymbols(this.header.offsets.funcs, this.header.nFuncs, FUNC);
+    const i = this.#funcs.get(name);
+    if (i === undefined) return null;
+    const pos = this.header.offsets.funcs + i * FUNC;
+    const type = this.#ref(this.#u32(pos + 4), `function ${name}`);
+    if (this.describe(type).kind !== 'function') throw this.#corrupt(`function ${name}: type ${type} is not a function type`);
+    return { name, type, linkage: this.#linkage(this.#u32(pos + 8), name) };
+  }
+
+  findVariable(name: string): VariableSymbol | null {
+    this.#vars ??= this.#indexSymbols(this.header.offsets.vars, this.header.nVars, VAR);
+    const i = this.#vars.get(name);
+    if (i === undefined) return null;
+    const pos = this.header.offsets.vars + i * VAR;
+    const flags = this.#u32(pos + 8);
+    const hasSection = (flags & V_HAS_SECTION) !== 0;
+    return {
+      name,
+      type: this.#ref(this.#u32(pos + 4), `variable ${name}`),
+      linkage: this.#linkage(flags, name),
+      section: hasSection ? this.#str(this.#u32(pos + 12), `variable ${name}`) : null,
+      sectionOffset: hasSection ? Number(this.#view.getBigUint64(pos + 24, true)) : null,
+    };
+  }
+
+  /** Entry i of the inline table (sorted by low pc), 0 <= i < header.nInlines. */
+  inlineRange(i: number): InlineRange {
+    if (!Number.isInteger(i) || i < 0 || i >= this.header.nInlines) throw new TypeLookupError(`${this.label}: no inline range ${i} (there are ${this.header.nInlines})`);
+    const pos = this.header.offsets.inlines + i * INLINE;
+    return { low: this.#view.getBigUint64(pos, true), high: this.#view.getBigUint64(pos + 8, true), name: this.#str(this.#u32(pos + 16), 'inline range'), depth: this.#u32(pos + 20) };
+  }
+
+  /** Inlined-subroutine ranges containing `pc`, outermost first; empty without an inlines table. */
+  inlinedAt(pc: bigint): InlineRange[] {
+    const { nInlines, offsets } = this.header;
+    if (nInlines === 0) return [];
+    const low = (i: number): bigint => this.#view.getBigUint64(offsets.inlines + i * INLINE, true);
+    const high = (i: number): bigint => this.#view.getBigUint64(offsets.inlines + i * INLINE + 8, true);
+    if (!this.#inlineMaxHigh) {
+      const m = new BigUint64Array(nInlines);
+      let max = 0n;
+      for (let i = 0; i < nInlines; i++) { const h = high(i); if (h > max) max = h; m[i] = max; }
+      this.#inlineMaxHigh = m;
+    }
+    // Last range starting at or before pc, then back while an earlier range can still reach pc.
+    let lo = 0, hi = nInlines;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (low(mid) <= pc) lo = mid + 1; else hi = mid; }
+    const out: InlineRange[] = [];
+    for (let i = lo - 1; i >= 0 && this.#inlineMaxHigh[i] > pc; i--) {
+      if (high(i) > pc) out.push(this.inlineRange(i));
+    }
+    return out.sort((a, b) => a.depth - b.depth);
+  }
+
+  protected lookupName(key: string): TypeId | null {
+    if (key === 'void') return 0;
+    this.#names ??= this.#indexNames();
+    return this.#names.get(key) ?? null;
+  }
+
+  // ---- indexes -------------------------------------------------------------------------------
+
+  /** Struct/union/enum tags, typedefs and base types; a definition beats a declaration. */
+  #indexNames(): Map<string, TypeId> {
+    const names = new Map<string, TypeId>();
+    for (let id = 1; id < this.typeCount; id++) {
+      const pos = this.header.offsets.types + id * TYPE;
+      const kind = this.#bytes[pos];
+      const nameOff = this.#u32(pos + 4);
+      if (nameOff === 0) continue;
+      let key: string;
+      switch (kind) {
+        case K.Struct: key = nameKey('struct', this.#str(nameOff, `type ${id}`)); break;
+        case K.Union: key = nameKey('union', this.#str(nameOff, `type ${id}`)); break;
+        case K.Enum: key = nameKey('enum', this.#str(nameOff, `type ${id}`)); break;
+        case K.Fwd: {
+          const of = this.#fwdOf(this.#view.getUint16(pos + 2, true), id);
+          key = nameKey(of, this.#str(nameOff, `type ${id}`));
+          break;
+        }
+        case K.Typedef: key = this.#str(nameOff, `type ${id}`); break;
+        case K.Int: case K.Float: key = canonicalBaseName(this.#str(nameOff, `type ${id}`)); break;
+        default: continue;
+      }
+      const prev = names.get(key);
+      if (prev === undefined || (this.#bytes[this.header.offsets.types + prev * TYPE] === K.Fwd && kind !== K.Fwd)) names.set(key, id);
+    }
+    return names;
+  }
+
+  #indexEnumerators(): Map<string, { type: TypeId; index: number }> {
+    const out = new Map<string, { type: TypeId; index: number }>();
+    for (let id = 1; id < this.typeCount; id++) {
+      const pos = this.header.offsets.types + id * TYPE;
+      if (this.#bytes[pos] !== K.Enum) continue;
+      const { first, count } = this.#itemRange(id, pos);
+      for (let k = 0; k < count; k++) {
+        const name = this.#str(this.#u32(this.header.offsets.items + (first + k) * ITEM), `enum ${id}`);
+        if (!out.has(name)) out.set(name, { type: id, index: k });
+      }
+    }
+    return out;
+  }
+
+  #indexSymbols(start: number, count: number, stride: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (let i = 0; i < count; i++) {
+      const name = this.#str(this.#u32(start + i * stride), `symbol ${i}`);
+      if (!out.has(name)) out.set(name, i);
+    }
+    return out;
+  }
+
+  // ---- decoding one type ---------------------------------------------------------------------
+
+  #decode(id: TypeId): TypeDesc {
+    if (id === 0) return VOID;
+    const pos = this.header.offsets.types + id * TYPE;
+    const kind = this.#bytes[pos];
+    const flags = this.#bytes[pos + 1];
+    const aux = this.#view.getUint16(pos + 2, true);
+    const nameOff = this.#u32(pos + 4);
+    const size = this.#u32(pos + 8);
+    const ref = this.#u32(pos + 12);
+    const name = nameOff === 0 ? null : this.#str(nameOff, `type ${id}`);
+    const what = `type ${id}`;
+    switch (kind) {
+      case K.Int: {
+        if (size === 0 || size > 64 || ref === 0 || ref > size * 8) throw this.#corrupt(`${what}: int of ${size} bytes and ${ref} bits`);
+        return {
+          kind: 'int', id, name, size, bits: ref,
+          signed: (flags & F_SIGNED) !== 0, isBool: (flags & F_BOOL) !== 0,
+          isChar: (flags & F_CHAR) !== 0 || (size === 1 && name !== null && CHAR_NAMES.has(canonicalBaseName(name))),
+        };
+      }
+      case K.Float:
+        if (size === 0 || size > 64) throw this.#corrupt(`${what}: float of ${size} bytes`);
+        return { kind: 'float', id, name, size };
+      case K.Ptr: return { kind: 'pointer', id, name: null, target: this.#ref(ref, what) };
+      case K.Array: return { kind: 'array', id, name: null, element: this.#ref(ref, what), length: size };
+      case K.Struct: case K.Union:
+        return { kind: kind === K.Struct ? 'struct' : 'union', id, name, size, members: this.#members(id, pos, size) };
+      case K.Enum:
+        if (![1, 2, 4, 8].includes(size)) throw this.#corrupt(`${what}: enum of ${size} bytes`);
+        return { kind: 'enum', id, name, size, signed: (flags & F_SIGNED) !== 0, enumerators: this.#enumeratorsOf(id, pos, (flags & F_SIGNED) !== 0) };
+      case K.Fwd: return { kind: 'fwd', id, name, of: this.#fwdOf(aux, id) };
+      case K.Typedef:
+        if (name === null) throw this.#corrupt(`${what}: typedef without a name`);
+        return { kind: 'typedef', id, name, target: this.#ref(ref, what) };
+      case K.Qual: {
+        const q = QUALIFIERS[aux];
+        if (q === undefined) throw this.#corrupt(`${what}: qualifier ${aux}`);
+        const target = this.#ref(ref, what);
+        // _Atomic does not change layout: a tag, like BTF's type tags.
+        return q === 'tag' ? { kind: 'qualifier', id, name: null, qualifier: q, tag: '_Atomic', target } : { kind: 'qualifier', id, name: null, qualifier: q, target };
+      }
+      case K.Func: {
+        const { first, count } = this.#itemRange(id, pos);
+        const params: Parameter[] = [];
+        for (let k = 0; k < count; k++) {
+          const it = this.header.offsets.items + (first + k) * ITEM;
+          const pn = this.#u32(it);
+          params.push({ name: pn === 0 ? null : this.#str(pn, what), type: this.#ref(this.#u32(it + 4), what) });
+        }
+        return { kind: 'function', id, name: null, returnType: this.#ref(ref, what), params, variadic: (flags & F_VARIADIC) !== 0 };
+      }
+      default:
+        throw this.#corrupt(`${what}: unknown kind ${kind}`);
+    }
+  }
+
+  #members(id: TypeId, pos: number, size: number): Member[] {
+    const { first, count } = this.#itemRange(id, pos);
+    const out: Member[] = [];
+    for (let k = 0; k < count; k++) {
+      const it = this.header.offsets.items + (first + k) * ITEM;
+      const nameOff = this.#u32(it);
+      const bitOffset = this.#u32(it + 8), bitSize = this.#u32(it + 12);
+      if (bitOffset > size * 8) throw this.#corrupt(`type ${id}: member ${k} at bit ${bitOffset} lies beyond the type's ${size} bytes`);
+      out.push({
+        name: nameOff === 0 ? null : this.#str(nameOff, `type ${id}`),
+        type: this.#ref(this.#u32(it + 4), `type ${id}`),
+        offset: Math.floor(bitOffset / 8), bitOffset, bitSize: bitSize === 0 ? null : bitSize,
+      });
+    }
+    return out;
+  }
+
+  #enumeratorsOf(id: TypeId, pos: number, signed: boolean): Enumerator[] {
+    const { first, count } = this.#itemRange(id, pos);
+    const out: Enumerator[] = [];
+    for (let k = 0; k < count; k++) {
+      const it = this.header.offsets.items + (first + k) * ITEM;
+      const raw = (BigInt(this.#u32(it + 12)) << 32n) | BigInt(this.#u32(it + 8));
+      out.push({ name: this.#str(this.#u32(it), `type ${id}`), value: signed ? BigInt.asIntN(64, raw) : raw });
+    }
+    return out;
+  }
+
+  #itemRange(id: TypeId, pos: number): { first: number; count: number } {
+    const first = this.#u32(pos + 16), count = this.#u32(pos + 20);
+    if (first + count > this.header.nItems) throw this.#corrupt(`type ${id}: items ${first}+${count} run past the ${this.header.nItems}-entry table`);
+    return { first, count };
+  }
+
+  #fwdOf(aux: number, id: TypeId): 'struct' | 'union' | 'enum' {
+    const of = (['struct', 'union', 'enum'] as const)[aux];
+    if (of === undefined) throw this.#corrupt(`type ${id}: declaration of kind ${aux}`);
+    return of;
+  }
+
+  #linkage(flags: number, name: string): 'static' | 'global' | 'extern' {
+    const l = LINKAGE[flags & 3];
+    if (l === undefined) throw this.#corrupt(`symbol ${name}: linkage ${flags & 3}`);
+    return l;
+  }
+
+  // ---- raw access, every read checked --------------------------------------------------------
+
+  #u32(off: number): number { return this.#view.getUint32(off, true); }
+
+  #str(off: number, what: string): string {
+    if (off >= this.header.strBytes) throw this.#corrupt(`${what}: name offset ${off} is past the ${this.header.strBytes}-byte string table`);
+    if (this.#strings === null) {
+      const { strings } = this.header.offsets;
+      this.#strings = Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + strings, this.header.strBytes).toString('latin1');
+      this.#asciiStrings = !/[^\x00-\x7f]/.test(this.#strings);
+    }
+    const s = this.#strings.slice(off, this.#strings.indexOf('\0', off)); // the table ends in NUL (checked)
+    return this.#asciiStrings || !/[^\x00-\x7f]/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+  }
+
+  #ref(id: number, what: string): TypeId {
+    if (id >= this.typeCount) throw this.#corrupt(`${what} refers to type id ${id}, but there are only ${this.typeCount}`);
+    return id;
+  }
+
+  #corrupt(what: string): DwarfIndexError {
+    return new DwarfIndexError(`corrupt DWARF index: ${what}`, this.label);
+  }
+}
+
+const VOID: TypeDesc = Object.freeze({ kind: 'void', id: 0, name: 'void' });
+
+/** Read a DWARF index (from the addon or the cache). */
+export function parseDwarfIndex(buf: Uint8Array, opts: DwarfOptions = {}): DwarfTypes {
+  return new DwarfTypes(buf, opts);
+}

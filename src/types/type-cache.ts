@@ -1,0 +1,175 @@
+/**
+ * The DWARF index of a kernel, cached on disk by build-id so only the first open of any dump of
+ * that kernel pays for reading the vmlinux's DWARF (seconds); later opens read one file (ms).
+ *
+ * `${XDG_CACHE_HOME:-~/.cache}/vaat/types-<build-id>.bin`: a header (magic, cache version, the
+ * index's format version, payload length, CRC-32, build-id) and the index as the addon made it.
+ * A cache file that fails any check is ignored and rebuilt; writes go to a temporary file renamed
+ * into place, so readers never see half a file and concurrent writers do not collide.
+ */
+import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { loadNative } from '../dump/native.js';
+import { DWARF_INDEX_VERSION, DwarfError, readDwarfIndexHeader } from './dwarf.js';
+
+/** Bump when the extractor's output changes meaning, so old caches are rebuilt. */
+export const TYPE_CACHE_VERSION = 1;
+const MAGIC = 'VAATTC01';
+const HEADER = 96;
+const BUILD_ID_FIELD = 64;
+
+/** What the addon's elfIdentity() reports about a file. */
+export interface ElfIdentity {
+  readonly buildId: string | null;
+  /** from the `Linux version X` banner in .rodata */
+  readonly release: string | null;
+  readonly hasDebugInfo: boolean;
+  readonly type: 'exec' | 'rel' | 'dyn' | 'core' | 'other';
+}
+
+export interface DwarfExtractStats {
+  readonly cus: number; readonly types: number; readonly items: number; readonly variables: number;
+  readonly functions: number; readonly inlines: number; readonly fwdResolved: number; readonly merged: number; readonly ms: number;
+}
+
+interface NativeDwarf {
+  elfIdentity(path: string): ElfIdentity;
+  dwarfIndex(path: string, opts?: { inlines?: boolean; expectBuildId?: string }): ElfIdentity & { index: Buffer; stats: DwarfExtractStats };
+}
+
+/** The addon's DWARF entry points; a clear error when the built addon predates them. */
+export function nativeDwarf(): NativeDwarf {
+  const m: Partial<NativeDwarf> = loadNative() as Partial<NativeDwarf>;
+  if (typeof m.elfIdentity !== 'function' || typeof m.dwarfIndex !== 'function') {
+    throw new DwarfError('the vaat native addon has no DWARF reader (built before native/dwarf.cc): run npm run build:native');
+  }
+  return m as NativeDwarf;
+}
+
+/** Addon errors (with .code) as DwarfError, keeping the code; the message already names the file. */
+export function dwarfErrorFromNative(e: unknown): Error {
+  if (!(e instanceof Error)) return new DwarfError(String(e));
+  const code = (e as Error & { code?: unknown }).code;
+  return typeof code === 'string' ? new DwarfError(e.message, undefined, code) : e;
+}
+
+export function typeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'vaat');
+}
+
+/** null for a build-id that is not plain hex: it never becomes part of a path. */
+export function typeCachePath(buildId: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  return /^[0-9a-f]{8,128}$/.test(buildId) ? join(typeCacheDir(env), `types-${buildId}.bin`) : null;
+}
+
+/** The cached index for a build-id, or null (with why) when absent, damaged, stale or lacking inlines. */
+export function readTypeCache(buildId: string, opts: { needInlines?: boolean; env?: NodeJS.ProcessEnv } = {}): { index: Buffer; file: string } | { index: null; why: string } {
+  const file = typeCachePath(buildId, opts.env);
+  if (!file) return { index: null, why: `build-id '${buildId}' is not hex` };
+  let buf: Buffer;
+  try { buf = readFileSync(file); } catch { return { index: null, why: 'no cache file' }; }
+  if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) return { index: null, why: 'not a vaat type cache' };
+  if (buf.readUInt32LE(8) !== TYPE_CACHE_VERSION || buf.readUInt32LE(12) !== DWARF_INDEX_VERSION) return { index: null, why: 'written by another vaat version' };
+  const len = Number(buf.readBigUInt64LE(16));
+  if (len !== buf.length - HEADER) return { index: null, why: `truncated (${buf.length - HEADER} of ${len} bytes)` };
+  const id = buf.toString('latin1', 32, 32 + BUILD_ID_FIELD).replace(/\0+$/, '');
+  if (id !== buildId) return { index: null, why: `holds build-id ${id}` };
+  const index = buf.subarray(HEADER);
+  if (crc32(index) !== buf.readUInt32LE(24)) return { index: null, why: 'checksum mismatch' };
+  try {
+    const h = readDwarfIndexHeader(index, file);
+    if (h.buildId !== buildId) return { index: null, why: `index holds build-id ${h.buildId}` };
+    if (opts.needInlines && !h.hasInlines) return { index: null, why: 'no inline ranges in it' };
+  } catch (e) {
+    return { index: null, why: (e as Error).message };
+  }
+  return { index, file };
+}
+
+/** Store an index atomically (temp file + rename); returns the cache file. */
+export function writeTypeCache(buildId: string, index: Uint8Array, env: NodeJS.ProcessEnv = process.env): string {
+  const file = typeCachePath(buildId, env);
+  if (!file) throw new DwarfError(`cannot cache types for build-id '${buildId}': not hex`);
+  mkdirSync(typeCacheDir(env), { recursive: true });
+  const head = Buffer.alloc(HEADER);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt32LE(TYPE_CACHE_VERSION, 8);
+  head.writeUInt32LE(DWARF_INDEX_VERSION, 12);
+  head.writeBigUInt64LE(BigInt(index.length), 16);
+  head.writeUInt32LE(crc32(index), 24);
+  head.write(buildId, 32, BUILD_ID_FIELD, 'latin1');
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      writeFileSync(fd, head);
+      writeFileSync(fd, index);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return file;
+}
+
+export interface LoadedDwarfIndex {
+  readonly index: Buffer;
+  readonly buildId: string | null;
+  readonly from: 'cache' | 'vmlinux';
+  /** the cache file read or written; null when there is none (no build-id, cache off, write failed) */
+  readonly cacheFile: string | null;
+  /** why the cache was not used or not written, for messages */
+  readonly cacheNote: string | null;
+  readonly ms: number;
+  /** extraction figures, when the index was extracted now */
+  readonly stats: DwarfExtractStats | null;
+}
+
+let extractions = 0;
+/** How many times this process ran the native extraction (tests check the warm path skips it). */
+export function nativeExtractions(): number { return extractions; }
+
+export interface LoadDwarfIndexOptions {
+  /** the vmlinux's build-id when already read (saves reading its notes again) */
+  readonly buildId?: string | null;
+  /** also collect inlined-function pc ranges */
+  readonly inlines?: boolean;
+  /** false: neither read nor write the cache */
+  readonly cache?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A vmlinux's DWARF index: from the cache when it holds this build-id, else extracted (and cached). */
+export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}): LoadedDwarfIndex {
+  const t0 = performance.now();
+  const native = nativeDwarf();
+  let buildId = opts.buildId;
+  if (buildId === undefined) {
+    try { buildId = native.elfIdentity(vmlinux).buildId; } catch (e) { throw dwarfErrorFromNative(e); }
+  }
+  const useCache = opts.cache !== false && !!buildId;
+  let cacheNote: string | null = buildId ? null : 'no build-id: not cached';
+  if (useCache) {
+    const hit = readTypeCache(buildId!, { needInlines: opts.inlines, env: opts.env });
+    if (hit.index) return { index: hit.index, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null };
+    if (hit.why !== 'no cache file') cacheNote = `cache ignored: ${hit.why}`;
+  }
+  extractions++;
+  let r: ReturnType<NativeDwarf['dwarfIndex']>;
+  try {
+    r = native.dwarfIndex(vmlinux, { inlines: !!opts.inlines, ...(buildId ? { expectBuildId: buildId } : {}) });
+  } catch (e) {
+    throw dwarfErrorFromNative(e);
+  }
+  let cacheFile: string | null = null;
+  if (useCache) {
+    try { cacheFile = writeTypeCache(buildId!, r.index, opts.env); } catch (e) { cacheNote = `cache not written: ${(e as Error).message}`; }
+  }
+  return { index: r.index, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats };
+}
