@@ -37,6 +37,8 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
     .option('--system-map <file>', 'a System.map of the dump\'s kernel')
     .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
+    .option('--vmlinux <file>', 'a debug vmlinux (DWARF) to use for types; checked against the dump\'s build-id')
+    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);
@@ -48,7 +50,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
     process.stdout.write(spec.script({ file, args: rest ?? [], options }));
     return;
   }
-  const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded, systemMap: options.systemMap, btf: options.btf });
+  const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded, systemMap: options.systemMap, btf: options.btf, vmlinux: options.vmlinux });
   try {
     const result = await spec.run({ vm, options, args: rest ?? [] });
     if (options.json) {
