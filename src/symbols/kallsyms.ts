@@ -12,7 +12,7 @@ import { decodeAddresses, expandNames, isSorted, readAddressTable, readTokens, r
 import type { AddressRule, KallsymsLayout, TokenTable } from './kallsyms-layout.js';
 import { scanKallsyms } from './kallsyms-scan.js';
 import { PageCache } from './page-cache.js';
-import { SortedSymbolTable, type KernelSymbol } from './symtab.js';
+import { SortedSymbolTable, type SymbolColumns } from './symtab.js';
 
 export type KallsymsMethod = 'vmcoreinfo' | 'rodata-scan';
 
@@ -45,7 +45,7 @@ export class KallsymsError extends VaatError {}
 export class KallsymsTable extends SortedSymbolTable {
   constructor(
     source: string,
-    symbols: KernelSymbol[],
+    symbols: SymbolColumns,
     readonly method: KallsymsMethod,
     readonly layout: KallsymsLayout,
     readonly rule: AddressRule,
@@ -114,8 +114,7 @@ export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: Kallsyms
   }
 
   const { names, types } = decoded.names;
-  const symbols: KernelSymbol[] = new Array(names.length);
-  for (let i = 0; i < names.length; i++) symbols[i] = { name: names[i], address: decoded.addrs[i], type: types[i] };
+  const symbols: SymbolColumns = { names, types, addresses: decoded.addrs };
   const p = decoded.proof;
   const source = `kallsyms (${m}; proof: ${p.matched.join(', ')}${p.selfConsistent.length ? `; tables: ${p.selfConsistent.join(', ')}` : ''}${fallback})`;
   return new KallsymsTable(source, symbols, m, layout, decoded.rule, p, performance.now() - t0, cache.fetched);

@@ -50,47 +50,85 @@ export interface SortedTableOptions {
   end?: bigint;
 }
 
-/** One source's symbols, sorted by address (stable: aliases keep the source's order). */
+/** A source's symbols as parallel columns: how kallsyms decodes them, and cheap to sort and index. */
+export interface SymbolColumns {
+  names: readonly string[];
+  types: readonly string[];
+  addresses: BigUint64Array;
+  modules?: readonly (string | undefined)[];
+  /** per-symbol sizes, for sizes: 'given' */
+  sizes?: readonly (number | undefined)[];
+}
+
+/**
+ * One source's symbols, sorted by address (stable: aliases keep the source's order). Stored as
+ * columns rather than one object per symbol: a kernel has ~90k symbols, and building objects and
+ * doing bigint arithmetic for each of them cost more than decoding kallsyms itself. Addresses
+ * are compared through a 32-bit view of the BigUint64Array (hi, lo), which allocates nothing.
+ */
 export class SortedSymbolTable implements SymbolTable {
-  readonly #syms: KernelSymbol[];
+  readonly #names: string[];
+  readonly #types: string[];
+  readonly #modules: (string | undefined)[] | null;
   readonly #addrs: BigUint64Array;
+  readonly #words: Uint32Array; // little-endian halves of #addrs: lo at 2i, hi at 2i+1
+  readonly #sizes: Float64Array;
   readonly #byName = new Map<string, number>();
   readonly #repeated = new Set<string>();
   readonly #exact: boolean;
-  #dups: Map<string, KernelSymbol[]> | undefined;
+  #dups: Map<string, number[]> | undefined;
 
-  constructor(readonly source: string, symbols: readonly KernelSymbol[], opts: SortedTableOptions) {
-    const syms = symbols.map((s) => ({ ...s }));
+  constructor(readonly source: string, symbols: readonly KernelSymbol[] | SymbolColumns, opts: SortedTableOptions) {
+    const cols: SymbolColumns = Array.isArray(symbols) ? toColumns(symbols as readonly KernelSymbol[]) : (symbols as SymbolColumns);
+    const n = cols.names.length;
+    const words = new Uint32Array(cols.addresses.buffer, cols.addresses.byteOffset, n * 2);
     // Array.prototype.sort is stable, so symbols at one address stay in the source's order and
     // the first of them is the one the kernel prints (scripts/kallsyms.c orders aliases so).
-    // kallsyms and `nm -n` maps arrive sorted already; bigint comparisons make a needless sort costly.
-    if (!isSortedByAddress(syms)) syms.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    // kallsyms and `nm -n` maps arrive sorted already, so the sort is usually skipped.
+    let order: number[] | null = null;
+    for (let i = 1; i < n; i++) {
+      if (cmp(words, i - 1, words, i) > 0) {
+        order = Array.from({ length: n }, (_, k) => k).sort((a, b) => cmp(words, a, words, b));
+        break;
+      }
+    }
+    const pick = <T>(col: readonly T[]): T[] => (order ? order.map((k) => col[k]) : col.slice());
+    this.#names = pick(cols.names);
+    this.#types = pick(cols.types);
+    this.#modules = cols.modules ? pick(cols.modules) : null;
+    this.#addrs = order ? BigUint64Array.from(order, (k) => cols.addresses[k]) : cols.addresses.slice();
+    this.#words = new Uint32Array(this.#addrs.buffer, this.#addrs.byteOffset, n * 2);
+    const w = this.#words;
+    const sizes = new Float64Array(n);
     if (opts.sizes === 'next') {
       // Walk backwards so each symbol sees the next *different* address.
-      let next = opts.end;
-      for (let i = syms.length - 1; i >= 0; i--) {
-        const s = syms[i];
-        s.size = next !== undefined && next > s.address ? Number(next - s.address) : 0;
-        if (i > 0 && syms[i - 1].address !== s.address) next = s.address;
+      const endW = opts.end !== undefined ? BigUint64Array.of(opts.end) : null;
+      const endWords = endW ? new Uint32Array(endW.buffer) : null;
+      let nextArr: Uint32Array | null = endWords;
+      let nextIdx = 0;
+      for (let i = n - 1; i >= 0; i--) {
+        sizes[i] = nextArr && cmp(nextArr, nextIdx, w, i) > 0 ? diff(nextArr, nextIdx, w, i) : 0;
+        if (i > 0 && cmp(w, i - 1, w, i) !== 0) { nextArr = w; nextIdx = i; }
       }
-    } else if (opts.sizes === 'exact') {
-      for (const s of syms) s.size = 0;
+    } else if (opts.sizes === 'given') {
+      for (let i = 0; i < n; i++) sizes[i] = (cols.sizes ? cols.sizes[order ? order[i] : i] : undefined) ?? 0;
     }
-    this.#syms = syms;
-    this.#addrs = BigUint64Array.from(syms, (s) => s.address);
-    for (let i = 0; i < syms.length; i++) {
-      if (!this.#byName.has(syms[i].name)) this.#byName.set(syms[i].name, i);
-      else this.#repeated.add(syms[i].name);
+    this.#sizes = sizes;
+    for (let i = 0; i < n; i++) {
+      const name = this.#names[i];
+      if (!this.#byName.has(name)) this.#byName.set(name, i);
+      else this.#repeated.add(name);
     }
     this.#exact = opts.sizes === 'exact';
   }
 
-  get count(): number { return this.#syms.length; }
+  get count(): number { return this.#names.length; }
 
   /** the address of a name this table holds exactly once; null when it repeats, undefined when absent */
   uniqueAddress(name: string): bigint | null | undefined {
     if (this.#repeated.has(name)) return null;
-    return this.lookup(name)?.address;
+    const i = this.#byName.get(name);
+    return i === undefined ? undefined : this.#addrs[i];
   }
   /** lowest and highest symbol address (undefined when empty) */
   get range(): { first: bigint; last: bigint } | undefined {
@@ -98,48 +136,91 @@ export class SortedSymbolTable implements SymbolTable {
     return n === 0 ? undefined : { first: this.#addrs[0], last: this.#addrs[n - 1] };
   }
 
+  #symbol(i: number): KernelSymbol {
+    const mod = this.#modules?.[i];
+    return {
+      name: this.#names[i],
+      address: this.#addrs[i],
+      type: this.#types[i],
+      size: this.#sizes[i],
+      ...(mod !== undefined ? { module: mod } : {}),
+    };
+  }
+
   lookup(name: string): KernelSymbol | undefined {
     const i = this.#byName.get(name);
-    return i === undefined ? undefined : this.#syms[i];
+    return i === undefined ? undefined : this.#symbol(i);
   }
 
   /** every symbol of that name (static functions repeat across files) */
   lookupAll(name: string): KernelSymbol[] {
+    if (!this.#repeated.has(name)) {
+      const one = this.lookup(name);
+      return one ? [one] : [];
+    }
     if (!this.#dups) {
       // built on first use: most callers never need it
       this.#dups = new Map();
-      for (const s of this.#syms) {
-        const l = this.#dups.get(s.name);
-        if (l) l.push(s);
-        else this.#dups.set(s.name, [s]);
+      for (let i = 0; i < this.#names.length; i++) {
+        const nm = this.#names[i];
+        if (!this.#repeated.has(nm)) continue;
+        const l = this.#dups.get(nm);
+        if (l) l.push(i);
+        else this.#dups.set(nm, [i]);
       }
     }
-    return this.#dups.get(name) ?? [];
+    return (this.#dups.get(name) ?? []).map((i) => this.#symbol(i));
   }
 
   symbolize(addr: bigint): Symbolized | undefined {
-    const a = this.#addrs;
+    const w = this.#words;
+    const key = new Uint32Array(BigUint64Array.of(addr).buffer);
     // last index with a[i] <= addr
     let lo = 0;
-    let hi = a.length;
+    let hi = this.#addrs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (a[mid] <= addr) lo = mid + 1;
+      if (cmp(w, mid, key, 0) <= 0) lo = mid + 1;
       else hi = mid;
     }
     let i = lo - 1;
     if (i < 0) return undefined;
-    while (i > 0 && a[i - 1] === a[i]) i--; // first alias: the kernel's choice
-    const s = this.#syms[i];
-    const offset = addr - s.address;
-    const size = s.size ?? 0;
-    if (offset === 0n || (!this.#exact && offset < BigInt(size))) {
-      return { name: s.name, address: s.address, offset: Number(offset), size, ...(s.module !== undefined ? { module: s.module } : {}) };
+    while (i > 0 && cmp(w, i - 1, w, i) === 0) i--; // first alias: the kernel's choice
+    const offset = diff(key, 0, w, i);
+    const size = this.#sizes[i];
+    if (offset === 0 || (!this.#exact && offset < size)) {
+      const mod = this.#modules?.[i];
+      return { name: this.#names[i], address: this.#addrs[i], offset, size, ...(mod !== undefined ? { module: mod } : {}) };
     }
     return undefined;
   }
 
-  all(): Iterable<KernelSymbol> { return this.#syms; }
+  *all(): Iterable<KernelSymbol> {
+    for (let i = 0; i < this.#names.length; i++) yield this.#symbol(i);
+  }
+}
+
+function toColumns(syms: readonly KernelSymbol[]): SymbolColumns {
+  return {
+    names: syms.map((s) => s.name),
+    types: syms.map((s) => s.type),
+    addresses: BigUint64Array.from(syms, (s) => s.address),
+    modules: syms.some((s) => s.module !== undefined) ? syms.map((s) => s.module) : undefined,
+    sizes: syms.map((s) => s.size),
+  };
+}
+
+/** compare 64-bit values held as (lo, hi) u32 pairs at index i of a and j of b */
+function cmp(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  const ah = a[2 * i + 1], bh = b[2 * j + 1];
+  if (ah !== bh) return ah < bh ? -1 : 1;
+  const al = a[2 * i], bl = b[2 * j];
+  return al === bl ? 0 : al < bl ? -1 : 1;
+}
+
+/** a[i] - b[j] as a number (callers ensure a[i] >= b[j] and the gap is far below 2^53) */
+function diff(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  return (a[2 * i + 1] - b[2 * j + 1]) * 0x1_0000_0000 + (a[2 * i] - b[2 * j]);
 }
 
 /** `func+0x1a/0x40 [module]` as the kernel prints %pS; the bare hex address when unknown. */
@@ -160,9 +241,4 @@ function render(s: Symbolized | undefined, addr: bigint, bias: number): string {
   if (!s) return `0x${addr.toString(16)}`;
   const mod = s.module !== undefined ? ` [${s.module}]` : '';
   return `${s.name}+0x${(s.offset + bias).toString(16)}/0x${s.size.toString(16)}${mod}`;
-}
-
-function isSortedByAddress(syms: readonly KernelSymbol[]): boolean {
-  for (let i = 1; i < syms.length; i++) if (syms[i - 1].address > syms[i].address) return false;
-  return true;
 }

@@ -10,6 +10,12 @@ export const WELL_KNOWN_GLOBALS: Readonly<Record<string, string>> = {
   init_pid_ns: 'struct pid_namespace',
   init_mm: 'struct mm_struct',
   cgroup_mutex: 'struct mutex',
+  // global locks `vaat lockinfo` names without --type (5.10..6.12: unchanged types)
+  console_sem: 'struct semaphore',
+  uts_sem: 'struct rw_semaphore',
+  namespace_sem: 'struct rw_semaphore',
+  rtnl_mutex: 'struct mutex',
+  module_mutex: 'struct mutex',
   cgrp_dfl_root: 'struct cgroup_root',
   css_set_lock: 'spinlock_t',
   jiffies: 'unsigned long',

@@ -1,0 +1,248 @@
+/**
+ * vaat tasktable: many objects of one type as a table of chosen fields — every task by default,
+ * or each CPU's copy of a per-CPU variable (`--percpu runqueues --fields nr_running,clock`) —
+ * with sorting, filtering, and numeric outliers (robust z-score) highlighted and explained.
+ */
+import { defineCommand, scriptPrelude } from '../src/plugin.js';
+import type { Vmcore } from '../src/vmcore.js';
+import type { KObject } from '../src/object/kobject.js';
+import { hex } from '../src/output/style.js';
+import { listTasks, type Task } from '../src/kernel/tasks.js';
+import { cpuMask } from '../src/kernel/cpu.js';
+
+interface TasktableOptions { fields?: string; sort?: string; filter?: string; percpu?: string; type?: string; limit?: string }
+
+export type Value = number | string | boolean | null;
+
+export interface Outlier { row: number; field: string; value: number; z: number }
+
+export interface TasktableResult {
+  source: 'tasks' | 'percpu';
+  /** the objects' C type */
+  type: string;
+  /** the per-CPU variable, for --percpu */
+  variable: string | null;
+  fields: string[];
+  rows: Record<string, Value>[];
+  /** |z| > 3.5 by the modified z-score 0.6745·(x − median)/MAD (MAD 0: mean absolute deviation × 1.2533) */
+  outliers: Outlier[];
+  /** fields not used for outliers: identifiers and non-numeric */
+  notScored: string[];
+}
+
+const DEFAULT_TASK_FIELDS = 'pid,comm,state,cpu,prio,se.sum_exec_runtime,nvcsw,nivcsw';
+const DEFAULT_PERCPU_FIELDS = 'nr_running,clock';
+const Z_LIMIT = 3.5;
+/** identity columns: never outliers */
+const IDENTIFIERS = new Set(['pid', 'tgid', 'ppid', 'cpu', 'task']);
+
+/** fields the task walker already decoded (state as its letter, cpu as task_cpu()) */
+const TASK_FIELDS: Readonly<Record<string, (t: Task) => Value>> = {
+  pid: (t) => t.pid, tgid: (t) => t.tgid, ppid: (t) => t.ppid, comm: (t) => t.comm, state: (t) => t.state,
+  cpu: (t) => t.cpu, prio: (t) => t.prio, static_prio: (t) => t.staticPrio, nice: (t) => t.nice, policy: (t) => t.policy,
+  flags: (t) => hex(t.flags), cgroup: (t) => t.cgroup, kthread: (t) => t.isKthread, task: (t) => hex(t.address),
+};
+
+/** a member's value as a table cell: numbers, hex pointers, strings; aggregates are refused */
+export function cellValue(obj: KObject): Value {
+  const t = obj.ctx.types.resolved(obj.type);
+  if (t.kind === 'pointer') return hex(obj.pointer());
+  if (t.kind === 'int' && t.isBool) return obj.bool();
+  if (t.kind === 'int' || t.kind === 'enum') {
+    const v = obj.value();
+    if (t.kind === 'enum') { const n = obj.ctx.types.enumName(obj.type, v); if (n) return n; }
+    return typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v;
+  }
+  if (t.kind === 'array') {
+    const el = obj.ctx.types.resolved(t.element);
+    if (el.kind === 'int' && el.isChar) return obj.string();
+  }
+  // atomic_t / atomic_long_t and other one-member wrappers read as their member
+  if (t.kind === 'struct' || t.kind === 'union') {
+    const ms = obj.ctx.types.members(obj.type);
+    if (ms.length === 1) return cellValue(obj.member(ms[0].name));
+  }
+  throw new Error(`${obj.typeName} is not a scalar: name a member inside it`);
+}
+
+/** `state=D`, `cpu!=0`, `prio<120`, `comm~^kworker`; several joined by ',' or '&&' */
+export function parseFilter(expr: string): ((row: Record<string, Value>) => boolean)[] {
+  return expr.split(/\s*(?:&&|,)\s*(?=[\w.[\]]+\s*(?:!=|<=|>=|=|<|>|~))/).filter(Boolean).map((cond) => {
+    const m = /^([\w.[\]]+)\s*(!=|<=|>=|=|<|>|~)\s*(.*)$/.exec(cond.trim());
+    if (!m) throw new Error(`cannot parse filter '${cond}': use field=value, !=, <, <=, >, >=, ~regex`);
+    const [, field, op, raw] = m;
+    const re = op === '~' ? new RegExp(raw) : null;
+    return (row) => {
+      const v = row[field];
+      if (re) return re.test(String(v));
+      const num = Number(raw);
+      const numeric = typeof v === 'number' && raw !== '' && !Number.isNaN(num);
+      const a: number | string = numeric ? (v as number) : String(v);
+      const b: number | string = numeric ? num : raw;
+      switch (op) {
+        case '=': return a === b;
+        case '!=': return a !== b;
+        case '<': return a < b;
+        case '<=': return a <= b;
+        case '>': return a > b;
+        default: return a >= b;
+      }
+    };
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** modified z-scores (Iglewicz & Hoaglin) of a column; null where the spread is zero */
+export function robustZ(xs: number[]): number[] | null {
+  if (xs.length < 3) return null;
+  const med = median(xs);
+  const dev = xs.map((x) => Math.abs(x - med));
+  const mad = median(dev);
+  if (mad > 0) return xs.map((x) => (0.6745 * (x - med)) / mad);
+  const meanAd = dev.reduce((a, b) => a + b, 0) / xs.length;
+  return meanAd > 0 ? xs.map((x) => (x - med) / (1.253314 * meanAd)) : null;
+}
+
+function findOutliers(rows: Record<string, Value>[], fields: string[]): { outliers: Outlier[]; notScored: string[] } {
+  const outliers: Outlier[] = [];
+  const notScored: string[] = [];
+  for (const f of fields) {
+    const idx = rows.map((r, i) => [i, r[f]] as const).filter(([, v]) => typeof v === 'number') as [number, number][];
+    if (IDENTIFIERS.has(f) || idx.length === 0 || idx.length < rows.filter((r) => r[f] !== null).length) { notScored.push(f); continue; }
+    const z = robustZ(idx.map(([, v]) => v));
+    if (!z) continue;
+    z.forEach((zi, k) => {
+      if (Math.abs(zi) > Z_LIMIT) outliers.push({ row: idx[k][0], field: f, value: idx[k][1], z: Math.round(zi * 100) / 100 });
+    });
+  }
+  return { outliers, notScored };
+}
+
+function sortRows(rows: Record<string, Value>[], key: string): void {
+  const desc = key.startsWith('-');
+  const f = desc ? key.slice(1) : key;
+  rows.sort((a, b) => {
+    const x = a[f];
+    const y = b[f];
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return desc ? -c : c;
+  });
+}
+
+function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
+  const memberFields = fields.filter((f) => !(f in TASK_FIELDS));
+  return listTasks(vm).map((t) => {
+    const row: Record<string, Value> = {};
+    const obj = memberFields.length ? vm.objectAt(t.address, 'struct task_struct').snapshot() : null;
+    for (const f of fields) row[f] = f in TASK_FIELDS ? TASK_FIELDS[f](t) : cellValue(obj!.member(f));
+    return row;
+  });
+}
+
+function perCpuRows(vm: Vmcore, name: string, fields: string[], type?: string): { rows: Record<string, Value>[]; typeName: string } {
+  let typeName = '';
+  const rows = cpuMask(vm, 'possible').map((cpu) => {
+    const obj = vm.perCpu(name, cpu, type).snapshot();
+    typeName = obj.typeName;
+    const row: Record<string, Value> = { cpu };
+    for (const f of fields) if (f !== 'cpu') row[f] = cellValue(obj.member(f));
+    return row;
+  });
+  return { rows, typeName };
+}
+
+export default defineCommand<TasktableOptions, TasktableResult>({
+  name: 'tasktable',
+  summary: 'a table of chosen fields of every task (or each CPU\'s copy of a per-CPU variable), sorted, filtered, outliers marked',
+  options: [
+    { flags: '--fields <list>', description: `comma-separated member paths (tasks default: ${DEFAULT_TASK_FIELDS}; --percpu default: ${DEFAULT_PERCPU_FIELDS})` },
+    { flags: '--sort <field>', description: 'sort by this field; -field for descending' },
+    { flags: '--filter <expr>', description: "rows to keep: 'state=D', 'cpu!=0,prio<120', 'comm~^kworker'" },
+    { flags: '--percpu <variable>', description: 'one row per CPU of this per-CPU variable (e.g. runqueues) instead of tasks' },
+    { flags: '--type <type>', description: "the per-CPU variable's type when BTF does not know it" },
+    { flags: '--limit <n>', description: 'print at most n rows' },
+  ],
+  run({ vm, options }) {
+    const percpu = options.percpu ?? null;
+    const fields = (options.fields ?? (percpu ? DEFAULT_PERCPU_FIELDS : DEFAULT_TASK_FIELDS)).split(',').map((s) => s.trim()).filter(Boolean);
+    let rows: Record<string, Value>[];
+    let type = 'struct task_struct';
+    let outFields = fields;
+    if (percpu) {
+      const r = perCpuRows(vm, percpu, fields, options.type);
+      rows = r.rows;
+      type = r.typeName;
+      outFields = ['cpu', ...fields.filter((f) => f !== 'cpu')];
+    } else {
+      rows = taskRows(vm, fields);
+    }
+    if (options.filter) {
+      const tests = parseFilter(options.filter);
+      rows = rows.filter((r) => tests.every((t) => t(r)));
+    }
+    if (options.sort) sortRows(rows, options.sort);
+    // outliers against every kept row; --limit only shortens what is shown
+    let { outliers, notScored } = findOutliers(rows, outFields);
+    if (options.limit) {
+      const n = Number(options.limit);
+      rows = rows.slice(0, n);
+      outliers = outliers.filter((o) => o.row < n);
+    }
+    return { source: percpu ? 'percpu' : 'tasks', type, variable: percpu, fields: outFields, rows, outliers, notScored };
+  },
+  script({ file, options }) {
+    const percpu = options.percpu;
+    const fields = (options.fields ?? (percpu ? DEFAULT_PERCPU_FIELDS : DEFAULT_TASK_FIELDS)).split(',').map((s) => s.trim()).filter(Boolean);
+    const read = `const cell = (o) => (o.kind === 'array' ? o.string() : o.kind === 'pointer' ? '0x' + o.pointer().toString(16) : o.kind === 'struct' ? o.member(vm.types.members(o.type)[0].name).value() : o.value());\n`;
+    if (percpu) {
+      return scriptPrelude(file) + read + `for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
+  const o = vm.perCpu(${JSON.stringify(percpu)}, cpu${options.type ? `, ${JSON.stringify(options.type)}` : ''});
+  console.log([cpu, ${fields.filter((f) => f !== 'cpu').map((f) => `cell(o.member(${JSON.stringify(f)}))`).join(', ')}].join(' '));
+}
+`;
+    }
+    return scriptPrelude(file) + read + `// thread group leaders on init_task.tasks, then each one's other threads (signal->thread_head)
+const T = 'struct task_struct';
+const tasksOff = BigInt(vm.types.offsetof(T, 'tasks'));
+const nodeOff = BigInt(vm.types.offsetof(T, 'thread_node'));
+const next = (p) => vm.objectAt(p, 'struct list_head').member('next').pointer();
+const init = vm.object('init_task');
+const out = [];
+for (let p = next(init.address + tasksOff); p !== init.address + tasksOff; p = next(p)) {
+  const leader = p - tasksOff;
+  out.push(leader);
+  const head = vm.objectAt(leader, T).member('signal.thread_head').address;
+  for (let q = next(head); q !== head; q = next(q)) if (q - nodeOff !== leader) out.push(q - nodeOff);
+}
+for (const a of out) {
+  const t = vm.objectAt(a, T);
+  console.log([${fields.map((f) => f === 'state' ? `t.member(vm.types.hasMember(T, '__state') ? '__state' : 'state').value()` : f === 'cpu' ? `t.member('thread_info.cpu').value()` : `cell(t.member(${JSON.stringify(f)}))`).join(', ')}].join(' '));
+}
+`;
+  },
+  render(r, out, options) {
+    const c = out.c;
+    const hot = new Map(r.outliers.map((o) => [`${o.row}:${o.field}`, o]));
+    void options;
+    out.table(r.rows.map((row, i) => r.fields.map((f) => {
+      const v = row[f];
+      const o = hot.get(`${i}:${f}`);
+      const text = v === null ? '-' : String(v);
+      return o ? (o.z > 0 ? c.red.bold(text) : c.yellow.bold(text)) : text;
+    })), { header: r.fields.map((f) => f.toUpperCase()), alignRight: r.fields.map((f, i) => (r.rows.some((row) => typeof row[f] === 'number') ? i : -1)).filter((i) => i >= 0) });
+    out.line(c.dim(`${r.rows.length} ${r.source === 'percpu' ? `CPUs of ${r.variable} (${r.type})` : 'tasks'}`));
+    if (r.outliers.length) {
+      out.line(c.dim(`outliers (|modified z| > ${Z_LIMIT}, median/MAD per column):`));
+      for (const o of r.outliers) {
+        const row = r.rows[o.row];
+        const key = r.source === 'percpu' ? `cpu ${row.cpu}` : `pid ${row.pid ?? o.row}${row.comm !== undefined ? ` ${row.comm}` : ''}`;
+        out.line(`  ${key}: ${o.field} = ${o.value} (z ${o.z > 0 ? '+' : ''}${o.z})`);
+      }
+    }
+  },
+});

@@ -1,0 +1,560 @@
+/**
+ * What a sleeping task waits on, found without DWARF, and the wait-for graph.
+ *
+ * A task blocked in mutex_lock()/down_read()/down() keeps its waiter struct (mutex_waiter,
+ * rwsem_waiter, semaphore_waiter: `list` linked into the lock's wait_list, `task` = itself) in a
+ * stack frame. So: scan the live part of the task's kernel stack for words equal to its own
+ * task_struct address; take each as `waiter->task`; accept the waiter when its `list` is a
+ * consistent ring in which every node but one is a waiter whose task's stack holds it — the one
+ * left is the lock's wait_list head. The head minus wait_list's offset is the lock; its kind is
+ * the head's symbol type when the lock is a global, else the blocking function on the stack, else
+ * the lock fields that must hold while anyone waits (mutex: MUTEX_FLAG_WAITERS; rwsem:
+ * RWSEM_FLAG_WAITERS; semaphore: count 0). rt_mutexes are found from task->pi_blocked_on.
+ * Tasks waiting on a completion (an swait_queue on the stack in a completion's wait list) or a
+ * wait queue are reported as such; nothing is reported as a lock without a verified ring.
+ */
+import type { Vmcore } from '../vmcore.js';
+import { VaatError } from '../dump/errors.js';
+import { taskStack, type StackFrame } from './stack.js';
+import { findTask, type Task } from './tasks.js';
+import {
+  LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, tasksByAddress, taskWaitTime,
+  type LockKind, type LockTask, type TaskWaitTime,
+} from './locking.js';
+
+const KERNEL_MIN = 0xffff800000000000n;
+const MAX_RING = 65_536;
+
+// ---------------------------------------------------------------------------------------------
+// THREAD_SIZE
+
+export interface ThreadSize { bytes: number; source: string }
+
+const threadSizes = new WeakMap<Vmcore, ThreadSize>();
+
+/**
+ * THREAD_SIZE: x86's linker script puts init_stack (= __start_init_task) THREAD_SIZE below
+ * __end_init_task; else the size of `union thread_union`; else 16 KiB (x86_64's THREAD_SIZE_ORDER
+ * 2), doubled under KASAN — said so in `source`.
+ */
+export function threadSize(vm: Vmcore): ThreadSize {
+  let ts = threadSizes.get(vm);
+  if (ts) return ts;
+  const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
+  const end = vm.symbols.lookup('__end_init_task');
+  const span = start && end ? Number(end.address - start.address) : 0;
+  if (span >= 4096 && span <= 1 << 20 && (span & (span - 1)) === 0) ts = { bytes: span, source: '__end_init_task − __start_init_task' };
+  else {
+    const tu = vm.types.findType('union thread_union');
+    if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
+    else {
+      const kasan = vm.symbols.lookup('__asan_load8') !== undefined;
+      ts = { bytes: kasan ? 0x8000 : 0x4000, source: `assumed: x86_64 default${kasan ? ' ×2 for KASAN' : ''} (no init stack symbols or thread_union type)` };
+    }
+  }
+  threadSizes.set(vm, ts);
+  return ts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+export interface LockRefInfo {
+  address: bigint;
+  kind: LockKind;
+  type: string;
+  /** `cgroup_mutex`, `foo+0x40`, null for a lock no symbol covers */
+  symbol: string | null;
+  /** why this kind: symbol type, blocking function, or lock contents */
+  kindSource: string;
+}
+
+export interface LockWait {
+  kind: 'lock';
+  lock: LockRefInfo;
+  /** the waiter struct (on the task's stack; rt_mutex_waiter via pi_blocked_on) */
+  waiter: bigint;
+  via: 'stack-scan' | 'blocked_on' | 'pi_blocked_on';
+  /** 0-based place in the lock's wait_list, and the list's length */
+  position: number;
+  waitListLength: number;
+  owner: LockTask | null;
+  /** "holds it", "last reader (hint)", "semaphores record no owner" ... */
+  ownerNote: string;
+  /** the raw owner word and its flag bits (mutex, rwsem, rt_mutex) */
+  ownerRaw: bigint | null;
+  ownerFlags: string[];
+  /** rwsem: waiting to read or write */
+  waitType?: 'read' | 'write' | null;
+}
+
+export interface OtherWait {
+  kind: 'completion' | 'swait' | 'waitqueue';
+  /** the completion / wait queue head */
+  address: bigint | null;
+  symbol: string | null;
+  waiter: bigint;
+  /** the task whose kernel stack holds the completion / head (DECLARE_COMPLETION_ONSTACK), if any */
+  onStackOf: LockTask | null;
+  note: string;
+}
+
+export interface NoWait { kind: 'none'; note: string }
+
+export type BlockedOn = LockWait | OtherWait | NoWait;
+
+export interface TaskWait {
+  task: LockTask;
+  /** base of the task's kernel stack (task->stack) */
+  stack: bigint;
+  blockedOn: BlockedOn;
+  /** the first functions below the scheduler on its stack: where it blocked */
+  blockedIn: string[];
+  /** words of the whole stack equal to the task's address (candidates for waiter->task) */
+  stackWordsEqualToTask: number;
+  waited: TaskWaitTime;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stack scan
+
+const SCHEDULER = /^(__schedule|schedule|schedule_timeout|schedule_preempt_disabled|schedule_hrtimeout(_range)?(_clock)?|io_schedule(_timeout)?|preempt_schedule\w*|context_switch|__switch_to(_asm)?|freezable_schedule\w*)$/;
+const BLOCKERS: readonly { kind: LockKind | 'completion'; re: RegExp }[] = [
+  { kind: 'mutex', re: /^(__)?(ww_)?mutex_lock/ },
+  { kind: 'rwsem', re: /^rwsem_down_(read|write)_slowpath$|^(__)?down_(read|write)/ },
+  { kind: 'semaphore', re: /^__down(_common|_interruptible|_killable|_timeout)?$|^down(_interruptible|_killable|_timeout)?$/ },
+  { kind: 'rt_mutex', re: /^(__)?rt_mutex_(slow)?lock|^rt_mutex_lock/ },
+  { kind: 'completion', re: /wait_for_completion|wait_for_common/ },
+];
+
+const bare = (fn: string): string => fn.replace(/\..*$/, '');
+
+function blockedInOf(frames: readonly StackFrame[]): string[] {
+  const names = frames.filter((f) => f.function && !f.user).map((f) => f.function!);
+  const first = names.findIndex((n) => !SCHEDULER.test(bare(n)));
+  return first < 0 ? [] : names.slice(first, first + 3);
+}
+
+function blockerKinds(blockedIn: readonly string[]): Set<LockKind | 'completion'> {
+  const s = new Set<LockKind | 'completion'>();
+  for (const fn of blockedIn) for (const b of BLOCKERS) if (b.re.test(bare(fn))) s.add(b.kind);
+  return s;
+}
+
+/** Per-Vmcore caches for the scan: stack bases and layouts. */
+class Scanner {
+  readonly tasks: Map<bigint, Task>;
+  readonly size: bigint;
+  readonly stackOff: bigint;
+  readonly spOff: bigint | null;
+  readonly stackBases = new Map<bigint, bigint>();
+  readonly results = new Map<bigint, TaskWait>();
+
+  constructor(readonly vm: Vmcore) {
+    this.tasks = tasksByAddress(vm);
+    this.size = BigInt(threadSize(vm).bytes);
+    const t = vm.types;
+    this.stackOff = BigInt(t.offsetof('struct task_struct', 'stack'));
+    const sp = t.tryMemberPath('struct task_struct', 'thread.sp');
+    this.spOff = sp ? BigInt(sp.offset) : null;
+  }
+
+  stackBase(task: bigint): bigint {
+    let b = this.stackBases.get(task);
+    if (b === undefined) {
+      try { b = this.vm.dump.pointer(task + this.stackOff); } catch { b = 0n; }
+      this.stackBases.set(task, b);
+    }
+    return b;
+  }
+
+  /** the task whose kernel stack holds `addr` */
+  stackOwner(addr: bigint): LockTask | null {
+    for (const t of this.tasks.values()) if (this.onStack(t.address, addr)) return lockTask(t);
+    return null;
+  }
+
+  /** `addr` lies on `task`'s kernel stack */
+  onStack(task: bigint, addr: bigint): boolean {
+    const b = this.stackBase(task);
+    return b !== 0n && addr >= b && addr < b + this.size;
+  }
+
+  /**
+   * The ring through list_head `start`: nodes in order from start's next, ending at start. Each
+   * node is classified by reading `taskOff − listOff` past it as a task pointer: a waiter when
+   * that task's stack holds the node. Returns null when the ring is broken.
+   */
+  ring(start: bigint, listOff: bigint, taskOff: bigint): { nodes: bigint[]; isWaiter: boolean[] } | null {
+    const d = this.vm.dump;
+    const nodes: bigint[] = [];
+    const isWaiter: boolean[] = [];
+    let prev = start;
+    let n: bigint;
+    try { n = d.pointer(start); } catch { return null; }
+    for (let i = 0; ; i++) {
+      if (n < KERNEL_MIN || i > MAX_RING) return null;
+      let back: bigint;
+      try { back = d.pointer(n + 8n); } catch { return null; }
+      if (back !== prev) return null;
+      if (n === start) break;
+      let task = 0n;
+      try { task = d.pointer(n - listOff + taskOff); } catch { /* not a waiter */ }
+      nodes.push(n);
+      isWaiter.push(this.tasks.has(task) && this.onStack(task, n));
+      prev = n;
+      try { n = d.pointer(n); } catch { return null; }
+    }
+    return { nodes, isWaiter };
+  }
+}
+
+const scanners = new WeakMap<Vmcore, Scanner>();
+function scanner(vm: Vmcore): Scanner {
+  let s = scanners.get(vm);
+  if (!s) { s = new Scanner(vm); scanners.set(vm, s); }
+  return s;
+}
+
+interface LockCandidate { kind: LockKind; address: bigint; score: number; why: string }
+
+/** the lock fields that must hold while its wait_list is non-empty */
+function plausibleLock(s: Scanner, kind: LockKind, addr: bigint): boolean {
+  const vm = s.vm;
+  const t = vm.types;
+  const type = LOCK_TYPE[kind];
+  const taskOrZero = (o: bigint): boolean => (o & ~7n) === 0n || s.tasks.has(o & ~7n);
+  try {
+    if (kind === 'mutex') {
+      if (t.hasMember(type, 'count')) return vm.dump.s32(addr + BigInt(t.offsetof(type, 'count'))) < 0; // pre-4.10
+      const o = vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner')));
+      return (o & 1n) === 1n && taskOrZero(o);
+    }
+    if (kind === 'rwsem') {
+      const c = vm.dump.u64(addr + BigInt(t.offsetof(type, 'count')));
+      const o = vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner')));
+      // v5.3+: RWSEM_FLAG_WAITERS; the bias encoding has a negative count while anyone waits
+      const waiters = t.resolved(t.memberPath(type, 'owner').type).kind === 'pointer' ? BigInt.asIntN(64, c) < 0n : (c & 2n) === 2n;
+      return waiters && taskOrZero(o);
+    }
+    if (kind === 'semaphore') return vm.dump.u32(addr + BigInt(t.offsetof(type, 'count'))) === 0;
+  } catch {
+    return false;
+  }
+  return false;
+}
+
+/** list-based lock kinds this kernel has (PREEMPT_RT mutex/rwsem are not list-based) */
+function listLockKinds(vm: Vmcore): { kind: LockKind; waiterType: string; waitListOff: bigint }[] {
+  const t = vm.types;
+  const out: { kind: LockKind; waiterType: string; waitListOff: bigint }[] = [];
+  const add = (kind: LockKind, waiterType: string) => {
+    const wl = t.tryMemberPath(LOCK_TYPE[kind], 'wait_list');
+    if (wl && t.findType(waiterType) !== null) out.push({ kind, waiterType, waitListOff: BigInt(wl.offset) });
+  };
+  add('mutex', 'struct mutex_waiter');
+  add('rwsem', 'struct rwsem_waiter');
+  add('semaphore', 'struct semaphore_waiter');
+  return out;
+}
+
+/** the head's global: its symbol and, when it is the lock itself, its type's kind */
+function headSymbolKind(vm: Vmcore, lockAddr: bigint): LockKind | null {
+  const name = lockSymbol(vm, lockAddr);
+  if (!name || name.includes('+')) return null;
+  const tn = globalTypeName(vm, name);
+  return tn ? lockKindOfType(tn) : null;
+}
+
+function lockWaitFrom(vm: Vmcore, cand: LockCandidate, waiter: bigint, via: LockWait['via'], position: number, length: number): LockWait {
+  const info = lockInfo(vm, cand.address, cand.kind, cand.why);
+  const ownerRaw = info.mutex?.raw ?? info.rwsem?.raw ?? null;
+  const ownerFlags = info.mutex?.flagNames ?? (info.rwsem ? [...info.rwsem.ownerFlags, ...info.rwsem.countFlags] : []);
+  const me = info.waiters.find((w) => w.waiter === waiter);
+  return {
+    kind: 'lock',
+    lock: { address: cand.address, kind: cand.kind, type: info.type, symbol: info.symbol, kindSource: cand.why },
+    waiter, via, position, waitListLength: length,
+    owner: info.owner, ownerNote: info.ownerNote, ownerRaw, ownerFlags,
+    ...(cand.kind === 'rwsem' ? { waitType: me?.waitType ?? null } : {}),
+  };
+}
+
+/** lock waiters on the stack: each candidate word, its ring, its head's lock */
+function scanLockWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>, unwound: boolean): LockWait | null {
+  const vm = s.vm;
+  const kinds = listLockKinds(vm);
+  const t = vm.types;
+  const tried = new Set<string>();
+  for (const hit of hits) {
+    for (const k of kinds) {
+      const listOff = BigInt(t.offsetof(k.waiterType, 'list'));
+      const taskOff = BigInt(t.offsetof(k.waiterType, 'task'));
+      const waiter = hit - taskOff;
+      const key = `${waiter}:${listOff}:${taskOff}`;
+      if (tried.has(key)) continue;
+      tried.add(key);
+      const ring = s.ring(waiter + listOff, listOff, taskOff);
+      if (!ring) continue;
+      const heads = ring.nodes.filter((_, i) => !ring.isWaiter[i]);
+      if (heads.length !== 1) continue;
+      const head = heads[0];
+      // every kind whose waiter has this list/task layout could own the head: decide among them
+      const cands: LockCandidate[] = [];
+      for (const k2 of kinds) {
+        if (BigInt(t.offsetof(k2.waiterType, 'list')) !== listOff || BigInt(t.offsetof(k2.waiterType, 'task')) !== taskOff) continue;
+        const addr = head - k2.waitListOff;
+        if (!plausibleLock(s, k2.kind, addr)) continue;
+        const symKind = headSymbolKind(vm, addr);
+        if (symKind !== null && symKind !== k2.kind) continue;
+        // Contents alone do not tell a semaphore from a wait_queue_head (same layout), and a
+        // stray copy of `current` beside a wait_queue_entry can pass the ring test: ask for the
+        // lock's type or its slow-path function on the stack, unless the stack could not be unwound.
+        if (symKind === null && !hints.has(k2.kind) && unwound) continue;
+        const score = (symKind === k2.kind ? 4 : 0) + (hints.has(k2.kind) ? 2 : 0);
+        const why = symKind === k2.kind ? 'type of the global symbol' : hints.has(k2.kind) ? 'blocking function on the stack' : 'lock contents (the stack could not be unwound to confirm)';
+        cands.push({ kind: k2.kind, address: addr, score, why });
+      }
+      if (cands.length === 0) continue;
+      cands.sort((a, b) => b.score - a.score);
+      // the list order from the head: the waiter's position in the queue
+      const headIdx = ring.nodes.indexOf(head);
+      const order = [...ring.nodes.slice(headIdx + 1), waiter + listOff, ...ring.nodes.slice(0, headIdx)];
+      return lockWaitFrom(vm, cands[0], waiter, 'stack-scan', order.indexOf(waiter + listOff), order.length);
+    }
+  }
+  return null;
+}
+
+/** swait_queue (completions) and wait_queue_entry waiters on the stack */
+function scanOtherWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>): OtherWait | null {
+  const vm = s.vm;
+  const t = vm.types;
+  const forms: { kind: 'swait' | 'waitqueue'; type: string; taskMember: string; list: string }[] = [
+    { kind: 'swait', type: 'struct swait_queue', taskMember: 'task', list: 'task_list' },
+    { kind: 'waitqueue', type: 'struct wait_queue_entry', taskMember: 'private', list: 'entry' },
+  ];
+  for (const hit of hits) {
+    for (const f of forms) {
+      if (t.findType(f.type) === null) continue;
+      const listOff = BigInt(t.offsetof(f.type, f.list));
+      const taskOff = BigInt(t.offsetof(f.type, f.taskMember));
+      const waiter = hit - taskOff;
+      const ring = s.ring(waiter + listOff, listOff, taskOff);
+      if (!ring) continue;
+      const heads = ring.nodes.filter((_, i) => !ring.isWaiter[i]);
+      if (f.kind === 'swait' && heads.length === 1) {
+        const headList = heads[0];
+        const cmpOff = t.tryMemberPath('struct completion', 'wait.task_list');
+        const completion = cmpOff ? headList - BigInt(cmpOff.offset) : null;
+        const isCompletion = completion !== null && (hints.has('completion') || headSymbolIsCompletion(vm, completion));
+        if (isCompletion) {
+          return { kind: 'completion', address: completion, symbol: lockSymbol(vm, completion), waiter, onStackOf: s.stackOwner(completion), note: 'waits on a completion, not a lock' };
+        }
+        const head = headList - BigInt(t.offsetof('struct swait_queue_head', 'task_list'));
+        return { kind: 'swait', address: head, symbol: lockSymbol(vm, head), waiter, onStackOf: s.stackOwner(head), note: 'waits on a simple wait queue, not a lock' };
+      }
+      if (f.kind === 'waitqueue' && heads.length >= 1) {
+        // wait_queue_entry.func names why (autoremove_wake_function, woken_wake_function, ...)
+        let fn = '';
+        try { fn = vm.symbols.symbolize(vm.dump.pointer(waiter + BigInt(t.offsetof(f.type, 'func'))))?.name ?? ''; } catch { /* leave empty */ }
+        if (!/wake|func/.test(fn)) continue;
+        const head = heads.length === 1 ? heads[0] - BigInt(t.offsetof('struct wait_queue_head', 'head')) : null;
+        return {
+          kind: 'waitqueue', address: head, symbol: head !== null ? lockSymbol(vm, head) : null, waiter, onStackOf: head !== null ? s.stackOwner(head) : null,
+          note: `waits on a wait queue (${fn}), not a lock${head === null ? '; head not identified' : ''}`,
+        };
+      }
+    }
+  }
+  return null;
+}
+
+function headSymbolIsCompletion(vm: Vmcore, addr: bigint): boolean {
+  const name = lockSymbol(vm, addr);
+  return !!name && !name.includes('+') && globalTypeName(vm, name) === 'struct completion';
+}
+
+/** rt_mutex waits: task->pi_blocked_on (CONFIG_RT_MUTEXES) names the waiter and its lock */
+function piBlockedOn(s: Scanner, task: bigint): LockWait | null {
+  const vm = s.vm;
+  const t = vm.types;
+  const m = t.tryMemberPath('struct task_struct', 'pi_blocked_on');
+  if (!m) return null;
+  const waiter = vm.dump.pointer(task + BigInt(m.offset));
+  if (waiter === 0n) return null;
+  const lock = vm.dump.pointer(waiter + BigInt(t.offsetof('struct rt_mutex_waiter', 'lock')));
+  // an rt_mutex_base is at offset 0 of struct rt_mutex (and of PREEMPT_RT's mutex and spinlock)
+  const cand: LockCandidate = { kind: 'rt_mutex', address: lock, score: 0, why: 'task->pi_blocked_on' };
+  const info = lockInfo(vm, lock, 'rt_mutex', cand.why, t.findType('struct rt_mutex') !== null ? 'struct rt_mutex' : 'struct rt_mutex_base');
+  const pos = info.waiters.findIndex((w) => w.waiter === waiter);
+  return lockWaitFrom(vm, cand, waiter, 'pi_blocked_on', pos, info.waiters.length);
+}
+
+/**
+ * task->blocked_on: CONFIG_DEBUG_MUTEXES kernels point it at the mutex_waiter (its `task` word
+ * then starts the scan); v6.15's proxy-execution groundwork made it the `struct mutex *` itself.
+ */
+function debugBlockedOn(s: Scanner, task: bigint): { waiter?: bigint; wait?: LockWait } | null {
+  const vm = s.vm;
+  const t = vm.types;
+  const m = t.tryMemberPath('struct task_struct', 'blocked_on');
+  if (!m) return null;
+  const p = vm.dump.pointer(task + BigInt(m.offset));
+  const target = t.resolved(m.type);
+  if (p === 0n || target.kind !== 'pointer') return null;
+  const name = t.typeName(target.target);
+  if (name === 'struct mutex_waiter') return { waiter: p + BigInt(t.offsetof('struct mutex_waiter', 'task')) };
+  if (name !== 'struct mutex') return null;
+  const info = lockInfo(vm, p, 'mutex', 'task->blocked_on');
+  const pos = info.waiters.findIndex((w) => w.taskAddress === task);
+  if (pos < 0) return null;
+  return { wait: lockWaitFrom(vm, { kind: 'mutex', address: p, score: 0, why: 'task->blocked_on' }, info.waiters[pos].waiter, 'blocked_on', pos, info.waiters.length) };
+}
+
+/**
+ * What `task` waits on: a lock (with its owner), a completion or wait queue, or nothing found —
+ * from its kernel stack, task->blocked_on (CONFIG_DEBUG_MUTEXES) and task->pi_blocked_on.
+ */
+export function taskBlockedOn(vm: Vmcore, taskOrPid: Task | bigint | number): TaskWait {
+  const s = scanner(vm);
+  const task = typeof taskOrPid === 'number' ? findTask(vm, taskOrPid)
+    : typeof taskOrPid === 'bigint' ? s.tasks.get(taskOrPid) : taskOrPid;
+  if (!task) throw new VaatError(`no task ${typeof taskOrPid === 'object' ? taskOrPid.pid : String(taskOrPid)}`, vm.file);
+  const done = s.results.get(task.address);
+  if (done) return done;
+  const lt = lockTask(task);
+  const stack = s.stackBase(task.address);
+  let frames: StackFrame[] = [];
+  try { frames = taskStack(vm, task.address).frames; } catch { /* no unwind: scan alone */ }
+  const blockedIn = blockedInOf(frames);
+  const hints = blockerKinds(blockedIn);
+  const base = { task: lt, stack, blockedIn, waited: taskWaitTime(vm, lt) };
+  let buf: Buffer | null = null;
+  try { buf = stack ? vm.dump.readVirt(stack, Number(s.size)) : null; } catch { buf = null; }
+  if (!buf) {
+    const r: TaskWait = { ...base, stackWordsEqualToTask: 0, blockedOn: { kind: 'none', note: 'kernel stack unreadable (not in the dump)' } };
+    s.results.set(task.address, r);
+    return r;
+  }
+  // only the live part: from the saved stack pointer up (dead frames below it hold stale waiters)
+  let liveFrom = 0;
+  if (s.spOff !== null && !task.onCpu) {
+    try {
+      const sp = vm.dump.pointer(task.address + s.spOff);
+      if (sp >= stack && sp < stack + s.size) liveFrom = Number(sp - stack) & ~7;
+    } catch { /* whole stack */ }
+  }
+  const hits: bigint[] = [];
+  let count = 0;
+  for (let off = 0; off + 8 <= buf.length; off += 8) {
+    if (buf.readBigUInt64LE(off) !== task.address) continue;
+    count++;
+    if (off >= liveFrom) hits.push(stack + BigInt(off));
+  }
+  const debug = debugBlockedOn(s, task.address);
+  if (debug?.waiter !== undefined) hits.unshift(debug.waiter);
+  const blockedOn: BlockedOn = piBlockedOn(s, task.address)
+    ?? debug?.wait
+    ?? scanLockWaiters(s, hits, hints, blockedIn.length > 0)
+    ?? scanOtherWaiters(s, hits, hints)
+    ?? { kind: 'none', note: noneNote(task, blockedIn, hints) };
+  const r: TaskWait = { ...base, stackWordsEqualToTask: count, blockedOn };
+  s.results.set(task.address, r);
+  return r;
+}
+
+function noneNote(task: Task, blockedIn: readonly string[], hints: Set<LockKind | 'completion'>): string {
+  const where = blockedIn.length ? ` (blocked in ${blockedIn[0]})` : '';
+  if (task.state === 'R' || task.onCpu) return 'running or runnable: not waiting';
+  if (hints.has('completion')) return `waits on a completion, not a lock${where}`;
+  const lockHint = [...hints].find((h) => h !== 'completion');
+  if (lockHint) return `in a ${lockHint} slow path${where} but no waiter linked into a lock's wait_list was found`;
+  return `no lock waiter on its stack: not blocked on a mutex, rwsem, semaphore or rt_mutex${where}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wait-for graph
+
+export interface ChainStep { task: LockTask; wait: BlockedOn }
+
+export interface WaitChain {
+  /** task → its wait → the owner → its wait ... */
+  steps: ChainStep[];
+  /** the chain came back to a task already in it: a deadlock */
+  cycle: boolean;
+  /** with a cycle: the index in steps where the cycle starts (tasks before it wait into it) */
+  cycleStart?: number;
+  /** why the chain stops: "owner vaat_holder(307) is not waiting on a lock", "no owner"... */
+  end: string;
+}
+
+export interface WaitGraphOptions {
+  /** task states to examine (default 'D'); S tasks are listed only when a lock wait is found */
+  states?: string;
+}
+
+export interface WaitGraph {
+  threadSize: ThreadSize;
+  /** every examined task in the given states with what it waits on (S/I: only lock waits) */
+  tasks: TaskWait[];
+  /** one chain per task that waits on a lock */
+  chains: WaitChain[];
+  /** distinct deadlock cycles */
+  cycles: WaitChain[];
+}
+
+const taskLabel = (t: LockTask): string => `${t.comm}(${t.pid})`;
+
+/** follow task → lock → owner → the owner's lock ... until a non-waiting owner or a repeat */
+export function waitChain(vm: Vmcore, start: TaskWait): WaitChain {
+  return followChain(start, (owner) => {
+    const t = tasksByAddress(vm).get(owner);
+    return t ? taskBlockedOn(vm, t) : null;
+  });
+}
+
+/** the chain walk itself, given how to find an owner's wait (null: not a known task) */
+export function followChain(start: TaskWait, waitOf: (owner: bigint) => TaskWait | null): WaitChain {
+  const steps: ChainStep[] = [];
+  const seen = new Set<bigint>();
+  let cur: TaskWait = start;
+  for (;;) {
+    const addr = cur.task.address;
+    if (seen.has(addr)) return { steps, cycle: true, cycleStart: steps.findIndex((x) => x.task.address === addr), end: `back to ${taskLabel(cur.task)}: deadlock` };
+    seen.add(addr);
+    steps.push({ task: cur.task, wait: cur.blockedOn });
+    const w: BlockedOn = cur.blockedOn;
+    if (w.kind !== 'lock') return { steps, cycle: false, end: w.note };
+    if (!w.owner) return { steps, cycle: false, end: `no owner known (${w.ownerNote})` };
+    const next = waitOf(w.owner.address);
+    if (!next) return { steps, cycle: false, end: `owner ${hexAddr(w.owner.address)} is not in the task list` };
+    if (next.blockedOn.kind !== 'lock') {
+      steps.push({ task: next.task, wait: next.blockedOn });
+      return { steps, cycle: false, end: `${taskLabel(next.task)} ${next.task.state} is not waiting on a lock` };
+    }
+    cur = next;
+  }
+}
+
+const hexAddr = (a: bigint): string => `0x${a.toString(16)}`;
+
+/** every task in `states` with what it waits on, the chains from each lock waiter, and deadlock cycles */
+export function waitForGraph(vm: Vmcore, opts: WaitGraphOptions = {}): WaitGraph {
+  const states = new Set((opts.states ?? 'D').split(''));
+  const tasks: TaskWait[] = [];
+  for (const t of tasksByAddress(vm).values()) {
+    if (!states.has(t.state) || t.isIdle) continue;
+    const w = taskBlockedOn(vm, t);
+    if (t.state === 'D' || w.blockedOn.kind === 'lock') tasks.push(w);
+  }
+  tasks.sort((a, b) => a.task.pid - b.task.pid);
+  const chains = tasks.filter((w) => w.blockedOn.kind === 'lock').map((w) => waitChain(vm, w));
+  const cycles: WaitChain[] = [];
+  const seenCycles = new Set<string>();
+  for (const c of chains.filter((x) => x.cycle)) {
+    const key = c.steps.slice(c.cycleStart ?? 0).map((s) => s.task.address).sort().join(',');
+    if (!seenCycles.has(key)) { seenCycles.add(key); cycles.push(c); }
+  }
+  return { threadSize: threadSize(vm), tasks, chains, cycles };
+}

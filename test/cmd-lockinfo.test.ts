@@ -1,0 +1,148 @@
+/**
+ * `vaat lockinfo` through the CLI: cgroup_mutex's owner and queue equal drgn's truth.json, the
+ * --blocked scan equals extra.json `waits_for` on every scenario with the chain printed plainly,
+ * a pid names the lock it waits on, and the --script program computes the same owner and queue.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { dumps, projectRoot, truth, type Json } from './fixtures.js';
+import { vaat, vaatJson } from './cli.js';
+import { chainJson } from '../commands/lockinfo.js';
+import { followChain, type TaskWait } from '../src/kernel/waits.js';
+import type { LockTask } from '../src/kernel/locking.js';
+
+const hung = dumps.find((d) => d.scenario === 'cgroup-mutex-hung' && d.primary)!;
+const cm = truth(hung.scenario).cgroup_mutex;
+
+describe('lockinfo <lock>', () => {
+  it('cgroup_mutex: owner, raw owner word, flags and waiters in queue order equal truth.json', () => {
+    const r = vaatJson(['lockinfo', hung.path, 'cgroup_mutex']);
+    expect(r.mode).toBe('lock');
+    const l = r.lock;
+    expect({ address: l.address, kind: l.kind, type: l.type, locked: l.locked }).toEqual({ address: cm.address, kind: 'mutex', type: 'struct mutex', locked: true });
+    expect(l.ownerRaw).toBe(cm.owner_raw);
+    expect(l.ownerFlags).toBe(cm.owner_flags);
+    expect(l.flags).toEqual(['WAITERS']);
+    expect({ pid: l.owner.pid, comm: l.owner.comm, task_struct: l.owner.task, state: l.owner.state }).toEqual(cm.owner);
+    expect(l.waiters.map((w: Json) => ({ pid: w.pid, comm: w.comm, task_struct: w.task, state: w.state }))).toEqual(cm.waiters);
+    expect(l.waiters.map((w: Json) => w.position)).toEqual([0, 1, 2]);
+    // each waiter has waited since it last ran, and the queue is FIFO: the first waited longest
+    const secs = l.waiters.map((w: Json) => w.sinceLastRun.seconds);
+    expect(secs.every((s: number) => s > 0)).toBe(true);
+    expect([...secs].sort((a, b) => b - a)).toEqual(secs);
+    expect(l.waiters[0].sinceLastRun.source).toMatch(/last_arrival/);
+    expect(l.ownerBacktrace.some((f: string) => f.includes('[vaat_holder]'))).toBe(true);
+  });
+
+  it('plain output names the owner and the waiters', () => {
+    const r = vaat(['lockinfo', hung.path, 'cgroup_mutex', '--no-stack']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/owner: vaat_holder\(307\) S on CPU \d/);
+    expect(r.stdout).toMatch(/owner word: 0xffff89bd1fe88001 \(WAITERS\)/);
+    expect(r.stdout.match(/^\d  3(09|11|13)  mkdir  D/gm)).toHaveLength(3);
+    expect(r.stdout).not.toMatch(/backtrace/);
+  });
+
+  it('refuses a symbol that is no lock', () => {
+    const r = vaat(['lockinfo', hung.path, 'jiffies']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/not a lock/);
+  });
+
+  it('a pid: the lock it waits on, its place in the queue and the chain', () => {
+    const r = vaatJson(['lockinfo', hung.path, String(cm.waiters[2].pid), '--no-stack']);
+    expect(r.mode).toBe('task');
+    expect(r.wait).toMatchObject({ lock_symbol: 'cgroup_mutex', lock_addr: cm.address, position_in_wait_list: 2, wait_list_length: 3, owner_pid: cm.owner.pid });
+    expect(r.chain.text).toBe(`mkdir(${cm.waiters[2].pid}) D → cgroup_mutex (mutex) → held by vaat_holder(${cm.owner.pid}) S`);
+    expect(r.lock.owner.pid).toBe(cm.owner.pid);
+  });
+});
+
+describe('lockinfo --blocked', () => {
+  for (const d of dumps.filter((x) => x.primary)) {
+    it(`${d.scenario}: equals extra.json waits_for`, () => {
+      const want = truth(d.scenario, 'extra.json').waits_for;
+      const r = vaatJson(['lockinfo', d.path, '--blocked']);
+      expect(r.threadSize.bytes).toBe(want.thread_size);
+      const dState = r.tasks.filter((t: Json) => t.state === 'D');
+      expect(dState.length).toBe(want.d_state_tasks);
+      const keys = ['pid', 'comm', 'task_struct', 'stack', 'lock_addr', 'lock_symbol', 'lock_type', 'owner_pid', 'owner_comm', 'stack_words_equal_to_task'];
+      const pick = (x: Json, ks: string[]): Json => Object.fromEntries(ks.map((k) => [k, x[k]]));
+      expect(dState.map((t: Json) => pick(t, keys))).toEqual(want.waits_for.map((t: Json) => pick(t, keys)));
+      for (const w of want.waits_for.filter((x: Json) => x.lock_addr)) {
+        const t = dState.find((x: Json) => x.pid === w.pid);
+        expect(pick(t, ['waiter_addr', 'position_in_wait_list', 'wait_list_length', 'owner_raw', 'owner_state']))
+          .toEqual(pick(w, ['waiter_addr', 'position_in_wait_list', 'wait_list_length', 'owner_raw', 'owner_state']));
+      }
+      for (const w of want.waits_for.filter((x: Json) => !x.lock_addr)) {
+        const t = dState.find((x: Json) => x.pid === w.pid);
+        expect(t.kind).not.toBe('lock');
+        if (w.blocked_in.includes('wait_for_completion')) expect(t.note).toMatch(/waits on a completion, not a lock/);
+      }
+      expect(r.cycles).toEqual([]);
+    });
+  }
+
+  it('prints the chains plainly', () => {
+    const r = vaat(['lockinfo', hung.path, '--blocked']);
+    expect(r.status).toBe(0);
+    for (const w of cm.waiters) expect(r.stdout).toContain(`mkdir(${w.pid}) D → cgroup_mutex (mutex) → held by vaat_holder(${cm.owner.pid}) S`);
+    expect(r.stdout).toMatch(/deadlocks: none found/);
+  });
+});
+
+describe('lockinfo --script', () => {
+  it('the program prints the same owner and queue', () => {
+    const s = vaat(['lockinfo', hung.path, 'cgroup_mutex', '--script']);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toMatch(/^import \{ openVmcore \} from 'vaat';/);
+    // written inside the package so `import 'vaat'` resolves to this checkout
+    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
+    try {
+      const f = join(dir, 'script.mjs');
+      writeFileSync(f, s.stdout);
+      const r = spawnSync(process.execPath, [f], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe(`owner ${cm.owner.pid} ${cm.owner.comm} raw ${cm.owner_raw} flags ${cm.owner_flags}`);
+      expect(lines.slice(1)).toEqual(cm.waiters.map((w: Json) => `waiter ${w.pid} ${w.comm}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('wait-for chains and cycles (synthetic waits)', () => {
+  const task = (pid: number, comm: string, state: LockTask['state'] = 'D'): LockTask =>
+    ({ address: BigInt(0x1000 * pid), pid, comm, state, cpu: 0, lastArrival: null, lastSwitchTime: null });
+  const waitOn = (t: LockTask, lock: string, owner: LockTask | null): TaskWait => ({
+    task: t, stack: 0n, blockedIn: [], stackWordsEqualToTask: 1, waited: { ns: null, source: '' },
+    blockedOn: {
+      kind: 'lock', lock: { address: 0xffffffff81000000n, kind: 'mutex', type: 'struct mutex', symbol: lock, kindSource: 'test' },
+      waiter: 0n, via: 'stack-scan', position: 0, waitListLength: 1, owner, ownerNote: 'holds it', ownerRaw: null, ownerFlags: [],
+    },
+  });
+  const idle = (t: LockTask): TaskWait => ({ task: t, stack: 0n, blockedIn: [], stackWordsEqualToTask: 0, waited: { ns: null, source: '' }, blockedOn: { kind: 'none', note: 'not waiting' } });
+
+  it('an ABBA deadlock is a cycle', () => {
+    const a = task(10, 'a');
+    const b = task(20, 'b');
+    const waits = new Map<bigint, TaskWait>([[a.address, waitOn(a, 'lock_a', b)], [b.address, waitOn(b, 'lock_b', a)]]);
+    const c = followChain(waits.get(a.address)!, (o) => waits.get(o) ?? null);
+    expect(c.cycle).toBe(true);
+    expect(c.cycleStart).toBe(0);
+    expect(chainJson(c).text).toBe('a(10) D → lock_a (mutex) → held by b(20) D → lock_b (mutex) → held by a(10): DEADLOCK');
+  });
+
+  it('a chain ends at an owner that waits on no lock', () => {
+    const a = task(1, 'x');
+    const b = task(2, 'y');
+    const o = task(3, 'z', 'S');
+    const waits = new Map<bigint, TaskWait>([[a.address, waitOn(a, 'm1', b)], [b.address, waitOn(b, 'm2', o)], [o.address, idle(o)]]);
+    const c = followChain(waits.get(a.address)!, (x) => waits.get(x) ?? null);
+    expect(c.cycle).toBe(false);
+    expect(chainJson(c)).toEqual({ text: 'x(1) D → m1 (mutex) → held by y(2) D → m2 (mutex) → held by z(3) S', pids: [1, 2, 3], cycle: false, end: 'z(3) S is not waiting on a lock' });
+  });
+});
