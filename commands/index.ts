@@ -13,8 +13,10 @@ import sym from './sym.js';
 import runq from './runq.js';
 import bt from './bt.js';
 import stacks from './stacks.js';
+import lockinfo from './lockinfo.js';
+import tasktable from './tasktable.js';
 import cgroupinfo from './cgroupinfo.js';
 import cpuinfo from './cpuinfo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym];
+export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym, lockinfo, tasktable];
