@@ -1,13 +1,11 @@
 /** cgroups: every value of truth.json `cgroups` and of the MANIFEST, on every dump file; cgroupinfo's CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup.js';
 import { listTasks } from '../src/kernel/tasks.js';
-import { dumps, manifest, primaryTruth, projectRoot, truth, type Json } from './fixtures.js';
-import { vaat, vaatJson } from './cli.js';
+import { dumps, manifest, primaryTruth, truth, type Json } from './fixtures.js';
+import { runScript, vaat, vaatJson } from './cli.js';
 
 const open: Vmcore[] = [];
 afterAll(() => { for (const vm of open) vm.close(); });
@@ -130,18 +128,8 @@ describe('vaat cgroupinfo', () => {
   });
 
   it('--script prints the same ids, levels and weights', () => {
-    const s = vaat(['cgroupinfo', d.path, '--script']);
-    expect(s.status).toBe(0);
-    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
-    try {
-      writeFileSync(join(dir, 'script.mjs'), s.stdout);
-      const r = spawnSync(process.execPath, [join(dir, 'script.mjs')], { encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      const got = r.stdout.trim().split('\n');
-      expect(got).toHaveLength(t.length);
-      t.forEach((c, i) => expect(got[i]).toBe(`${c.path} id ${c.id} level ${c.level} subtree_control ${c.subtree_control.join(',') || '-'} cpu.weight ${c['cpu.weight'] ?? '-'}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const got = runScript(['cgroupinfo', d.path]).trim().split('\n');
+    expect(got).toHaveLength(t.length);
+    t.forEach((c, i) => expect(got[i]).toBe(`${c.path} id ${c.id} level ${c.level} subtree_control ${c.subtree_control.join(',') || '-'} cpu.weight ${c['cpu.weight'] ?? '-'}`));
   });
 });

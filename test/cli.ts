@@ -1,6 +1,6 @@
 /** Run the built CLI (bin/vaat.js → dist/) the way a person or script would. */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './fixtures.js';
 
@@ -24,4 +24,25 @@ export function vaatJson(args: string[]): any { // eslint-disable-line @typescri
   const r = vaat([...args, '--json']);
   if (r.status !== 0) throw new Error(`vaat ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/**
+ * `vaat ARGS --script`, then run the program it prints and return its stdout. The program is
+ * written inside the package (dist/) so its `import 'vaat'` resolves to this checkout through
+ * the package's self-reference; it must print nothing on stderr.
+ */
+export function runScript(args: string[]): string {
+  const s = vaat([...args, '--script']);
+  if (s.status !== 0) throw new Error(`vaat ${args.join(' ')} --script exited ${s.status}: ${s.stderr}`);
+  if (!s.stdout.startsWith("import { openVmcore")) throw new Error(`not a vaat script: ${s.stdout.slice(0, 80)}`);
+  const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
+  try {
+    const f = join(dir, 'script.mjs');
+    writeFileSync(f, s.stdout);
+    const r = spawnSync(process.execPath, [f], { encoding: 'utf8' });
+    if (r.stderr !== '') throw new Error(`script for vaat ${args.join(' ')} wrote to stderr: ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -4,11 +4,8 @@
  * a pid names the lock it waits on, and the --script program computes the same owner and queue.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { dumps, projectRoot, truth, type Json } from './fixtures.js';
-import { vaat, vaatJson } from './cli.js';
+import { dumps, truth, type Json } from './fixtures.js';
+import { runScript, vaat, vaatJson } from './cli.js';
 import { chainJson } from '../commands/lockinfo.js';
 import { followChain, type TaskWait } from '../src/kernel/waits.js';
 import type { LockTask } from '../src/kernel/locking.js';
@@ -95,22 +92,9 @@ describe('lockinfo --blocked', () => {
 
 describe('lockinfo --script', () => {
   it('the program prints the same owner and queue', () => {
-    const s = vaat(['lockinfo', hung.path, 'cgroup_mutex', '--script']);
-    expect(s.status).toBe(0);
-    expect(s.stdout).toMatch(/^import \{ openVmcore \} from 'vaat';/);
-    // written inside the package so `import 'vaat'` resolves to this checkout
-    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
-    try {
-      const f = join(dir, 'script.mjs');
-      writeFileSync(f, s.stdout);
-      const r = spawnSync(process.execPath, [f], { encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      const lines = r.stdout.trim().split('\n');
-      expect(lines[0]).toBe(`owner ${cm.owner.pid} ${cm.owner.comm} raw ${cm.owner_raw} flags ${cm.owner_flags}`);
-      expect(lines.slice(1)).toEqual(cm.waiters.map((w: Json) => `waiter ${w.pid} ${w.comm}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const lines = runScript(['lockinfo', hung.path, 'cgroup_mutex']).trim().split('\n');
+    expect(lines[0]).toBe(`owner ${cm.owner.pid} ${cm.owner.comm} raw ${cm.owner_raw} flags ${cm.owner_flags}`);
+    expect(lines.slice(1)).toEqual(cm.waiters.map((w: Json) => `waiter ${w.pid} ${w.comm}`));
   });
 });
 

@@ -2,9 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { dumps, primaryTruth, projectRoot } from './fixtures.js';
-import { vaat, vaatJson } from './cli.js';
+import { runScript, vaat, vaatJson } from './cli.js';
 
 const examples = join(projectRoot, 'examples', 'commands');
 const sysrq = dumps.find((d) => d.name === 'vmcore.kdump-zlib')!;
@@ -42,23 +41,6 @@ describe('user commands', () => {
 });
 
 describe('--script programs compute the same answer', () => {
-  const runScript = (args: string[]): string => {
-    const s = vaat([...args, '--script']);
-    expect(s.status).toBe(0);
-    expect(s.stdout).toMatch(/^import \{ openVmcore \} from 'vaat';/);
-    // Written inside the package so `import 'vaat'` resolves to this checkout (package self-reference).
-    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
-    try {
-      const f = join(dir, 'script.mjs');
-      writeFileSync(f, s.stdout);
-      const r = spawnSync(process.execPath, [f], { encoding: 'utf8' });
-      expect(r.stderr).toBe('');
-      return r.stdout;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-
   it('p', () => {
     const want = vaatJson(['p', sysrq.path, 'runqueues:a', '--member', 'nr_running']).map((x: { value: number }) => x.value);
     const got = runScript(['p', sysrq.path, 'runqueues:a', '--member', 'nr_running']).trim().split('\n').map((l) => Number(l.split(' ').pop()));

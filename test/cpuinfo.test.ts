@@ -1,16 +1,13 @@
 /** cpuinfo: topology against extra.json `topology`, TLB state against extra.json `tlb`, on every dump file; the CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuTopologyAll } from '../src/kernel/topology.js';
 import { cpuTlbStates, tlbFlags } from '../src/kernel/tlb.js';
 import { cpuListString } from '../src/object/helpers.js';
 import { Output } from '../src/output/sink.js';
 import cpuinfo, { type CpuinfoResult } from '../commands/cpuinfo.js';
-import { dumps, manifest, primaryTruth, projectRoot, truth, type Json } from './fixtures.js';
-import { vaat, vaatJson } from './cli.js';
+import { dumps, manifest, primaryTruth, truth, type Json } from './fixtures.js';
+import { runScript, vaat, vaatJson } from './cli.js';
 
 const open: Vmcore[] = [];
 afterAll(() => { for (const vm of open) vm.close(); });
@@ -124,20 +121,10 @@ describe('vaat cpuinfo', () => {
   });
 
   it('--script prints the same per-CPU values', () => {
-    const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
-    try {
-      const runs = (flag: string) => {
-        const s = vaat(['cpuinfo', d.path, flag, '--script']);
-        expect(s.status).toBe(0);
-        writeFileSync(join(dir, 'script.mjs'), s.stdout);
-        const r = spawnSync(process.execPath, [join(dir, 'script.mjs')], { encoding: 'utf8' });
-        expect(r.stderr).toBe('');
-        return r.stdout.trim().split('\n');
-      };
+    {
+      const runs = (flag: string) => runScript(['cpuinfo', d.path, flag]).trim().split('\n');
       expect(runs('-i')).toEqual(extra.topology.cpus.map((c: Json) => `cpu ${c.cpu} package ${c.package_id} core ${c.core_id} node ${c.numa_node}`));
       expect(runs('-t')).toEqual(extra.tlb.cpus.map((c: Json) => `cpu ${c.cpu} mm ${c.loaded_mm} slot ${c.ctxs[c.loaded_mm_asid].ctx_id} ${c.ctxs[c.loaded_mm_asid].tlb_gen} mm ${c.mm_ctx_id} ${c.mm_tlb_gen} lazy ${c.is_lazy}`));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
