@@ -1,6 +1,5 @@
 /** cgroups: every value of truth.json `cgroups` and of the MANIFEST, on every dump file; cgroupinfo's CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup.js';
 import { listTasks } from '../src/kernel/tasks.js';
