@@ -8,6 +8,7 @@ import { openVmcore } from '../src/vmcore.js';
 import { Output, toJson } from '../src/output/sink.js';
 import { VaatError } from '../src/dump/errors.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
+import { isFleetInvocation, runFleetCli } from './fleet.js';
 
 const DEFAULT_COMMAND = 'summary';
 
@@ -20,7 +21,8 @@ function helpText(cmds: LoadedCommand[]): string {
     'commands:',
     ...cmds.map((c) => `  ${c.command.name.padEnd(w)}  ${c.command.summary}${c.source === 'built-in' ? '' : `  [${c.source}]`}`),
     '',
-    'every command takes --json (machine output) and --plain (no colour).',
+    'every command takes --json (machine output) and --plain (no colour),',
+    'and -d DIR to run over every vmcore under DIR (-j N workers).',
   ];
   return lines.join('\n') + '\n';
 }
@@ -74,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (first === '--version' || first === '-V') { process.stdout.write('vaat 0.1.0\n'); return 0; }
+  // -d DIR: the command over every vmcore under DIR, in worker processes (cli/fleet.ts)
+  if (isFleetInvocation(argv, commands)) return runFleetCli(argv, commands);
   let lc = commands.find((c) => c.command.name === first);
   let args = rest;
   if (!lc) {

@@ -17,6 +17,10 @@ import lockinfo from './lockinfo.js';
 import tasktable from './tasktable.js';
 import cgroupinfo from './cgroupinfo.js';
 import cpuinfo from './cpuinfo.js';
+import signature from './signature.js';
+import triage from './triage.js';
+import similar from './similar.js';
+import report from './report.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym, lockinfo, tasktable];
+export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym, lockinfo, tasktable, signature, triage, similar, report];

@@ -35,6 +35,11 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
    * (drgn's `--drgn` idea: it teaches the API). Given the vmcore path, arguments and options.
    */
   script?(input: { file: string; args: string[]; options: O }): string;
+  /**
+   * `-d DIR` runs: this command's result as one row of the fleet overview table (column → cell,
+   * in column order). Commands without it print one section per vmcore instead.
+   */
+  fleetRow?(result: R): Record<string, string | number | boolean | null>;
 }
 
 /** the opening lines every `--script` program shares */

@@ -1,0 +1,32 @@
+/**
+ * One command's arguments and options parsed the way `vaat <command> <vmcore> ...` parses them,
+ * for fleet runs: the parent checks them once, each worker parses the same argv again so a
+ * command sees exactly what a single-dump run would give it (defaults, negations, camelCase).
+ */
+import { Command } from 'commander';
+import type { VaatCommand } from '../src/plugin.js';
+
+export type ParsedOptions = Record<string, unknown>;
+
+export interface ParsedCommandArgv { args: string[]; options: ParsedOptions }
+
+/** parse `argv` (the command's own args and options, no vmcore) for `spec`; throws CommanderError */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseCommandArgv(spec: VaatCommand<any, any>, argv: readonly string[], extra: (c: Command) => void = () => {}): ParsedCommandArgv {
+  const prog = new Command(spec.name)
+    .argument('[args...]', spec.args ?? '')
+    .option('--json', 'machine-readable output')
+    .option('--plain', 'no colour')
+    .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
+    .option('--system-map <file>', "a System.map of the dump's kernel")
+    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
+    .option('--vmlinux <file>', "a debug vmlinux (DWARF) to use for types; checked against the dump's build-id")
+    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);
+  extra(prog);
+  prog.parse([...argv], { from: 'user' });
+  const [rest] = prog.processedArgs as [string[]];
+  return { args: rest ?? [], options: prog.opts() };
+}

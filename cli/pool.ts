@@ -1,0 +1,118 @@
+/**
+ * A pool of long-lived worker processes (cli/worker.ts) for fleet runs. Processes, not threads:
+ * a dump that crashes the addon takes one worker with it, the pool records that dump as failed
+ * and starts another worker. The parent never opens a dump itself. Ctrl-C stops dispatching,
+ * terminates the workers and resolves with what finished; a second Ctrl-C exits at once.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FromWorker, JobOutcome, JobSpec, ToWorker } from '../src/fleet/jobs.js';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+
+export interface PoolOptions {
+  /** at most this many workers (default and ceiling: os.availableParallelism()) */
+  jobs?: number;
+  /** called as each dump finishes */
+  onDone?(o: JobOutcome, done: number, total: number): void;
+}
+
+interface Slot { child: ChildProcess; busy: { id: number; path: string } | null; ready: boolean; stderr: string }
+
+export class WorkerPool {
+  #interrupted = false;
+  #sigints = 0;
+  #slots: Slot[] = [];
+  #onSigint = (): void => {
+    this.#sigints++;
+    if (this.#sigints > 1) process.exit(130);
+    this.#interrupted = true;
+    process.stderr.write('\nvaat: interrupted: stopping workers, printing what finished (Ctrl-C again to quit now)\n');
+    for (const s of this.#slots) s.child.kill('SIGTERM');
+  };
+
+  get interrupted(): boolean { return this.#interrupted; }
+
+  constructor() { process.on('SIGINT', this.#onSigint); }
+
+  /** stop listening for Ctrl-C; any worker still alive (a run that threw) is ended */
+  close(): void {
+    process.off('SIGINT', this.#onSigint);
+    for (const s of this.#slots) s.child.kill('SIGTERM');
+    this.#slots = [];
+  }
+
+  /** run `spec` on every path; outcomes in the order of `paths`. The workers live for this run. */
+  run(spec: JobSpec, paths: readonly string[], opts: PoolOptions = {}): Promise<JobOutcome[]> {
+    const results = new Array<JobOutcome | undefined>(paths.length);
+    const ceiling = availableParallelism();
+    const want = Math.max(1, Math.min(opts.jobs ?? ceiling, ceiling, paths.length));
+    const mine: Slot[] = [];
+    let next = 0;
+    let done = 0;
+    let settled = false;
+    return new Promise((resolvePromise) => {
+      if (paths.length === 0) { resolvePromise([]); return; }
+      const finish = (id: number, o: JobOutcome): void => {
+        if (results[id]) return;
+        results[id] = o;
+        done++;
+        opts.onDone?.(o, done, paths.length);
+      };
+      const settleIfDone = (lastError?: string): void => {
+        if (settled || mine.some((s) => s.busy)) return;
+        const workLeft = next < paths.length && !this.#interrupted;
+        if (workLeft && mine.length > 0) return;
+        // finished, interrupted, or no worker left alive to do the rest
+        settled = true;
+        paths.forEach((p, i) => {
+          if (!results[i]) {
+            results[i] = this.#interrupted
+              ? { path: p, ok: false, ms: 0, error: 'not analysed: interrupted', interrupted: true }
+              : { path: p, ok: false, ms: 0, error: `not analysed: no worker could start${lastError ? `: ${lastError}` : ''}` };
+          }
+        });
+        for (const s of mine) if (s.child.connected) s.child.send({ type: 'exit' } satisfies ToWorker, () => { /* it may be gone already */ });
+        resolvePromise(results as JobOutcome[]);
+      };
+      const dispatch = (s: Slot): void => {
+        if (this.#interrupted || next >= paths.length) { s.busy = null; settleIfDone(); return; }
+        const id = next++;
+        s.busy = { id, path: paths[id] };
+        s.child.send({ type: 'job', id, path: paths[id], spec } satisfies ToWorker);
+      };
+      const spawn = (): void => {
+        const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+        const s: Slot = { child, busy: null, ready: false, stderr: '' };
+        mine.push(s);
+        this.#slots.push(s);
+        // a worker that dies mid-send is handled by 'exit' below
+        child.on('error', () => {});
+        child.stderr?.on('data', (d: Buffer) => { s.stderr = (s.stderr + d.toString()).slice(-2000); });
+        child.on('message', (m: FromWorker) => {
+          if (m.type === 'ready') { s.ready = true; dispatch(s); return; }
+          const { type: _t, id, ...o } = m;
+          s.busy = null;
+          finish(id, o);
+          dispatch(s);
+        });
+        child.on('exit', (code, signal) => {
+          mine.splice(mine.indexOf(s), 1);
+          this.#slots = this.#slots.filter((x) => x !== s);
+          const lastErr = s.stderr.trim().split('\n').pop();
+          if (s.busy) {
+            const why = this.#interrupted ? 'not finished: interrupted' : `worker died (${signal ?? `exit ${code}`}) analysing this dump${lastErr ? `: ${lastErr}` : ''}`;
+            finish(s.busy.id, { path: s.busy.path, ok: false, ms: 0, error: why, interrupted: this.#interrupted });
+            s.busy = null;
+            // keep the pool at strength: one bad dump must not slow the rest (a worker that could not start is not replaced)
+            if (s.ready && !this.#interrupted && next < paths.length) spawn();
+          }
+          settleIfDone(lastErr);
+        });
+      };
+      for (let i = 0; i < want; i++) spawn();
+    });
+  }
+}

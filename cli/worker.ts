@@ -1,0 +1,82 @@
+/**
+ * A fleet worker process: forked by cli/pool.ts, loads the addon and the commands once, then
+ * takes one job at a time over IPC until told to exit. Living for many dumps is the point: the
+ * parsed BTF of a kernel build is cached per process (src/vmcore.ts), so every dump of an
+ * already-seen kernel skips reading types. Ctrl-C is the parent's to handle: the terminal sends
+ * SIGINT to the whole process group, and the parent decides when workers stop.
+ */
+import { openVmcore, type Vmcore } from '../src/vmcore.js';
+import { Output, toJson } from '../src/output/sink.js';
+import type { FromWorker, JobOutcome, ToWorker, CommandJob, AnyCommand, FleetRow } from '../src/fleet/jobs.js';
+import { writeReport, type AnalysisRun } from '../src/fleet/report.js';
+import { loadCommands } from './load-commands.js';
+import { parseCommandArgv } from './command-argv.js';
+import { fleetRowOf } from '../src/fleet/rows.js';
+
+process.on('SIGINT', () => { /* the parent stops us */ });
+
+const { commands } = await loadCommands();
+const byName = new Map<string, AnyCommand>(commands.map((c) => [c.command.name, c.command]));
+
+function send(m: FromWorker): void { process.send?.(m); }
+
+const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+function command(name: string): AnyCommand {
+  const c = byName.get(name);
+  if (!c) throw new Error(`unknown command '${name}'`);
+  return c;
+}
+
+/** open options shared by every command (--zero-excluded, --system-map, --btf) */
+function openFor(path: string, options: Record<string, unknown>): Vmcore {
+  return openVmcore(path, {
+    zeroExcluded: !!options.zeroExcluded,
+    ...(typeof options.systemMap === 'string' ? { systemMap: options.systemMap } : {}),
+    ...(typeof options.btf === 'string' ? { btf: options.btf } : {}),
+    ...(typeof options.vmlinux === 'string' || options.vmlinux === false ? { vmlinux: options.vmlinux } : {}),
+  });
+}
+
+/** run one command on an opened dump: what report.ts and command jobs share */
+const runAnalysis: AnalysisRun = async (vm, name, argv, want) => {
+  const spec = command(name);
+  const { args, options } = parseCommandArgv(spec, argv);
+  const result: unknown = await spec.run({ vm, options, args });
+  const out: { json?: string; text?: string; row?: FleetRow } = {};
+  if (want.json) out.json = toJson(result);
+  if (want.text) {
+    const o = new Output({ plain: !want.color || !!options.plain, stream: { isTTY: want.color } });
+    spec.render(result, o, options);
+    out.text = o.text();
+  }
+  const rowOf = fleetRowOf(spec);
+  if (want.row && rowOf) out.row = rowOf(result);
+  return out;
+};
+
+async function commandJob(path: string, job: CommandJob): Promise<Omit<JobOutcome, 'path' | 'ms'>> {
+  const { options } = parseCommandArgv(command(job.command), job.argv);
+  const vm = openFor(path, options);
+  try {
+    const r = await runAnalysis(vm, job.command, job.argv, { ...job.want, color: job.color });
+    return { ok: true, ...r };
+  } finally {
+    vm.close();
+  }
+}
+
+process.on('message', (m: ToWorker) => {
+  if (m.type === 'exit') { process.disconnect?.(); return; }
+  const t0 = performance.now();
+  const work = m.spec.kind === 'command'
+    ? commandJob(m.path, m.spec)
+    : writeReport(m.path, m.spec, { names: [...byName.keys()], open: (p) => openFor(p, {}), run: runAnalysis })
+      .then((s) => ({ ok: true, json: toJson(s) }));
+  work.then(
+    (r) => send({ type: 'done', id: m.id, path: m.path, ms: performance.now() - t0, ...r }),
+    (e: unknown) => send({ type: 'done', id: m.id, path: m.path, ok: false, ms: performance.now() - t0, error: oneLine(e) }),
+  );
+});
+
+send({ type: 'ready', pid: process.pid });
