@@ -43,7 +43,7 @@ best = 1e9
 for _ in range(3):
     t = time.perf_counter()
     for p in pfns:
-        k.read(kdumpfile.KPHYSADDR, p * 4096, 4096)
+        k.read(kdumpfile.KDUMP_KPHYSADDR, p * 4096, 4096)
     best = min(best, time.perf_counter() - t)
 print(best * 1000)
 `;

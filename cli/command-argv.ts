@@ -5,23 +5,41 @@
  */
 import { Command } from 'commander';
 import type { VaatCommand } from '../src/plugin.js';
+import type { OpenVmcoreOptions } from '../src/vmcore.js';
 
 export type ParsedOptions = Record<string, unknown>;
+
+/** the options every command takes, single-dump and fleet runs alike */
+export function addCommonOptions(prog: Command): Command {
+  return prog
+    .option('--json', 'machine-readable output')
+    .option('--plain', 'no colour')
+    .option('--script', 'print a TypeScript program that computes the same with the vaat API')
+    .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
+    .option('--reader <name>', "page reader: auto (vaat's own), vaat or libkdumpfile", 'auto')
+    .option('--system-map <file>', "a System.map of the dump's kernel")
+    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
+    .option('--vmlinux <file>', "a debug vmlinux (DWARF) to use for types; checked against the dump's build-id")
+    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)');
+}
+
+/** what the common options say about opening a dump */
+export function openOptionsFrom(options: ParsedOptions): OpenVmcoreOptions {
+  return {
+    zeroExcluded: !!options.zeroExcluded,
+    ...(typeof options.reader === 'string' ? { backend: options.reader as OpenVmcoreOptions['backend'] } : {}),
+    ...(typeof options.systemMap === 'string' ? { systemMap: options.systemMap } : {}),
+    ...(typeof options.btf === 'string' ? { btf: options.btf } : {}),
+    ...(typeof options.vmlinux === 'string' || options.vmlinux === false ? { vmlinux: options.vmlinux } : {}),
+  };
+}
 
 export interface ParsedCommandArgv { args: string[]; options: ParsedOptions }
 
 /** parse `argv` (the command's own args and options, no vmcore) for `spec`; throws CommanderError */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function parseCommandArgv(spec: VaatCommand<any, any>, argv: readonly string[], extra: (c: Command) => void = () => {}): ParsedCommandArgv {
-  const prog = new Command(spec.name)
-    .argument('[args...]', spec.args ?? '')
-    .option('--json', 'machine-readable output')
-    .option('--plain', 'no colour')
-    .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
-    .option('--system-map <file>', "a System.map of the dump's kernel")
-    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
-    .option('--vmlinux <file>', "a debug vmlinux (DWARF) to use for types; checked against the dump's build-id")
-    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)')
+  const prog = addCommonOptions(new Command(spec.name).argument('[args...]', spec.args ?? ''))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);

@@ -8,6 +8,7 @@ import { openVmcore } from '../src/vmcore.js';
 import { Output, toJson } from '../src/output/sink.js';
 import { VaatError } from '../src/dump/errors.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
+import { addCommonOptions, openOptionsFrom } from './command-argv.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 
 const DEFAULT_COMMAND = 'summary';
@@ -29,18 +30,10 @@ function helpText(cmds: LoadedCommand[]): string {
 
 async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   const spec = lc.command;
-  const prog = new Command(spec.name)
+  const prog = addCommonOptions(new Command(spec.name)
     .description(spec.summary)
     .argument('<vmcore>', 'the dump file')
-    .argument('[args...]', spec.args ?? '')
-    .option('--json', 'machine-readable output')
-    .option('--plain', 'no colour')
-    .option('--script', 'print a TypeScript program that computes the same with the vaat API')
-    .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
-    .option('--system-map <file>', 'a System.map of the dump\'s kernel')
-    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
-    .option('--vmlinux <file>', 'a debug vmlinux (DWARF) to use for types; checked against the dump\'s build-id')
-    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)')
+    .argument('[args...]', spec.args ?? ''))
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);
@@ -52,7 +45,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
     process.stdout.write(spec.script({ file, args: rest ?? [], options }));
     return;
   }
-  const vm = openVmcore(file, { zeroExcluded: !!options.zeroExcluded, systemMap: options.systemMap, btf: options.btf, vmlinux: options.vmlinux });
+  const vm = openVmcore(file, openOptionsFrom(options));
   try {
     const result = await spec.run({ vm, options, args: rest ?? [] });
     if (options.json) {

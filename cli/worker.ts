@@ -10,7 +10,7 @@ import { Output, toJson } from '../src/output/sink.js';
 import type { FromWorker, JobOutcome, ToWorker, CommandJob, AnyCommand, FleetRow } from '../src/fleet/jobs.js';
 import { writeReport, type AnalysisRun } from '../src/fleet/report.js';
 import { loadCommands } from './load-commands.js';
-import { parseCommandArgv } from './command-argv.js';
+import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
 import { fleetRowOf } from '../src/fleet/rows.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
@@ -28,14 +28,9 @@ function command(name: string): AnyCommand {
   return c;
 }
 
-/** open options shared by every command (--zero-excluded, --system-map, --btf) */
+/** open a dump as the command's common options say (--reader, --system-map, --btf, --vmlinux ...) */
 function openFor(path: string, options: Record<string, unknown>): Vmcore {
-  return openVmcore(path, {
-    zeroExcluded: !!options.zeroExcluded,
-    ...(typeof options.systemMap === 'string' ? { systemMap: options.systemMap } : {}),
-    ...(typeof options.btf === 'string' ? { btf: options.btf } : {}),
-    ...(typeof options.vmlinux === 'string' || options.vmlinux === false ? { vmlinux: options.vmlinux } : {}),
-  });
+  return openVmcore(path, openOptionsFrom(options));
 }
 
 /** run one command on an opened dump: what report.ts and command jobs share */

@@ -20,13 +20,13 @@ const PAGE = 4096;
 
 interface Case { file: string; dir: string; format: string; container: string | null; codec: string; plain: boolean; autoBackend: string }
 const CASES: Case[] = [
-  { dir: 'sysrq-basic', file: 'vmcore.kdump-lzo', format: 'kdump-compressed', container: null, codec: 'lzo', plain: true, autoBackend: 'libkdumpfile' },
-  { dir: 'sysrq-basic', file: 'vmcore.kdump-zlib', format: 'kdump-compressed', container: null, codec: 'zlib', plain: true, autoBackend: 'libkdumpfile' },
-  { dir: 'cgroup-mutex-hung', file: 'vmcore.kdump-zstd', format: 'kdump-compressed', container: null, codec: 'zstd', plain: true, autoBackend: 'libkdumpfile' },
-  { dir: 'oops-null-a', file: 'vmcore.kdump-snappy', format: 'kdump-compressed', container: null, codec: 'snappy', plain: true, autoBackend: 'libkdumpfile' },
+  { dir: 'sysrq-basic', file: 'vmcore.kdump-lzo', format: 'kdump-compressed', container: null, codec: 'lzo', plain: true, autoBackend: 'vaat' },
+  { dir: 'sysrq-basic', file: 'vmcore.kdump-zlib', format: 'kdump-compressed', container: null, codec: 'zlib', plain: true, autoBackend: 'vaat' },
+  { dir: 'cgroup-mutex-hung', file: 'vmcore.kdump-zstd', format: 'kdump-compressed', container: null, codec: 'zstd', plain: true, autoBackend: 'vaat' },
+  { dir: 'oops-null-a', file: 'vmcore.kdump-snappy', format: 'kdump-compressed', container: null, codec: 'snappy', plain: true, autoBackend: 'vaat' },
   { dir: 'oops-null-b', file: 'vmcore.flat-lzo', format: 'kdump-compressed', container: 'flattened', codec: 'lzo', plain: false, autoBackend: 'vaat' },
   { dir: 'softlockup', file: 'vmcore.elf-d31.lzo', format: 'elf', container: 'lzop', codec: 'none', plain: false, autoBackend: 'vaat' },
-  { dir: 'qemu-dump', file: 'vmcore.qemu-kdump-zlib', format: 'kdump-compressed (qemu)', container: null, codec: 'zlib', plain: true, autoBackend: 'libkdumpfile' },
+  { dir: 'qemu-dump', file: 'vmcore.qemu-kdump-zlib', format: 'kdump-compressed (qemu)', container: null, codec: 'zlib', plain: true, autoBackend: 'vaat' },
 ];
 const fixture = (c: Case) => path.join(FIX, c.dir, c.file);
 
@@ -192,7 +192,7 @@ describe('container equivalence', () => {
     const out = path.join(tmp, 'reassembled.kdump');
     execFileSync('sh', ['-c', `makedumpfile -R "${out}" < "${path.join(FIX, 'oops-null-b/vmcore.flat-lzo')}"`], { stdio: 'ignore' });
     const flat = new native.DumpFile(path.join(FIX, 'oops-null-b/vmcore.flat-lzo'));
-    const plain = new native.DumpFile(out);
+    const plain = new native.DumpFile(out, { backend: 'libkdumpfile' });
     expect(plain.attrs().backend).toBe('libkdumpfile');
     const { addrs, sizes } = pfnBatch(flat.attrs().maxPfn, 5);
     const a = flat.readBatch('phys', addrs, sizes);
@@ -207,7 +207,7 @@ describe('container equivalence', () => {
     const out = path.join(tmp, 'vmcore.elf');
     execFileSync('lzop', ['-d', '-f', '-o', out, path.join(FIX, 'softlockup/vmcore.elf-d31.lzo')]);
     const wrapped = new native.DumpFile(path.join(FIX, 'softlockup/vmcore.elf-d31.lzo'));
-    const elf = new native.DumpFile(out);
+    const elf = new native.DumpFile(out, { backend: 'libkdumpfile' });
     expect([elf.attrs().backend, elf.attrs().format, elf.attrs().container]).toEqual(['libkdumpfile', 'elf', null]);
     const { addrs, sizes } = pfnBatch(wrapped.attrs().maxPfn, 3);
     const a = wrapped.readBatch('phys', addrs, sizes);
