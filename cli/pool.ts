@@ -4,13 +4,16 @@
  * and starts another worker. The parent never opens a dump itself. Ctrl-C stops dispatching,
  * terminates the workers and resolves with what finished; a second Ctrl-C exits at once.
  */
+import { existsSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker, JobOutcome, JobSpec, ToWorker } from '../src/fleet/jobs.js';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+// beside this module in dist/cli/, or in dist/cli/ seen from the bundle dist/vaat.mjs
+const HERE = dirname(fileURLToPath(import.meta.url));
+const WORKER = existsSync(join(HERE, 'worker.js')) ? join(HERE, 'worker.js') : join(HERE, 'cli', 'worker.js');
 
 export interface PoolOptions {
   /** at most this many workers (default and ceiling: os.availableParallelism()) */

@@ -2,12 +2,12 @@
 import { defineCommand } from '../src/plugin.js';
 import type { Output } from '../src/output/sink.js';
 import { hex } from '../src/output/style.js';
-import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
+import { cpuStack, panicStack, taskStack, type StackFrame, type StackOptions, type StackTrace } from '../src/kernel/stack.js';
 import { panicCpu } from '../src/kernel/panic.js';
 import { findTask } from '../src/kernel/tasks.js';
 import type { Vmcore } from '../src/vmcore.js';
 
-interface BtOptions { all?: boolean; cpu?: string; json?: boolean }
+interface BtOptions { all?: boolean; cpu?: string; json?: boolean; /** false with --no-inline */ inline?: boolean }
 
 /** one frame as JSON: addresses as hex strings */
 export interface BtFrame {
@@ -22,6 +22,8 @@ export interface BtFrame {
   reliable: boolean;
   boundary: StackFrame['boundary'] | null;
   user: boolean;
+  /** a function inlined at this pc (DWARF only); the physical frame holding it follows */
+  inlined: boolean;
 }
 
 export interface BtTrace {
@@ -56,6 +58,7 @@ export function btTrace(s: StackTrace): BtTrace {
       reliable: f.reliable,
       boundary: f.boundary ?? null,
       user: f.user === true,
+      inlined: f.inlined === true,
     })),
   };
 }
@@ -70,12 +73,12 @@ function cpuList(text: string): number[] {
   });
 }
 
-function taskTrace(vm: Vmcore, arg: string): StackTrace {
-  if (/^0x[0-9a-f]+$/i.test(arg)) return taskStack(vm, BigInt(arg));
+function taskTrace(vm: Vmcore, arg: string, opts: StackOptions): StackTrace {
+  if (/^0x[0-9a-f]+$/i.test(arg)) return taskStack(vm, BigInt(arg), opts);
   if (!/^\d+$/.test(arg)) throw new Error(`'${arg}' is neither a pid nor a task_struct address`);
   const t = findTask(vm, Number(arg));
   if (!t) throw new Error(`no task with pid ${arg}`);
-  return taskStack(vm, t.address);
+  return taskStack(vm, t.address, opts);
 }
 
 export default defineCommand<BtOptions, BtResult>({
@@ -85,13 +88,15 @@ export default defineCommand<BtOptions, BtResult>({
   options: [
     { flags: '-a, --all', description: "every CPU's current task, from its PRSTATUS registers" },
     { flags: '-c, --cpu <cpus>', description: "these CPUs' current tasks (e.g. 1,3 or 0-2)" },
+    { flags: '--no-inline', description: 'do not list inlined functions (listed when the types come from a DWARF vmlinux)' },
   ],
   run({ vm, args, options }) {
+    const opts: StackOptions = { inlines: options.inline !== false };
     const stacks: StackTrace[] = [];
-    if (options.all) for (const c of vm.dump.cpuRegs()) stacks.push(cpuStack(vm, c.cpu));
-    if (options.cpu) for (const c of cpuList(options.cpu)) stacks.push(cpuStack(vm, c));
-    for (const a of args) stacks.push(taskTrace(vm, a));
-    if (stacks.length === 0) stacks.push(panicStack(vm, panicCpu(vm)?.cpu));
+    if (options.all) for (const c of vm.dump.cpuRegs()) stacks.push(cpuStack(vm, c.cpu, opts));
+    if (options.cpu) for (const c of cpuList(options.cpu)) stacks.push(cpuStack(vm, c, opts));
+    for (const a of args) stacks.push(taskTrace(vm, a, opts));
+    if (stacks.length === 0) stacks.push(panicStack(vm, panicCpu(vm)?.cpu, opts));
     return { traces: stacks.map(btTrace) };
   },
   render(r, out) {
@@ -109,7 +114,8 @@ export function renderTrace(t: BtTrace, out: Output): void {
     if (f.boundary) out.line(c.dim(`    --- <${f.boundary}> interrupted context (pt_regs) ---`));
     const mark = f.reliable ? '' : c.yellow('? ');
     const how = f.method === 'orc' || f.method === 'regs' ? '' : c.dim(` (${f.method})`);
-    const text = f.user ? c.dim(`${f.text} (user space)`) : f.text;
+    // drgn's style: an inlined function by name, with no offset of its own
+    const text = f.user ? c.dim(`${f.text} (user space)`) : f.inlined ? `${f.text}${c.dim(' (inlined)')}` : f.text;
     out.line(` #${String(f.index).padEnd(2)} [${f.sp.replace(/^0x/, '')}] ${mark}${text}${how}`);
   }
   out.line(c.dim(`    (from ${t.startedFrom}; stopped: ${t.stoppedBecause})`));

@@ -38,4 +38,4 @@ if [ ! -f build/Release/vaat_native.node ] || [ -n "$(find native binding.gyp -n
   npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
   touch "$stamp"
 fi
-npx --no-install tsc -p tsconfig.json
+npm run --silent build:ts

@@ -9,6 +9,7 @@ import { Dump, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
+import { readKallsymsCache, writeKallsymsCache } from './symbols/kallsyms-cache.js';
 import { CombinedSymbolTable, type CombineSource } from './symbols/combine.js';
 import { loadSystemMap } from './symbols/systemmap.js';
 import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
@@ -50,7 +51,12 @@ export class Vmcore implements ObjectContext {
 
   /** the kernel's own symbol table, found in the dump's memory */
   get kallsyms(): KallsymsTable {
-    this.#kallsyms ??= findKallsyms(this.dump, this.vmcoreinfo);
+    if (this.#kallsyms) return this.#kallsyms;
+    // Every dump of one kernel build has the same table up to the KASLR slide: decode it once.
+    const cached = readKallsymsCache(this.vmcoreinfo);
+    if (cached) return (this.#kallsyms = cached);
+    this.#kallsyms = findKallsyms(this.dump, this.vmcoreinfo);
+    try { writeKallsymsCache(this.#kallsyms, this.vmcoreinfo); } catch { /* a read-only cache directory only costs speed */ }
     return this.#kallsyms;
   }
 

@@ -420,12 +420,13 @@ describe('small ELF files gcc compiles here', () => {
     };
     damage((b) => { b[b.length - 3] ^= 0xff; return b; }, /checksum/);
     damage((b) => b.subarray(0, b.length - 100), /truncated/);
-    damage((b) => { b.writeUInt32LE(999, 8); return b; }, /another vaat version/);
-    damage((b) => b.subarray(0, 10), /not a vaat type cache/);
+    damage((b) => { b.writeUInt32LE(999, 24); return b; }, /another vaat version/);
+    damage((b) => { b.write('dwarfs', 8, 'latin1'); return b; }, /another kind/);
+    damage((b) => b.subarray(0, 10), /not a vaat cache file/);
     // Damaged on disk → the next load extracts again and rewrites it.
     const before = nativeExtractions();
     const again = loadDwarfIndex(exe);
-    expect([again.from, nativeExtractions() - before, again.cacheNote]).toEqual(['vmlinux', 1, 'cache ignored: not a vaat type cache']);
+    expect([again.from, nativeExtractions() - before, again.cacheNote]).toEqual(['vmlinux', 1, 'cache ignored: not a vaat cache file']);
     expect(readTypeCache(id).index).not.toBeNull();
     // A cache file for one build-id never serves another.
     expect(() => writeTypeCache('../evil', Buffer.alloc(1))).toThrow(/not hex/);

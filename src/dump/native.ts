@@ -98,6 +98,7 @@ export function loadNative(): NativeModule {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     process.env.VAAT_NATIVE,
+    join(here, '../build/Release/vaat_native.node'), // from the bundle, dist/vaat.mjs
     join(here, '../../build/Release/vaat_native.node'),
     join(here, '../../../build/Release/vaat_native.node'),
   ].filter((p): p is string => !!p);

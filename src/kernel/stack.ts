@@ -13,6 +13,7 @@
 import type { Vmcore } from '../vmcore.js';
 import type { KObject } from '../object/kobject.js';
 import { orcUnwindInfo, OrcReg, type OrcEntry } from './orc.js';
+import { withInlinedFrames } from './inline-frames.js';
 
 export type UnwindMethod = 'regs' | 'orc' | 'fp' | 'scan';
 export type Boundary = 'irq' | 'exception' | 'nmi' | 'syscall';
@@ -36,6 +37,10 @@ export interface StackFrame {
   boundary?: Boundary;
   /** pc is a user-space address (pt_regs cs & 3) */
   user?: boolean;
+  /** pc is a return address: the call, symbol and inline lookups are at pc - 1 */
+  returnAddress?: boolean;
+  /** a function inlined at this pc (DWARF); the physical frame that holds it follows, same pc and sp */
+  inlined?: boolean;
 }
 
 export type StackStart = 'prstatus' | 'inactive_task_frame' | 'registers' | 'none';
@@ -61,6 +66,16 @@ export interface StartRegisters {
   regs?: RegisterSet;
   /** pc is a return address (inactive_task_frame.ret_addr): look it up at pc - 1 */
   pcIsReturnAddress: boolean;
+}
+
+/** What the stack functions (cpuStack, taskStack, panicStack) add to the unwound frames. */
+export interface StackOptions {
+  /**
+   * also list the functions inlined at each vmlinux frame (src/kernel/inline-frames.ts), when the
+   * types come from DWARF; loads the inline-range index on first use. Off by default: signatures,
+   * stack groups and waiter scans want physical frames only, the same with or without debuginfo.
+   */
+  inlines?: boolean;
 }
 
 export interface UnwindOptions {
@@ -153,6 +168,7 @@ class Unwinder {
     if (user) { f.user = true; return f; }
     // a return address points after its call: look up pc - 1 so a call ending a function names it
     const bias = st.signal ? 0n : 1n;
+    if (bias) f.returnAddress = true;
     const s = this.vm.symbols.symbolize(st.pc - bias);
     if (s) {
       f.function = s.name;
@@ -423,7 +439,7 @@ function taskCpu(task: KObject): number | undefined {
  * pt_regs, so they already are the interrupted context (a pc inside the NMI handler would be
  * crossed like any other pt_regs). QEMU's dump-guest-memory notes hold each CPU's live registers.
  */
-export function cpuStack(vm: Vmcore, cpu: number): StackTrace {
+export function cpuStack(vm: Vmcore, cpu: number, opts: StackOptions = {}): StackTrace {
   const task = cpuCurrentTask(vm, cpu);
   const base: StackTrace = { cpu, frames: [], startedFrom: 'none', stoppedBecause: '' };
   if (task) base.task = taskInfo(task);
@@ -437,15 +453,19 @@ export function cpuStack(vm: Vmcore, cpu: number): StackTrace {
   const res = unwindFrom(vm, { pc: r.rip ?? 0n, sp: r.rsp ?? 0n, bp: r.rbp ?? 0n, regs, pcIsReturnAddress: false }, {
     ...(task ? { taskStack: taskStackRange(vm, task) } : {}),
   });
-  return { ...base, startedFrom: 'prstatus', ...res };
+  return finish(vm, { ...base, startedFrom: 'prstatus', ...res }, opts);
+}
+
+function finish(vm: Vmcore, t: StackTrace, opts: StackOptions): StackTrace {
+  return opts.inlines ? { ...t, frames: withInlinedFrames(vm, t.frames) } : t;
 }
 
 /** The stack of a task: from PRSTATUS when it was running on a CPU, else from its inactive_task_frame. */
-export function taskStack(vm: Vmcore, taskOrAddress: KObject | bigint): StackTrace {
+export function taskStack(vm: Vmcore, taskOrAddress: KObject | bigint, opts: StackOptions = {}): StackTrace {
   const task = typeof taskOrAddress === 'bigint' ? vm.objectAt(taskOrAddress, 'struct task_struct') : taskOrAddress;
   const cpu = taskCpu(task);
   if (cpu !== undefined && cpuCurrentTask(vm, cpu)?.address === task.address && vm.dump.cpuRegs().some((c) => c.cpu === cpu)) {
-    return cpuStack(vm, cpu);
+    return cpuStack(vm, cpu, opts);
   }
   const info = taskInfo(task);
   const range = taskStackRange(vm, task);
@@ -466,7 +486,7 @@ export function taskStack(vm: Vmcore, taskOrAddress: KObject | bigint): StackTra
     bp: frame.member('bp').bigint(),
     pcIsReturnAddress: retAddr !== fork,
   }, range ? { taskStack: range } : {});
-  return { task: info, ...(cpu !== undefined ? { cpu } : {}), frames: res.frames, startedFrom: 'inactive_task_frame', stoppedBecause: res.stoppedBecause };
+  return finish(vm, { task: info, ...(cpu !== undefined ? { cpu } : {}), frames: res.frames, startedFrom: 'inactive_task_frame', stoppedBecause: res.stoppedBecause }, opts);
 }
 
 /** functions whose presence in a PRSTATUS pc means the CPU was the one handing the crash to kdump */
@@ -488,7 +508,7 @@ function findPanicCpu(vm: Vmcore): number | undefined {
 }
 
 /** The panicking task's stack (on `cpu` when the caller knows the panic CPU). */
-export function panicStack(vm: Vmcore, cpu: number | undefined = findPanicCpu(vm)): StackTrace {
+export function panicStack(vm: Vmcore, cpu: number | undefined = findPanicCpu(vm), opts: StackOptions = {}): StackTrace {
   if (cpu === undefined) return { frames: [], startedFrom: 'none', stoppedBecause: 'no panic CPU: panic_cpu is -1 and no CPU stopped in the crash path' };
-  return cpuStack(vm, cpu);
+  return cpuStack(vm, cpu, opts);
 }

@@ -124,6 +124,11 @@ export class SortedSymbolTable implements SymbolTable {
 
   get count(): number { return this.#names.length; }
 
+  /** the table's symbols as columns, in address order (for caching) */
+  columns(): SymbolColumns {
+    return { names: this.#names.slice(), types: this.#types.slice(), addresses: this.#addrs.slice() };
+  }
+
   /** the address of a name this table holds exactly once; null when it repeats, undefined when absent */
   uniqueAddress(name: string): bigint | null | undefined {
     if (this.#repeated.has(name)) return null;

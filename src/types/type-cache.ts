@@ -2,23 +2,24 @@
  * The DWARF index of a kernel, cached on disk by build-id so only the first open of any dump of
  * that kernel pays for reading the vmlinux's DWARF (seconds); later opens read one file (ms).
  *
- * `${XDG_CACHE_HOME:-~/.cache}/vaat/types-<build-id>.bin`: a header (magic, cache version, the
+ * `${XDG_CACHE_HOME:-~/.cache}/vaat/types-<build-id>.bin` (`types-inlines-<build-id>.bin` for an
+ * index that also holds inlined-function ranges): a header (magic, cache version, the
  * index's format version, payload length, CRC-32, build-id) and the index as the addon made it.
  * A cache file that fails any check is ignored and rebuilt; writes go to a temporary file renamed
  * into place, so readers never see half a file and concurrent writers do not collide.
  */
-import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { cacheDir, cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import { loadNative } from '../dump/native.js';
 import { DWARF_INDEX_VERSION, DwarfError, readDwarfIndexHeader } from './dwarf.js';
 
 /** Bump when the extractor's output changes meaning, so old caches are rebuilt. */
 export const TYPE_CACHE_VERSION = 1;
-const MAGIC = 'VAATTC01';
-const HEADER = 96;
-const BUILD_ID_FIELD = 64;
+const KIND = 'types';
+// An index with inline ranges is twice the size and only the unwinder wants it: its own file, so
+// it never replaces the types-only one that every open reads.
+const KIND_INLINES = 'types-inlines';
+// the file's version covers both this wrapper's and the native index format's
+const CACHE_VERSION = TYPE_CACHE_VERSION * 1000 + DWARF_INDEX_VERSION;
 
 /** What the addon's elfIdentity() reports about a file. */
 export interface ElfIdentity {
@@ -55,67 +56,36 @@ export function dwarfErrorFromNative(e: unknown): Error {
   return typeof code === 'string' ? new DwarfError(e.message, undefined, code) : e;
 }
 
-export function typeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(base, 'vaat');
+export function typeCacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  return cacheDir(env);
 }
 
 /** null for a build-id that is not plain hex: it never becomes part of a path. */
-export function typeCachePath(buildId: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  return /^[0-9a-f]{8,128}$/.test(buildId) ? join(typeCacheDir(env), `types-${buildId}.bin`) : null;
+export function typeCachePath(buildId: string, env: NodeJS.ProcessEnv = process.env, inlines = false): string | null {
+  return cachePath(inlines ? KIND_INLINES : KIND, buildId, env);
 }
 
 /** The cached index for a build-id, or null (with why) when absent, damaged, stale or lacking inlines. */
 export function readTypeCache(buildId: string, opts: { needInlines?: boolean; env?: NodeJS.ProcessEnv } = {}): { index: Buffer; file: string } | { index: null; why: string } {
-  const file = typeCachePath(buildId, opts.env);
-  if (!file) return { index: null, why: `build-id '${buildId}' is not hex` };
-  let buf: Buffer;
-  try { buf = readFileSync(file); } catch { return { index: null, why: 'no cache file' }; }
-  if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) return { index: null, why: 'not a vaat type cache' };
-  if (buf.readUInt32LE(8) !== TYPE_CACHE_VERSION || buf.readUInt32LE(12) !== DWARF_INDEX_VERSION) return { index: null, why: 'written by another vaat version' };
-  const len = Number(buf.readBigUInt64LE(16));
-  if (len !== buf.length - HEADER) return { index: null, why: `truncated (${buf.length - HEADER} of ${len} bytes)` };
-  const id = buf.toString('latin1', 32, 32 + BUILD_ID_FIELD).replace(/\0+$/, '');
-  if (id !== buildId) return { index: null, why: `holds build-id ${id}` };
-  const index = buf.subarray(HEADER);
-  if (crc32(index) !== buf.readUInt32LE(24)) return { index: null, why: 'checksum mismatch' };
+  if (!/^[0-9a-f]{8,128}$/.test(buildId)) return { index: null, why: `build-id '${buildId}' is not hex` };
+  const hit = readCache(opts.needInlines ? KIND_INLINES : KIND, buildId, CACHE_VERSION, opts.env);
+  if (!hit.data) return { index: null, why: hit.why };
   try {
-    const h = readDwarfIndexHeader(index, file);
+    const h = readDwarfIndexHeader(hit.data, hit.file);
     if (h.buildId !== buildId) return { index: null, why: `index holds build-id ${h.buildId}` };
     if (opts.needInlines && !h.hasInlines) return { index: null, why: 'no inline ranges in it' };
   } catch (e) {
     return { index: null, why: (e as Error).message };
   }
-  return { index, file };
+  return { index: hit.data, file: hit.file };
 }
 
-/** Store an index atomically (temp file + rename); returns the cache file. */
+/** Store an index atomically (temp file + rename) in the file for its kind (with or without inline ranges); returns the cache file. */
 export function writeTypeCache(buildId: string, index: Uint8Array, env: NodeJS.ProcessEnv = process.env): string {
-  const file = typeCachePath(buildId, env);
-  if (!file) throw new DwarfError(`cannot cache types for build-id '${buildId}': not hex`);
-  mkdirSync(typeCacheDir(env), { recursive: true });
-  const head = Buffer.alloc(HEADER);
-  head.write(MAGIC, 0, 'latin1');
-  head.writeUInt32LE(TYPE_CACHE_VERSION, 8);
-  head.writeUInt32LE(DWARF_INDEX_VERSION, 12);
-  head.writeBigUInt64LE(BigInt(index.length), 16);
-  head.writeUInt32LE(crc32(index), 24);
-  head.write(buildId, 32, BUILD_ID_FIELD, 'latin1');
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fd = openSync(tmp, 'wx', 0o644);
-    try {
-      writeFileSync(fd, head);
-      writeFileSync(fd, index);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  return file;
+  if (!/^[0-9a-f]{8,128}$/.test(buildId)) throw new DwarfError(`cannot cache types for build-id '${buildId}': not hex`);
+  let inlines = false;
+  try { inlines = readDwarfIndexHeader(index).hasInlines; } catch { /* not an index: stored as given, rejected on read */ }
+  return writeCache(inlines ? KIND_INLINES : KIND, buildId, CACHE_VERSION, index, env);
 }
 
 export interface LoadedDwarfIndex {

@@ -1,0 +1,103 @@
+/**
+ * Decoded kallsyms cached per kernel build-id (src/cache/build-id-cache.ts). Every dump of one
+ * build has the same symbol table up to the KASLR slide, so the table is stored with the slide it
+ * was read at and shifted to each dump's KERNELOFFSET on load. Per-CPU symbols are absolute
+ * offsets, not image addresses, and are left as they are. A loaded table must pass the same proof
+ * as a fresh decode: VMCOREINFO's own SYMBOL() addresses must match, else the cache is not used.
+ */
+import { readCache, writeCache } from '../cache/build-id-cache.js';
+import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
+import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
+import type { AddressRule, KallsymsLayout } from './kallsyms-layout.js';
+
+const KIND = 'kallsyms';
+/** bump when the payload layout below changes */
+const VERSION = 1;
+/** image addresses are in the top 2 GiB; anything below is a per-CPU offset or absolute value */
+const KERNEL_IMAGE = 0xffffffff80000000n;
+const U64 = 0xffffffffffffffffn;
+
+interface Meta {
+  kernelOffset: string;
+  count: number;
+  method: KallsymsMethod;
+  rule: AddressRule;
+  source: string;
+  proof: KallsymsProof;
+  layout: KallsymsLayout;
+}
+
+// bigints travel through JSON as {"$n": "hex"}
+const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? { $n: v.toString(16) } : v);
+const reviver = (_k: string, v: unknown) =>
+  v && typeof v === 'object' && '$n' in v && typeof (v as { $n: unknown }).$n === 'string' ? BigInt('0x' + (v as { $n: string }).$n) : v;
+
+/** shift image addresses inside a JSON-able value by delta */
+function shifted<T>(value: T, delta: bigint): T {
+  return JSON.parse(JSON.stringify(value, replacer), (k, v) => {
+    const r = reviver(k, v);
+    return typeof r === 'bigint' && r >= KERNEL_IMAGE ? (r + delta) & U64 : r;
+  }) as T;
+}
+
+export function writeKallsymsCache(table: KallsymsTable, info: VmcoreInfo): string | null {
+  const buildId = info.buildId;
+  if (!buildId) return null;
+  const cols = table.columns();
+  const meta: Meta = {
+    kernelOffset: info.kernelOffset.toString(16), count: cols.names.length, method: table.method,
+    rule: table.rule, source: table.source, proof: table.proof, layout: table.layout,
+  };
+  const metaBuf = Buffer.from(JSON.stringify(meta, replacer));
+  const names = Buffer.from(cols.names.join('\0'));
+  const types = Buffer.from(cols.types.join(''), 'latin1');
+  // addresses 8-byte aligned after [u32 meta length][meta][u32 names length][names][types]
+  const head = 4 + metaBuf.length + 4 + names.length + types.length;
+  const pad = (8 - (head % 8)) % 8;
+  const out = Buffer.alloc(head + pad + cols.addresses.byteLength);
+  let o = out.writeUInt32LE(metaBuf.length, 0);
+  o += metaBuf.copy(out, o);
+  o = out.writeUInt32LE(names.length, o);
+  o += names.copy(out, o);
+  o += types.copy(out, o);
+  Buffer.from(cols.addresses.buffer, cols.addresses.byteOffset, cols.addresses.byteLength).copy(out, o + pad);
+  return writeCache(KIND, buildId, VERSION, out);
+}
+
+/** the cached table shifted to this dump's KASLR slide, or null (cache absent, damaged, or failing the proof) */
+export function readKallsymsCache(info: VmcoreInfo): KallsymsTable | null {
+  const buildId = info.buildId;
+  if (!buildId) return null;
+  const t0 = performance.now();
+  const hit = readCache(KIND, buildId, VERSION);
+  if (!hit.data) return null;
+  try {
+    const buf = hit.data;
+    const metaLen = buf.readUInt32LE(0);
+    const meta = JSON.parse(buf.toString('utf8', 4, 4 + metaLen), reviver) as Meta;
+    let o = 4 + metaLen;
+    const namesLen = buf.readUInt32LE(o);
+    o += 4;
+    const names = buf.toString('utf8', o, o + namesLen).split('\0');
+    o += namesLen;
+    const types = buf.toString('latin1', o, o + meta.count).split('');
+    o += meta.count;
+    o += (8 - (o % 8)) % 8;
+    if (names.length !== meta.count || types.length !== meta.count || o + meta.count * 8 !== buf.length) return null;
+    const addresses = new BigUint64Array(meta.count);
+    Buffer.from(addresses.buffer).set(buf.subarray(o, o + meta.count * 8));
+    const delta = (info.kernelOffset - BigInt('0x' + meta.kernelOffset)) & U64;
+    if (delta !== 0n) for (let i = 0; i < addresses.length; i++) if (addresses[i] >= KERNEL_IMAGE) addresses[i] = (addresses[i] + delta) & U64;
+    const proof = shifted(meta.proof, delta);
+    const table = new KallsymsTable(`${meta.source.replace(/\)$/, '')}; from cache ${hit.file})`, { names, types, addresses },
+      meta.method, shifted(meta.layout, delta), meta.rule, proof, performance.now() - t0, 0);
+    // the same proof a fresh decode must pass: VMCOREINFO's symbols are where the table says
+    for (const name of meta.proof.matched) {
+      const want = info.symbol(name);
+      if (want === undefined || table.lookup(name)?.address !== want) return null;
+    }
+    return meta.proof.matched.length ? table : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The kallsyms cache: decoded once per kernel build, shifted to each dump's KASLR slide, and used
+ * only when it passes the same proof as a fresh decode. sysrq-basic and qemu-dump are the same
+ * build booted with different slides, which makes the shift testable on real dumps.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dump } from '../src/dump/dump.js';
+import { findKallsyms } from '../src/symbols/kallsyms.js';
+import { readKallsymsCache, writeKallsymsCache } from '../src/symbols/kallsyms-cache.js';
+import { cachePath } from '../src/cache/build-id-cache.js';
+import { dumps } from './fixtures.js';
+
+const sysrq = dumps.find((d) => d.name === 'vmcore.kdump-lzo')!;
+const qemu = dumps.find((d) => d.scenario === 'qemu-dump')!;
+let saved: string | undefined;
+let dir: string;
+beforeAll(() => {
+  saved = process.env.XDG_CACHE_HOME;
+  dir = mkdtempSync(join(tmpdir(), 'vaat-kcache-'));
+  process.env.XDG_CACHE_HOME = dir;
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = saved;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kallsyms cache', () => {
+  it('a table written from one dump serves another dump of the same build at its own KASLR slide', () => {
+    const a = Dump.open(sysrq.path);
+    const b = Dump.open(qemu.path);
+    try {
+      expect(a.vmcoreinfo.buildId).toBe(b.vmcoreinfo.buildId);
+      expect(a.vmcoreinfo.kernelOffset).not.toBe(b.vmcoreinfo.kernelOffset);
+      expect(readKallsymsCache(b.vmcoreinfo)).toBeNull(); // nothing cached yet
+      const fresh = findKallsyms(a, a.vmcoreinfo);
+      expect(writeKallsymsCache(fresh, a.vmcoreinfo)).toMatch(/kallsyms-bc6a64c9.*\.bin$/);
+      const cached = readKallsymsCache(b.vmcoreinfo)!;
+      expect(cached).not.toBeNull();
+      expect(cached.source).toMatch(/from cache/);
+      const truthB = findKallsyms(b, b.vmcoreinfo);
+      expect(cached.count).toBe(truthB.count);
+      // every symbol, shifted to qemu-dump's slide, where a fresh decode of qemu-dump puts it
+      const want = truthB.columns();
+      const got = cached.columns();
+      expect(got.names).toEqual(want.names);
+      expect(Buffer.from(got.addresses.buffer).equals(Buffer.from(want.addresses.buffer))).toBe(true);
+      expect(cached.symbolize(truthB.lookup('schedule')!.address + 4n)?.name).toBe('schedule');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('a cache that fails the proof (tampered addresses) is not used', () => {
+    const a = Dump.open(sysrq.path);
+    try {
+      writeKallsymsCache(findKallsyms(a, a.vmcoreinfo), a.vmcoreinfo);
+      const file = cachePath('kallsyms', a.vmcoreinfo.buildId!)!;
+      const buf = readFileSync(file);
+      // a flipped bit in the address table: the checksum refuses the file
+      const bad = Buffer.from(buf);
+      bad[bad.length - 1] ^= 1;
+      writeFileSync(file, bad);
+      expect(readKallsymsCache(a.vmcoreinfo)).toBeNull();
+      // a well-formed file whose addresses are wrong for this dump (written as if at another
+      // slide): it must fail the proof against VMCOREINFO, not be trusted
+      const fresh = findKallsyms(a, a.vmcoreinfo);
+      const shifted = { ...a.vmcoreinfo, buildId: a.vmcoreinfo.buildId, kernelOffset: a.vmcoreinfo.kernelOffset + 0x200000n } as typeof a.vmcoreinfo;
+      writeKallsymsCache(fresh, shifted);
+      expect(readKallsymsCache(a.vmcoreinfo)).toBeNull();
+    } finally {
+      a.close();
+    }
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * Inlined frames (src/kernel/inline-frames.ts) against drgn 0.0.33, which unwinds with the same
+ * DWARF vmlinux and lists every inlined function as a frame of its own.
+ *
+ * With DWARF (the -dbg vmlinux installed, VAAT_VMLINUX not `none`) our function sequence must be
+ * drgn's, frame for frame, after cutting drgn's list at its first user-space address (past it drgn
+ * reads the user stack as frames) and dropping GCC clone suffixes (`.constprop.0`, `.isra.0`,
+ * `.cold`). Three kinds of pair are equal without equal names, each for a reason checked here:
+ *   - drgn's hex address equals our pc on a module frame: drgn had no symbols for that module
+ *     (qemu-dump's pvpanic: `0xffffffffc046c230` is our `pvpanic_panic_notify`);
+ *   - an assembly label: kallsyms has no sizes, so our name is the last label before the pc
+ *     (`entry_SYSCALL_64_after_hwframe`, `secondary_startup_64_no_verify`), where drgn names the
+ *     function holding it; only the pairs in ASM_LABELS, with drgn's symbol just before ours;
+ *   - functions inlined into a module function: vaat loads no module DWARF, drgn read the .ko's
+ *     (softlockup's `rep_nop < cpu_relax` inside vaat_spin_locked). drgn's extra names there must
+ *     be exactly what `addr2line -i` reads from the fixture's .ko at that pc.
+ *
+ * With BTF only (VAAT_VMLINUX=none) there is no inlining information: asking for inlined frames
+ * must change nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dumps, kernelDir, truth, type Json } from './fixtures.js';
+import { openVmcore, type Vmcore } from '../src/vmcore.js';
+import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
+import { inlineSource, withInlinedFrames } from '../src/kernel/inline-frames.js';
+import { loadDwarfIndex } from '../src/types/type-cache.js';
+import bt from '../commands/bt.js';
+import { Output } from '../src/output/sink.js';
+
+const DRGN = 'truth-drgn-0.0.33+unknown.json';
+const RELEASE = '6.1.0-54-cloud-amd64';
+const VMLINUX = `/usr/lib/debug/boot/vmlinux-${RELEASE}`;
+const USER_TOP = 0x0000_8000_0000_0000n;
+const hasDbg = existsSync(VMLINUX);
+const env = process.env.VAAT_VMLINUX;
+/** the mode openVmcore() picks: BTF when told so, or when there is no vmlinux to find */
+const btfOnly = env === 'none' || (!env && !hasDbg);
+const DWARF_ONLY = btfOnly ? (env === 'none' ? ' (DWARF mode only: VAAT_VMLINUX=none)' : ` (SKIPPED: needs linux-image-${RELEASE}-dbg: ${VMLINUX} not installed)`) : '';
+const hasAddr2line = (() => { try { execFileSync('addr2line', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+if (!btfOnly && !hasAddr2line) console.warn('test/stack-inline.test.ts: no addr2line: inlines in module frames are accepted unchecked');
+
+/** our label → drgn's function holding it (SYM_INNER_LABEL inside SYM_CODE_START) */
+const ASM_LABELS: Record<string, string> = {
+  entry_SYSCALL_64_after_hwframe: 'entry_SYSCALL_64',
+  secondary_startup_64_no_verify: 'secondary_startup_64',
+};
+
+const baseName = (n: string): string => n.replace(/\.(constprop|isra|part|cold|llvm)(\.\d+)?/g, '');
+const isHex = (n: string): boolean => /^0x[0-9a-f]+$/i.test(n);
+
+function drgnKernelPart(bt: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const n of bt) {
+    out.push(n);
+    if (isHex(n) && BigInt(n) < USER_TOP) break;
+  }
+  return out;
+}
+
+function sameFunction(vm: Vmcore, f: StackFrame, name: string): boolean {
+  if (isHex(name)) return BigInt(name) === f.pc && (f.user === true || f.module !== undefined);
+  if (!f.function) return false;
+  if (baseName(f.function) === name) return true;
+  if (f.inlined || ASM_LABELS[f.function] !== name) return false;
+  const label = vm.symbols.lookup(f.function)?.address;
+  const fn = vm.symbols.lookup(name)?.address;
+  return label !== undefined && fn !== undefined && fn < label && label - fn < 0x200n;
+}
+
+const koSymbols = new Map<string, Map<string, { value: bigint; section: string }>>();
+/** `addr2line -i` on the fixture's .ko: the functions inlined at a module frame's pc, innermost first; null when it cannot tell */
+function moduleInlines(f: StackFrame): string[] | null {
+  const ko = join(kernelDir, 'modules', `${f.module}.ko`);
+  if (!hasAddr2line || !existsSync(ko) || f.function === undefined || f.offset === undefined) return null;
+  let syms = koSymbols.get(ko);
+  if (!syms) {
+    const sections = new Map<string, string>();
+    for (const m of execFileSync('readelf', ['-SW', ko], { encoding: 'utf8' }).matchAll(/^\s*\[\s*(\d+)\]\s+(\S+)/gm)) sections.set(m[1], m[2]);
+    syms = new Map();
+    for (const m of execFileSync('readelf', ['-sW', ko], { encoding: 'utf8' }).matchAll(/^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+FUNC\s+\S+\s+\S+\s+(\d+)\s+(\S+)$/gm)) {
+      syms.set(m[3], { value: BigInt(`0x${m[1]}`), section: sections.get(m[2]) ?? '' });
+    }
+    koSymbols.set(ko, syms);
+  }
+  const sym = syms.get(f.function);
+  if (!sym) return null;
+  const at = sym.value + BigInt(f.offset - (f.returnAddress ? 1 : 0));
+  const lines = execFileSync('addr2line', ['-i', '-f', '-j', sym.section, '-e', ko, `0x${at.toString(16)}`], { encoding: 'utf8' }).trim().split('\n');
+  const names = lines.filter((_, k) => k % 2 === 0);
+  return baseName(names[names.length - 1]) === baseName(f.function) ? names.slice(0, -1) : null;
+}
+
+/** '' when our frames are drgn's (module inlines checked against the .ko), else where they part */
+function compareExact(vm: Vmcore, trace: StackTrace, drgnBt: readonly string[]): string {
+  const d = drgnKernelPart(drgnBt);
+  const ours = trace.frames;
+  const show = (): string => `\n ours: ${ours.map((f) => `${f.inlined ? '~' : ''}${f.function ?? f.text}`).join(' < ')}\n drgn: ${d.join(' < ')}`;
+  let j = 0;
+  for (let i = 0; i < ours.length; i++, j++) {
+    const f = ours[i];
+    if (f.module !== undefined && !f.inlined) {
+      // drgn lists the module's own inlines first; they must be the .ko's, at this pc
+      const want = moduleInlines(f);
+      let k = j;
+      while (k < d.length && !sameFunction(vm, f, d[k])) k++;
+      const extra = d.slice(j, k);
+      if (want !== null && extra.join(' < ') !== want.join(' < ')) {
+        return `before module frame ${f.text}: drgn has [${extra.join(', ')}], the .ko's inlines there are [${want.join(', ')}]${show()}`;
+      }
+      j = k;
+    }
+    if (j >= d.length) return `our frame ${i} ${f.text} is past drgn's last${show()}`;
+    if (!sameFunction(vm, f, d[j])) return `frame ${i}: ours ${f.inlined ? '(inlined) ' : ''}${f.text}, drgn's ${d[j]}${show()}`;
+  }
+  return j === d.length ? '' : `drgn has more frames: ${d.slice(j).join(', ')}${show()}`;
+}
+
+/** the frames the unwinder found (inlined ones removed), boundary back on its physical frame */
+function physical(frames: readonly StackFrame[]): StackFrame[] {
+  const out: StackFrame[] = [];
+  let boundary: StackFrame['boundary'];
+  for (const f of frames) {
+    if (f.inlined) { boundary ??= f.boundary; continue; }
+    out.push(boundary ? { ...f, boundary } : f);
+    boundary = undefined;
+  }
+  return out;
+}
+
+/** every inlined frame is followed, after any further inlined ones, by a vmlinux frame at its pc and sp */
+function checkGroups(frames: readonly StackFrame[], label: string): void {
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    if (!f.inlined) continue;
+    let k = i;
+    while (frames[k]?.inlined) k++;
+    const host = frames[k];
+    expect(host, `${label}: inlined ${f.function} ends the list`).toBeDefined();
+    expect([host.pc, host.sp, host.module, host.user], `${label}: ${f.function} in ${host.text}`).toEqual([f.pc, f.sp, undefined, undefined]);
+    if (i > 0 && frames[i - 1].inlined) expect(f.boundary, label).toBeUndefined();
+  }
+}
+
+const figures: string[] = [];
+afterAll(() => { if (figures.length) console.log(figures.join('\n')); });
+
+describe('inline-range index', () => {
+  it.skipIf(btfOnly)(`loads from its own build-id cache file, beside the types-only one${DWARF_ONLY}`, () => {
+    const first = loadDwarfIndex(VMLINUX, { inlines: true });
+    const warm = loadDwarfIndex(VMLINUX, { inlines: true });
+    figures.push(`inline index: ${(warm.index.length / 2 ** 20).toFixed(1)} MiB; first load this run ${first.from} ${first.ms.toFixed(0)} ms, then ${warm.from} ${warm.ms.toFixed(0)} ms`);
+    expect(warm.from).toBe('cache');
+    expect(warm.cacheFile).toMatch(/types-inlines-[0-9a-f]+\.bin$/);
+    // the types-only index every open reads stays the small one
+    const plain = loadDwarfIndex(VMLINUX);
+    expect(plain.cacheFile).not.toBe(warm.cacheFile);
+    expect(plain.index.length).toBeLessThan(warm.index.length);
+  });
+});
+
+describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
+  const t = truth(fx.scenario, DRGN);
+  let vm: Vmcore;
+  beforeAll(() => { vm = openVmcore(fx.path); });
+  afterAll(() => vm?.close());
+
+  it.skipIf(btfOnly)(`the panic task and every active CPU: drgn's frames exactly, inlined ones included${DWARF_ONLY}`, () => {
+    expect(vm.types.source).toBe('dwarf');
+    const p = panicStack(vm, undefined, { inlines: true });
+    expect(p.task?.pid).toBe(t.panic_task.tid);
+    expect(compareExact(vm, p, t.panic_task.backtrace)).toBe('');
+    for (const [cpu, a] of Object.entries(t.active_backtraces as Record<string, Json>)) {
+      const s = cpuStack(vm, Number(cpu), { inlines: true });
+      expect(compareExact(vm, s, a.backtrace), `cpu ${cpu}`).toBe('');
+    }
+    // the panic came through crash_setup_regs(), inlined into __crash_kexec, wherever kdump ran
+    if (p.frames.some((f) => f.function === '__crash_kexec')) {
+      expect(p.frames[0]).toMatchObject({ function: 'crash_setup_regs', inlined: true });
+      expect(p.frames[1]).toMatchObject({ function: '__crash_kexec', pc: p.frames[0].pc, sp: p.frames[0].sp });
+    }
+  });
+
+  it.skipIf(btfOnly)(`the D-state tasks: drgn's frames exactly, __mutex_lock_common inlined in __mutex_lock${DWARF_ONLY}`, () => {
+    const pids = new Map((t.tasks as Json[]).map((x: Json) => [x.pid as number, x]));
+    const un = t.uninterruptible_backtraces as Json[];
+    for (const u of un) {
+      const s = taskStack(vm, BigInt(pids.get(u.pid).task_struct), { inlines: true });
+      expect(compareExact(vm, s, u.backtrace), `pid ${u.pid}`).toBe('');
+      if (fx.scenario !== 'cgroup-mutex-hung') continue;
+      const i = s.frames.findIndex((f) => f.function === '__mutex_lock_common');
+      const [common, lock, cgLock, live] = s.frames.slice(i, i + 4);
+      expect(s.frames[i - 1].function).toBe('schedule_preempt_disabled');
+      expect(common).toMatchObject({ inlined: true, returnAddress: true });
+      expect(lock).toMatchObject({ function: '__mutex_lock.constprop.0', pc: common.pc, sp: common.sp });
+      expect(lock.inlined).toBeUndefined();
+      expect([cgLock.function, cgLock.inlined, live.function]).toEqual(['cgroup_lock', true, 'cgroup_kn_lock_live']);
+    }
+    if (fx.scenario === 'cgroup-mutex-hung') expect(un.length).toBe(3);
+  });
+
+  it.skipIf(btfOnly)(`every task: inlined frames only add to the unwound ones, and cost little${DWARF_ONLY}`, () => {
+    const tasks = t.tasks as Json[];
+    let physicalFrames = 0, inlinedFrames = 0, lookupMs = 0;
+    for (const task of tasks) {
+      const plain = taskStack(vm, BigInt(task.task_struct));
+      const t0 = performance.now();
+      const frames = withInlinedFrames(vm, plain.frames);
+      lookupMs += performance.now() - t0;
+      physicalFrames += plain.frames.length;
+      inlinedFrames += frames.length - plain.frames.length;
+      checkGroups(frames, `pid ${task.pid}`);
+      expect(physical(frames)).toEqual(plain.frames);
+      expect(taskStack(vm, BigInt(task.task_struct), { inlines: true }).frames).toEqual(frames);
+    }
+    const perFrame = (lookupMs * 1000) / physicalFrames;
+    figures.push(`${fx.scenario}/${fx.name}: ${tasks.length} tasks, ${physicalFrames} frames + ${inlinedFrames} inlined; lookup ${perFrame.toFixed(1)} µs/frame`);
+    expect(inlinedFrames).toBeGreaterThan(0);
+    expect(perFrame).toBeLessThan(500);
+  });
+
+  it.runIf(btfOnly)('BTF only: no inline information, so asking for inlined frames changes nothing', () => {
+    expect(vm.types.source).toBe('btf');
+    expect(inlineSource(vm)).toMatchObject({ ranges: null, note: expect.stringMatching(/btf/) });
+    const p = panicStack(vm, undefined, { inlines: true });
+    expect(p).toEqual(panicStack(vm));
+    for (const cpu of Object.keys(t.active_backtraces as Record<string, Json>)) {
+      expect(cpuStack(vm, Number(cpu), { inlines: true })).toEqual(cpuStack(vm, Number(cpu)));
+    }
+    for (const task of t.tasks as Json[]) {
+      const s = taskStack(vm, BigInt(task.task_struct), { inlines: true });
+      expect(s.frames.some((f) => f.inlined), `pid ${task.pid}`).toBe(false);
+    }
+  });
+});
+
+describe('vaat bt: inlined frames', () => {
+  const fx = dumps.find((d) => d.scenario === 'cgroup-mutex-hung')!;
+  let vm: Vmcore;
+  beforeAll(() => { vm = openVmcore(fx.path); });
+  afterAll(() => vm?.close());
+
+  it(btfOnly ? 'BTF only: none listed, --json says inlined: false' : 'lists them by name, marked (inlined), and as inlined: true in --json; --no-inline hides them', async () => {
+    const pid = (truth(fx.scenario, DRGN).uninterruptible_backtraces as Json[])[0].pid as number;
+    const r = await bt.run({ vm, options: {}, args: [String(pid)] });
+    const frames = r.traces[0].frames;
+    const out = new Output({ plain: true });
+    bt.render(r, out, {});
+    if (btfOnly) {
+      expect(frames.every((f) => f.inlined === false)).toBe(true);
+      expect(out.text()).not.toMatch(/\(inlined\)/);
+      return;
+    }
+    const common = frames.find((f) => f.function === '__mutex_lock_common')!;
+    expect(common).toMatchObject({ inlined: true, offset: null, text: '__mutex_lock_common' });
+    expect(frames[common.index + 1]).toMatchObject({ inlined: false, sp: common.sp, pc: common.pc });
+    expect(out.text()).toMatch(new RegExp(` #${common.index} +\\[${common.sp.replace(/^0x/, '')}\\] __mutex_lock_common \\(inlined\\)\\n #${common.index + 1} +\\[${common.sp.replace(/^0x/, '')}\\] __mutex_lock\\.constprop\\.0\\+0x`));
+    const bare = await bt.run({ vm, options: { inline: false }, args: [String(pid)] });
+    expect(bare.traces[0].frames.map((f) => f.text)).toEqual(frames.filter((f) => !f.inlined).map((f) => f.text));
+  });
+});
