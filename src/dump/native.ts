@@ -1,11 +1,11 @@
 /**
  * The contract between the C++ addon (native/) and the TypeScript library.
- * Only src/dump/ imports this file; everything above it uses src/dump/index.ts.
+ * Only src/dump/ imports this file; everything above it uses src/dump/dump.ts.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 
 /** Error codes the addon sets on the `code` property of every Error it throws. */
 export type NativeErrorCode =
@@ -95,12 +95,10 @@ let cached: NativeModule | undefined;
 /** Load the compiled addon from build/Release (or VAAT_NATIVE, a path to a .node file). */
 export function loadNative(): NativeModule {
   if (cached) return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
+  const root = packageRoot();
   const candidates = [
     process.env.VAAT_NATIVE,
-    join(here, '../build/Release/vaat_native.node'), // from the bundle, dist/vaat.mjs
-    join(here, '../../build/Release/vaat_native.node'),
-    join(here, '../../../build/Release/vaat_native.node'),
+    root ? join(root, 'build/Release/vaat_native.node') : undefined,
   ].filter((p): p is string => !!p);
   const path = candidates.find((p) => existsSync(p));
   if (!path) {

@@ -4,8 +4,8 @@
  * It is a data file people edit (data/skip-frames.txt): one regex per line, '#' comments.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 
 export interface SkipList {
   /** where the list came from */
@@ -31,11 +31,11 @@ export function parseSkipList(text: string, source: string): SkipList {
   return { source, patterns, skips: (fn) => { const b = baseFunction(fn); return patterns.some((p) => p.test(b)); } };
 }
 
-/** the packaged list: data/ sits at the package root, above src/ (sources) or dist/src/ (built) */
+/** the packaged list, data/skip-frames.txt at the package root */
 export function defaultSkipFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const found = [join(here, '../../data/skip-frames.txt'), join(here, '../../../data/skip-frames.txt')].find((p) => existsSync(p));
-  if (!found) throw new Error(`data/skip-frames.txt not found near ${here}`);
+  const root = packageRoot();
+  const found = root ? join(root, 'data', 'skip-frames.txt') : null;
+  if (!found || !existsSync(found)) throw new Error(`data/skip-frames.txt not found in the vaat package (${root ?? 'root not found'})`);
   return found;
 }
 
