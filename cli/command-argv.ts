@@ -18,8 +18,8 @@ export function addCommonOptions(prog: Command): Command {
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
     .option('--reader <name>', "page reader: auto (vaat's own), vaat or libkdumpfile", 'auto')
     .option('--system-map <file>', "a System.map of the dump's kernel")
-    .option('--btf <file>', 'a raw BTF file to use instead of the BTF in the dump')
-    .option('--vmlinux <file>', "a debug vmlinux (DWARF) to use for types; checked against the dump's build-id")
+    .option('--btf <file>', "BTF to use instead of the BTF in the dump: a raw BTF file, or a vmlinux (its .BTF section)")
+    .option('--vmlinux <file>', "a debug vmlinux: DWARF for types (checked against the dump's build-id), .symtab for symbols (cross-checked)")
     .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)');
 }
 

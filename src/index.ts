@@ -23,3 +23,6 @@ export { taskBlockedOn, waitForGraph } from './kernel/waits.js';
 export { listModules } from './kernel/modules.js';
 export { KObject } from './object/kobject.js';
 export { listForEachEntry, hlistForEachEntry, rbForEachEntry, containerOf, cpumaskToList, cpuListString, xaLoad, idrFind } from './object/helpers.js';
+export { moduleTypes, vmlinuxBtf } from './types/module-btf.js';
+export { withInlinedFrames } from './kernel/inline-frames.js';
+export type { StackOptions } from './kernel/stack.js';

@@ -1,22 +1,24 @@
 /**
  * Vmcore: the object `openVmcore()` returns and every command receives. It owns the Dump and
  * loads what analyses need on first use: symbols (kallsyms from the dump's own memory, loaded
- * modules' symtabs, an optional System.map, VMCOREINFO last) and types (BTF from the dump's own
+ * modules' symtabs, a debug vmlinux's .symtab, an optional System.map, VMCOREINFO last) and types (BTF from the dump's own
  * memory, or a BTF file given by the caller), and hands out typed objects.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Dump, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
 import { readKallsymsCache, writeKallsymsCache } from './symbols/kallsyms-cache.js';
-import { CombinedSymbolTable, type CombineSource } from './symbols/combine.js';
+import { CombinedSymbolTable, SymbolSourceMismatchError, type CombineSource } from './symbols/combine.js';
+import { loadElfSymbols } from './symbols/elf-symtab.js';
 import { loadSystemMap } from './symbols/systemmap.js';
 import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
 import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
 import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
 import { parseBtf } from './types/btf.js';
-import { dwarfTypesForDump, vmlinuxFromEnv } from './types/debuginfo.js';
+import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
+import { readBtfFile } from './types/elf-sections.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
 import { WELL_KNOWN_GLOBALS } from './types/well-known.js';
 import { KObject, type ObjectContext } from './object/kobject.js';
@@ -24,9 +26,9 @@ import { KObject, type ObjectContext } from './object/kobject.js';
 export interface OpenVmcoreOptions extends OpenDumpOptions {
   /** a System.map of the dump's kernel (link-time addresses; KASLR is applied) */
   systemMap?: string;
-  /** a raw BTF file to use instead of the BTF in the dump's memory */
+  /** a BTF file to use instead of the BTF in the dump's memory: raw BTF, or an ELF vmlinux (its .BTF section) */
   btf?: string;
-  /** a debug vmlinux whose DWARF gives the types (checked against the dump's build-id); false: never look for one. Default: look in the standard places (/usr/lib/debug...), unless `btf` is given */
+  /** a debug vmlinux whose DWARF gives the types (checked against the dump's build-id) and whose .symtab is a symbol source (cross-checked); false: never look for one. Default: look in the standard places (/usr/lib/debug...), unless `btf` is given */
   vmlinux?: string | false;
 }
 
@@ -60,7 +62,7 @@ export class Vmcore implements ObjectContext {
     return this.#kallsyms;
   }
 
-  /** every symbol source, in priority order: modules, kallsyms, System.map, VMCOREINFO */
+  /** every symbol source, in priority order: modules, kallsyms, a vmlinux's .symtab, System.map, VMCOREINFO */
   get symbols(): CombinedSymbolTable {
     if (this.#symbols) return this.#symbols;
     const sources: CombineSource[] = [];
@@ -71,11 +73,41 @@ export class Vmcore implements ObjectContext {
       if (mods) sources.push({ table: mods, label: 'modules', crossCheck: false });
       sources.push({ table: kallsyms, label: 'kallsyms' });
     }
+    // --- vmlinux ELF symbol table (src/symbols/elf-symtab.ts) ---
+    const elf = this.#vmlinuxForSymbols();
+    let elfSource: CombineSource | undefined;
+    if (elf) {
+      try {
+        elfSource = { table: loadElfSymbols(elf.path, { kernelOffset: this.vmcoreinfo.kernelOffset }), label: 'vmlinux' };
+        sources.push(elfSource);
+      } catch (e) {
+        if (elf.explicit) throw e; // a file the caller named must be usable; one found is only a bonus
+      }
+    }
+    // --- end vmlinux ELF symbol table ---
     const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
     if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map }), label: 'System.map' });
     sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
-    this.#symbols = new CombinedSymbolTable(sources);
+    try {
+      this.#symbols = new CombinedSymbolTable(sources);
+    } catch (e) {
+      // A vmlinux found in a standard place passed the build-id check; if its symbols still disagree, drop it rather than the dump's symbols.
+      if (!(e instanceof SymbolSourceMismatchError) || e.label !== 'vmlinux' || !elfSource || elf?.explicit) throw e;
+      this.#symbols = new CombinedSymbolTable(sources.filter((s) => s !== elfSource));
+    }
     return this.#symbols;
+  }
+
+  /** the vmlinux whose .symtab joins the symbol sources: the one named, else the one found for DWARF (same rules as dwarfTypesForDump) */
+  #vmlinuxForSymbols(): { path: string; explicit: boolean } | undefined {
+    const v = this.options.vmlinux;
+    if (typeof v === 'string') return { path: v, explicit: true };
+    if (v === false || this.options.btf) return undefined;
+    // A vmlinux found by build-id is the image the dump's own kallsyms describe: with kallsyms
+    // read, its symbols add nothing but start-up time, so it is only a fallback.
+    if (this.#kallsyms) return undefined;
+    const found = findVmlinux({ buildId: this.vmcoreinfo.buildId, release: this.vmcoreinfo.osrelease }).match;
+    return found ? { path: found.path, explicit: false } : undefined;
   }
 
   /** loaded modules' symbols; needs types for struct module's layout, so failures leave modules out */
@@ -106,8 +138,10 @@ export class Vmcore implements ObjectContext {
       return this.#types;
     }
     if (this.options.btf) {
-      this.#types = parseBtf(readFileSync(this.options.btf), { label: this.options.btf });
-      this.#typesSource = `BTF file ${this.options.btf}`;
+      // raw BTF, or an ELF vmlinux whose .BTF section is read (src/types/elf-sections.ts)
+      const { bytes, from } = readBtfFile(this.options.btf);
+      this.#types = parseBtf(bytes, { label: this.options.btf });
+      this.#typesSource = from;
       return this.#types;
     }
     // One kernel build has one BTF: dumps of an already-seen build (fleet runs) reuse its parsed types.
