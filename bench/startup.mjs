@@ -1,6 +1,6 @@
 // Time from process start to the first resolved `struct task_struct` member (init_task.comm),
 // for vaat on a bare vmcore (kallsyms + BTF from the dump, cold and with the per-build-id cache
-// warm) and with DWARF (cold and warm cache), side by side with drgn (`-c vmcore -s vmlinux`,
+// warm: the kallsyms of this build cached) and with DWARF (cold and warm type cache), side by side with drgn (`-c vmcore -s vmlinux`,
 // printing init_task.comm) and crash (`crash -s vmlinux vmcore` running `sys`, then quit).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,11 +33,14 @@ const measure = (label, fn, cold = false) => {
   return ms;
 };
 
-measure('vaat, bare vmcore (kallsyms + BTF from the dump), cold cache', vaat(), true);
-measure('vaat, bare vmcore, warm cache', vaat());
+measure('vaat, bare vmcore (kallsyms + BTF from the dump), cold cache', vaat(['--no-vmlinux']), true);
+measure('vaat, bare vmcore, warm cache (kallsyms decoded before for this build)', vaat(['--no-vmlinux']));
 if (hasDwarf) {
-  measure('vaat, DWARF vmlinux, cold cache', vaat(['--vmlinux', vmlinux]), true);
-  measure('vaat, DWARF vmlinux, warm cache', vaat(['--vmlinux', vmlinux]));
+  // the debug vmlinux found in /usr/lib/debug by build-id, as a plain `vaat` run finds it
+  measure('vaat, DWARF (debug vmlinux found by build-id), cold cache', vaat(), true);
+  measure('vaat, DWARF (debug vmlinux found by build-id), warm cache', vaat());
+  // naming it with --vmlinux also loads its ELF symbol table and cross-checks it with kallsyms
+  measure('vaat, DWARF with --vmlinux named (symtab cross-checked), warm cache', vaat(['--vmlinux', vmlinux]));
   measure('drgn 0.0.22 (-c vmcore -s vmlinux)', () => run('drgn', ['-q', '-c', vmcore, '-s', vmlinux, script]));
   measure('crash 8.0.2 (sys, quit)', () => run('crash', ['-s', vmlinux, vmcore], { input: 'sys\nquit\n' }), false);
 }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
 # Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs).
 # The fixtures' kernel debug vmlinux (DWARF, test/dwarf.test.ts): a 280 MB download, 589 MB installed.
-TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg"
+TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg"
 PKGS="$BUILD_PKGS"
 [ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
