@@ -6,28 +6,16 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Output, TreeNode } from '../src/output/sink.js';
 import { hex, humanBytes } from '../src/output/style.js';
-import { cgroupRoots, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type CpuCgroupState, type CpusetState, type MemcgState, type PidsState } from '../src/kernel/cgroup.js';
+import { cgroupRoots, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup.js';
 import { listTasks } from '../src/kernel/tasks.js';
 
 interface CgroupinfoOptions { tasks?: boolean; flat?: boolean }
 
-export interface CgroupNode {
-  path: string;
+/** a cgroup as --json shows it: the model's CgroupInfo with addresses as hex, sizes in bytes, and flags */
+export interface CgroupNode extends Omit<CgroupInfo, 'cgrp' | 'memory' | 'tasks' | 'children'> {
+  /** struct cgroup address */
   cgroup: string;
-  id: number;
-  level: number;
-  subtreeControl: string[];
-  controllers: string[];
-  cssControllers: string[];
-  nrTasks: number;
-  nrPopulatedCsets: number;
-  nrDescendants: number;
-  online: boolean;
-  cpuset: CpusetState | null;
-  cpu: CpuCgroupState | null;
   memory: (MemcgState & { currentBytes: number; maxBytes: number | 'max' }) | null;
-  pids: PidsState | null;
-  ioWeight: number | null;
   /** why this cgroup deserves a look (OOM kills, throttling, pids at its limit) */
   flags: string[];
   tasks?: { pid: number; comm: string; task: string }[];

@@ -23,6 +23,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumps, kernelDir, truth, type Json } from './fixtures.js';
+import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
 import { inlineSource, withInlinedFrames } from '../src/kernel/inline-frames.js';
@@ -33,7 +34,6 @@ import { Output } from '../src/output/sink.js';
 const DRGN = 'truth-drgn-0.0.33+unknown.json';
 const RELEASE = '6.1.0-54-cloud-amd64';
 const VMLINUX = `/usr/lib/debug/boot/vmlinux-${RELEASE}`;
-const USER_TOP = 0x0000_8000_0000_0000n;
 const hasDbg = existsSync(VMLINUX);
 const env = process.env.VAAT_VMLINUX;
 /** the mode openVmcore() picks: BTF when told so, or when there is no vmlinux to find */
@@ -48,17 +48,7 @@ const ASM_LABELS: Record<string, string> = {
   secondary_startup_64_no_verify: 'secondary_startup_64',
 };
 
-const baseName = (n: string): string => n.replace(/\.(constprop|isra|part|cold|llvm)(\.\d+)?/g, '');
-const isHex = (n: string): boolean => /^0x[0-9a-f]+$/i.test(n);
 
-function drgnKernelPart(bt: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const n of bt) {
-    out.push(n);
-    if (isHex(n) && BigInt(n) < USER_TOP) break;
-  }
-  return out;
-}
 
 function sameFunction(vm: Vmcore, f: StackFrame, name: string): boolean {
   if (isHex(name)) return BigInt(name) === f.pc && (f.user === true || f.module !== undefined);

@@ -20,6 +20,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumps, truth, type Json } from './fixtures.js';
+import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
 import { decodeOrcEntry, orcLayout, orcLayoutForRelease, orcUnwindInfo } from '../src/kernel/orc.js';
@@ -27,20 +28,8 @@ import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
 
 const DRGN = 'truth-drgn-0.0.33+unknown.json';
-const USER_TOP = 0x0000_8000_0000_0000n;
 
-const baseName = (n: string): string => n.replace(/\.(constprop|isra|part|cold|llvm)(\.\d+)?/g, '');
-const isHex = (n: string): boolean => /^0x[0-9a-f]+$/i.test(n);
 
-/** drgn's list up to and including its first user-space address */
-function drgnKernelPart(bt: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const n of bt) {
-    out.push(n);
-    if (isHex(n) && BigInt(n) < USER_TOP) break;
-  }
-  return out;
-}
 
 interface Match { ok: boolean; why: string; inlined: string[] }
 
