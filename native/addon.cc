@@ -69,6 +69,7 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
     return DefineClass(env, "DumpFile",
                        {InstanceMethod<&DumpFile::Attrs>("attrs"), InstanceMethod<&DumpFile::CpuRegsJs>("cpuRegs"),
                         InstanceMethod<&DumpFile::ReadPhys>("readPhys"), InstanceMethod<&DumpFile::ReadVirt>("readVirt"),
+                        InstanceMethod<&DumpFile::ReadPhysInto>("readPhysInto"), InstanceMethod<&DumpFile::ReadVirtInto>("readVirtInto"),
                         InstanceMethod<&DumpFile::VirtToPhys>("virtToPhys"), InstanceMethod<&DumpFile::ReadBatch>("readBatch"),
                         InstanceMethod<&DumpFile::Clone>("clone"), InstanceMethod<&DumpFile::Close>("close")});
   }
@@ -163,6 +164,25 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
   }
   Napi::Value ReadPhys(const Napi::CallbackInfo& info) { return Read(info, false); }
   Napi::Value ReadVirt(const Napi::CallbackInfo& info) { return Read(info, true); }
+
+  // Fill a caller's Uint8Array: small reads (a task_struct, a list node) then cost no native
+  // allocation, whose finalizer bookkeeping costs more than the copy itself.
+  Napi::Value ReadInto(const Napi::CallbackInfo& info, bool virt) {
+    Napi::Env env = info.Env();
+    Reader& r = reader(env);
+    uint64_t addr = addressArg(info, 0);
+    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "target must be a Uint8Array");
+    Napi::Uint8Array target = info[1].As<Napi::Uint8Array>();
+    bool zero = info.Length() >= 3 && info[2].ToBoolean();
+    guarded(env, [&] {
+      if (virt) r.backend->readVirt(addr, target.Data(), target.ElementLength(), zero);
+      else r.backend->readPhys(addr, target.Data(), target.ElementLength(), zero);
+    });
+    return env.Undefined();
+  }
+  Napi::Value ReadPhysInto(const Napi::CallbackInfo& info) { return ReadInto(info, false); }
+  Napi::Value ReadVirtInto(const Napi::CallbackInfo& info) { return ReadInto(info, true); }
 
   Napi::Value VirtToPhys(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();

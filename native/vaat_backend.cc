@@ -27,7 +27,11 @@ bool parseS64(const std::string& s, int64_t& out) {
 }
 }  // namespace
 
-VaatBackend::VaatBackend(PageStore& store) : store_(store), pageSize_(store.info().pageSize), pages_(64), xlat_(4096) {
+// Decoded pages kept per reader: 16 MiB. Walks of kernel objects (task_structs span 2-3 pages
+// each, slabs interleave) revisit far more than 64 pages, and a miss costs a decompression.
+constexpr size_t kPageCachePages = 4096;
+
+VaatBackend::VaatBackend(PageStore& store) : store_(store), pageSize_(store.info().pageSize), pages_(kPageCachePages), xlat_(4096) {
   const DumpInfo& I = store.info();
   if (I.arch != "x86_64") {
     virtError_ = "virtual addresses are only supported on x86_64 (dump arch '" + I.arch + "')";

@@ -65,6 +65,9 @@ export interface NativeDumpFile {
   readPhys(addr: bigint, len: number, zeroExcluded?: boolean): Buffer;
   /** read len bytes at a kernel virtual address (translated through the dump's page tables) */
   readVirt(addr: bigint, len: number, zeroExcluded?: boolean): Buffer;
+  /** like readPhys/readVirt, into the caller's buffer (its whole length): no allocation on the native side */
+  readPhysInto(addr: bigint, target: Uint8Array, zeroExcluded?: boolean): void;
+  readVirtInto(addr: bigint, target: Uint8Array, zeroExcluded?: boolean): void;
   /** translate a kernel virtual address to physical; throws NOT_MAPPED */
   virtToPhys(addr: bigint): bigint;
   /**
