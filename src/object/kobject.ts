@@ -205,8 +205,19 @@ function plain(obj: KObject, depth: number): unknown {
   }
 }
 
-/** 'a.b[2].c' → ['a', 'b', 2, 'c'] */
-export function splitPath(path: string): (string | number)[] {
+const splitPaths = new Map<string, readonly (string | number)[]>();
+
+/** 'a.b[2].c' → ['a', 'b', 2, 'c']; paths are few and reused in every loop, so each is split once */
+export function splitPath(path: string): readonly (string | number)[] {
+  let parts = splitPaths.get(path);
+  if (!parts) {
+    parts = splitPathUncached(path);
+    if (splitPaths.size < 10_000) splitPaths.set(path, parts);
+  }
+  return parts;
+}
+
+function splitPathUncached(path: string): (string | number)[] {
   const out: (string | number)[] = [];
   for (const m of path.replace(/->/g, '.').matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) {
     out.push(m[1] !== undefined ? m[1] : Number(m[2]));
