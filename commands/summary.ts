@@ -12,6 +12,8 @@ import { groupTaskStacks, type StackGroup } from '../src/kernel/stack-groups.js'
 import { listTasks } from '../src/kernel/tasks.js';
 import { runqueues } from '../src/kernel/sched.js';
 import { sysInfo, type SysResult } from './sys.js';
+import { chainJson } from './lockinfo.js';
+import { waitForGraph } from '../src/kernel/waits.js';
 
 export interface SummaryResult {
   file: string;
@@ -28,6 +30,9 @@ export interface SummaryResult {
   states: Record<string, number> | null;
   blocked: { count: number; groups: StackGroup[] } | null;
   runqueues: { cpu: number; nrRunning: number; curr: string; currRunSeconds: number | null }[] | null;
+  /** blocked tasks' lock waits, grouped by lock and owner (lockinfo --blocked), and deadlocks */
+  lockWaits: { waiters: number; what: string; pids: number[] }[] | null;
+  deadlocks: string[] | null;
   findings: string[];
   /** sections that could not be computed, with why */
   errors: { section: string; error: string }[];
@@ -43,6 +48,8 @@ function findings(r: SummaryResult): string[] {
   const out: string[] = [];
   const d = r.states?.D ?? 0;
   if (d) out.push(`${d} task${d > 1 ? 's' : ''} in uninterruptible sleep (D)`);
+  for (const w of r.lockWaits ?? []) out.push(`${w.waiters} task${w.waiters > 1 ? 's' : ''} wait${w.waiters > 1 ? '' : 's'} on ${w.what}`);
+  for (const c of r.deadlocks ?? []) out.push(`deadlock: ${c}`);
   for (const q of r.runqueues ?? []) {
     if (q.currRunSeconds !== null && q.currRunSeconds > 10 && !q.curr.startsWith('swapper')) {
       out.push(`CPU ${q.cpu}: ${q.curr} had been running for ${q.currRunSeconds.toFixed(1)} s without a switch`);
@@ -94,9 +101,28 @@ export function summarize(vm: Vmcore): SummaryResult {
       curr: `${q.curr.comm}(${q.curr.pid})`,
       currRunSeconds: q.currRunTime === null ? null : Number(q.currRunTime) / 1e9,
     }))),
+    lockWaits: null,
+    deadlocks: null,
     findings: [],
     errors,
   };
+  // Who blocked tasks wait for: only worth the stack scan when something is in D.
+  if (r.states?.D) {
+    section(errors, 'lock waits', () => {
+      const g = waitForGraph(vm);
+      const groups = new Map<string, { waiters: number; what: string; pids: number[] }>();
+      for (const c of g.chains) {
+        // "mkdir(309) D → cgroup_mutex (mutex) → held by vaat_holder(307) S": group on what follows the waiter
+        const what = chainJson(c).text.split(' → ').slice(1).join(' → ');
+        const e = groups.get(what) ?? { waiters: 0, what, pids: [] };
+        e.waiters++;
+        e.pids.push(c.steps[0].task.pid);
+        groups.set(what, e);
+      }
+      r.lockWaits = [...groups.values()].sort((a, b) => b.waiters - a.waiters);
+      r.deadlocks = g.cycles.map((c) => chainJson(c).text);
+    });
+  }
   r.findings = findings(r);
   return r;
 }

@@ -37,6 +37,14 @@ describe('vaat VMCORE (summary)', () => {
     expect(hung.findings).toContain('3 tasks in uninterruptible sleep (D)');
     expect(hung.blocked.groups[0].comms).toEqual(['mkdir']);
     expect(hung.blocked.groups[0].functions).toContain('cgroup_kn_lock_live');
+    // who they wait for, from the mutex_waiters on their stacks: truth.json's cgroup_mutex owner
+    const ht = truth('cgroup-mutex-hung');
+    const cm = ht.cgroup_mutex;
+    const ownerState = ht.tasks.find((x: { pid: number }) => x.pid === cm.owner.pid).state;
+    const what = `cgroup_mutex (mutex) → held by ${cm.owner.comm}(${cm.owner.pid}) ${ownerState}`;
+    expect(hung.lockWaits).toEqual([{ waiters: cm.waiters.length, what, pids: cm.waiters.map((w: { pid: number }) => w.pid) }]);
+    expect(hung.findings).toContain(`${cm.waiters.length} tasks wait on ${what}`);
+    expect(hung.deadlocks).toEqual([]);
     const soft = vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
     expect(soft.findings.some((f: string) => /^CPU 3: vaat_spin\(\d+\) had been running for 1\d\.\d s/.test(f))).toBe(true);
     expect(soft.findings).toContain('kernel tainted: OEL');
