@@ -9,7 +9,15 @@ if [ ! -d "${VAAT_FIXTURES:-../shared/fixtures}" ]; then
   echo "test: fixtures not found at ${VAAT_FIXTURES:-../shared/fixtures} (set VAAT_FIXTURES)" >&2
   exit 1
 fi
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 echo "== tests, types from each dump's own BTF (VAAT_VMLINUX=none)"
-VAAT_VMLINUX=none npx --no-install vitest run "$@"
+VAAT_VMLINUX=none npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/btf.json" "$@"
 echo "== tests, types from the debug vmlinux's DWARF where installed"
-npx --no-install vitest run "$@"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/dwarf.json" "$@"
+# One closing line for both passes.
+node -e '
+  const r = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
+  const sum = (k) => r.reduce((n, x) => n + x[k], 0);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
+' "$results/btf.json" "$results/dwarf.json"
