@@ -1,4 +1,5 @@
-// Read every present page of each fixture through vaat's addon, and compare the throughput (MB/s
+// Read every present page of each fixture through vaat's addon (the present pfns are found
+// first, untimed; then exactly those are read, as the peers read them), and compare the throughput (MB/s
 // of uncompressed page data) with libkdumpfile's own Python binding reading the same pages, and
 // with the codec's own command-line tool decompressing the same data as one stream (the physical
 // limit). Prints a table; `--markdown` prints it for BENCHMARKS.md.
@@ -14,22 +15,36 @@ const tmp = mkdtempSync(join(tmpdir(), 'vaat-bench-'));
 const BATCH = 1024;
 const PAGE = 4096;
 
-/** read all pfns below maxPfn in batches; returns {pfns: present pfn list, bytes} */
-function readAll(path) {
+/** the present pfns of a dump (found by reading every pfn once, untimed) */
+function presentPfns(path) {
   const d = new DumpFile(path);
   const { maxPfn } = d.attrs();
   const present = [];
   const addrs = new BigUint64Array(BATCH);
   const sizes = new Uint32Array(BATCH).fill(PAGE);
-  const chunks = [];
   for (let pfn = 0; pfn < maxPfn; pfn += BATCH) {
     const n = Math.min(BATCH, maxPfn - pfn);
     for (let i = 0; i < n; i++) addrs[i] = BigInt(pfn + i) * 4096n;
-    const { data, status } = d.readBatch('phys', n === BATCH ? addrs : addrs.subarray(0, n), n === BATCH ? sizes : sizes.subarray(0, n));
-    for (let i = 0; i < n; i++) if (status[i] === 0) { present.push(pfn + i); chunks.push(data.subarray(i * PAGE, (i + 1) * PAGE)); }
+    const { status } = d.readBatch('phys', addrs.subarray(0, n), sizes.subarray(0, n));
+    for (let i = 0; i < n; i++) if (status[i] === 0) present.push(pfn + i);
   }
   d.close();
-  return { present, chunks };
+  return present;
+}
+
+/** read exactly the present pages, as the peers do, in batches; returns the page data */
+function readPresent(path, present) {
+  const d = new DumpFile(path);
+  const chunks = [];
+  for (let k = 0; k < present.length; k += BATCH) {
+    const part = present.slice(k, k + BATCH);
+    const addrs = BigUint64Array.from(part, (p) => BigInt(p) * 4096n);
+    const { data, status } = d.readBatch('phys', addrs, new Uint32Array(part.length).fill(PAGE));
+    if (status.some((s) => s !== 0)) throw new Error(`${path}: a present page failed to read`);
+    chunks.push(data);
+  }
+  d.close();
+  return chunks;
 }
 
 /** libkdumpfile's Python binding reading the same pages; null where it cannot open the file */
@@ -83,18 +98,19 @@ print(best * 1000)`;
 const rows = [];
 for (const f of fixtureDumps()) {
   const attrs = new DumpFile(f.path).attrs();
-  let result;
-  const ms = best(() => { result = readAll(f.path); }, 3);
-  const mb = (result.present.length * PAGE) / 1e6;
+  const present = presentPfns(f.path);
+  let chunks;
+  const ms = best(() => { chunks = readPresent(f.path, present); }, 3);
+  const mb = (present.length * PAGE) / 1e6;
   const rawFile = join(tmp, `${f.name}.raw`);
-  writeFileSync(rawFile, Buffer.concat(result.chunks));
+  writeFileSync(rawFile, Buffer.concat(chunks));
   const pfnFile = join(tmp, `${f.name}.pfns`);
-  writeFileSync(pfnFile, result.present.join('\n'));
+  writeFileSync(pfnFile, present.join('\n'));
   const py = pythonKdumpfile(f.path, pfnFile);
   const codec = attrs.container === 'lzop' ? 'lzo' : attrs.codec;
   const lim = codecLimit(codec, rawFile);
   rows.push([
-    `${f.scenario}/${f.name}`, `${attrs.container ? attrs.container + '+' : ''}${codec}`, attrs.backend, result.present.length,
+    `${f.scenario}/${f.name}`, `${attrs.container ? attrs.container + '+' : ''}${codec}`, attrs.backend, present.length,
     fmt(mb / (ms / 1000), 0), py === null ? 'cannot open' : fmt(mb / (py / 1000), 0), py === null ? '-' : fmt(py / ms, 1) + '×',
     lim ? fmt(mb / (lim.ms / 1000), 0) : '-', lim ? lim.tool : '-', lim ? fmt(lim.ms / ms, 2) : '-',
   ]);
