@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { openVmcore } from '../src/vmcore.js';
 import { Output, toJson } from '../src/output/sink.js';
 import { VaatError } from '../src/dump/errors.js';
+import { setProgressReporter } from '../src/progress.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
 import { addCommonOptions, openOptionsFrom } from './command-argv.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
@@ -61,6 +62,8 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // slow one-time work (DWARF indexing) is announced to people, never to programs reading stdout
+  if (process.stderr.isTTY) setProgressReporter((m) => process.stderr.write(`vaat: ${m}\n`));
   const { commands, warnings } = await loadCommands();
   for (const w of warnings) process.stderr.write(`vaat: warning: ${w}\n`);
   const [first, ...rest] = argv;

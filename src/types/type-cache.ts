@@ -10,6 +10,7 @@
  */
 import { cacheDir, cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import { loadNative } from '../dump/native.js';
+import { reportProgress } from '../progress.js';
 import { DWARF_INDEX_VERSION, DwarfError, readDwarfIndexHeader } from './dwarf.js';
 
 /** Bump when the extractor's output changes meaning, so old caches are rebuilt. */
@@ -131,6 +132,7 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
     if (hit.why !== 'no cache file') cacheNote = `cache ignored: ${hit.why}`;
   }
   extractions++;
+  reportProgress(`indexing the DWARF types of ${vmlinux}${opts.inlines ? ' with inlined functions' : ''} (once per kernel build)…`);
   let r: ReturnType<NativeDwarf['dwarfIndex']>;
   try {
     r = native.dwarfIndex(vmlinux, { inlines: !!opts.inlines, ...(buildId ? { expectBuildId: buildId } : {}) });
