@@ -16,7 +16,6 @@ import { isFleetCapable, type AnyCommand, type FleetRunContext, type JobOutcome,
 import { WorkerPool } from './pool.js';
 import { parseCommandArgv } from './command-argv.js';
 import type { LoadedCommand } from './load-commands.js';
-import { fleetRowOf } from '../src/fleet/rows.js';
 
 const DEFAULT_COMMAND = 'summary';
 
@@ -142,7 +141,7 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
       return pool.interrupted ? 130 : 0;
     }
 
-    const tabular = !!fleetRowOf(spec);
+    const tabular = !!spec.fleetRow;
     const outcomes = await run({ kind: 'command', command: spec.name, argv: rest, want: { json, text: !json && !tabular, row: !json && tabular }, color });
     const info = new Map(discovery.dumps.map((d) => [d.path, d]));
     if (json) {
@@ -167,7 +166,7 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
 function renderOutcomes(out: Output, spec: AnyCommand, outcomes: readonly JobOutcome[], roots: readonly string[], info: Map<string, FoundDump>): void {
   const c = out.c;
   const label = (p: string): string => shortPath(roots, p) + (info.get(p)?.incomplete ? ' (incomplete)' : '');
-  if (fleetRowOf(spec)) {
+  if (spec.fleetRow) {
     const cols: string[] = [];
     for (const o of outcomes) for (const k of Object.keys(o.row ?? {})) if (!cols.includes(k)) cols.push(k);
     const failed = outcomes.some((o) => !o.ok);

@@ -11,7 +11,6 @@ import type { FromWorker, JobOutcome, ToWorker, CommandJob, AnyCommand, FleetRow
 import { writeReport, type AnalysisRun } from '../src/fleet/report.js';
 import { loadCommands } from './load-commands.js';
 import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
-import { fleetRowOf } from '../src/fleet/rows.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
 
@@ -45,8 +44,7 @@ const runAnalysis: AnalysisRun = async (vm, name, argv, want) => {
     spec.render(result, o, options);
     out.text = o.text();
   }
-  const rowOf = fleetRowOf(spec);
-  if (want.row && rowOf) out.row = rowOf(result);
+  if (want.row && spec.fleetRow) out.row = spec.fleetRow(result);
   return out;
 };
 

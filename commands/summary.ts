@@ -5,6 +5,7 @@
  * still print (the idea of Oracle's corelens modules).
  */
 import { defineCommand } from '../src/plugin.js';
+import { shorten } from '../src/output/style.js';
 import type { Vmcore } from '../src/vmcore.js';
 import { panicInfo } from '../src/kernel/panic.js';
 import { panicStack } from '../src/kernel/stack.js';
@@ -55,9 +56,7 @@ function findings(r: SummaryResult): string[] {
       out.push(`CPU ${q.cpu}: ${q.curr} had been running for ${q.currRunSeconds.toFixed(1)} s without a switch`);
     }
   }
-  // crash's form "Tainted: G           OE     ": G (and spaces) mean untainted
-  const taint = (r.sys?.taint ?? '').replace(/^Tainted:\s*/, '').replace(/[G\s]/g, '');
-  if (taint) out.push(`kernel tainted: ${taint}`);
+  if (r.sys?.taintLetters) out.push(`kernel tainted: ${r.sys.taintLetters}`);
   if (r.sys && r.sys.cpusOffline > 0) out.push(`${r.sys.cpusOffline} of ${r.sys.cpus} CPUs offline at crash time`);
   if (r.sys?.partialDump) out.push(`partial dump: pages excluded at dump level ${r.sys.dumpLevel}`);
   return out;
@@ -130,6 +129,18 @@ export function summarize(vm: Vmcore): SummaryResult {
 export default defineCommand<Record<string, never>, SummaryResult>({
   name: 'summary',
   summary: 'one-screen triage: panic, stack, blocked tasks, runqueues, anything odd (the default)',
+  // `vaat -d DIR` / `vaat summary -d DIR`: one row per vmcore
+  fleetRow: (r) => ({
+    HOST: r.sys?.nodename ?? null,
+    RELEASE: r.sys?.release ?? null,
+    DATE: r.sys?.date?.utc ?? null,
+    PANIC: shorten(r.panic?.message, 48),
+    'PANIC TASK': r.panic ? `${r.panic.comm ?? '?'}(${r.panic.pid ?? '?'}) cpu ${r.panic.cpu ?? '?'}` : null,
+    'TOP FRAME': shorten(r.panic?.stack[0], 40),
+    BLOCKED: r.blocked?.count ?? null,
+    FINDINGS: r.findings.length,
+    ERRORS: r.errors.length,
+  }),
   run({ vm }) {
     return summarize(vm);
   },

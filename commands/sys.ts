@@ -6,7 +6,7 @@ import { cpuMask } from '../src/kernel/cpu.js';
 import { panicInfo, type CrashTime, type PanicCpu } from '../src/kernel/panic.js';
 import { cpuMhz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
 import { formatWallClock } from '../src/kernel/printk.js';
-import { hex } from '../src/output/style.js';
+import { hex, shorten } from '../src/output/style.js';
 
 export interface SysResult {
   kernel: { symbols: string; types: string };
@@ -32,6 +32,8 @@ export interface SysResult {
   mhz: number | null;
   memory: { bytes: number; text: string; nodePresentPages: number; totalramPages: number | null; totalramBytes: number | null } | null;
   taint: string;
+  /** the set taint flags' letters ("OE"); empty when untainted */
+  taintLetters: string;
   panic: { text: string | null; message: string | null; source: 'panic' | 'oops' | null; cpu: PanicCpu | null };
   pid: number | null;
   command: string | null;
@@ -94,6 +96,7 @@ export function sysInfo(vm: Vmcore): SysResult {
       totalramBytes: ram?.bytes ?? null,
     },
     taint: p.taint.text,
+    taintLetters: p.taint.letters,
     panic: { text: panicText, message: p.message, source: p.source, cpu: p.cpu },
     pid: p.task?.pid ?? null,
     command: p.task?.comm ?? null,
@@ -107,6 +110,20 @@ export function sysInfo(vm: Vmcore): SysResult {
 export default defineCommand<{ json?: boolean }, SysResult>({
   name: 'sys',
   summary: "system summary at the crash (crash's sys): kernel, CPUs, date, uptime, load, tasks, memory, panic",
+  // `vaat sys -d DIR`: one row per vmcore, a fleet inventory
+  fleetRow: (r) => ({
+    HOST: r.nodename,
+    RELEASE: r.release,
+    DATE: r.date?.utc ?? null,
+    UPTIME: r.uptime?.text ?? null,
+    CPUS: r.cpus,
+    MEMORY: r.memory?.text ?? null,
+    TASKS: r.tasks.total,
+    LOAD: r.loadAverage?.text ?? null,
+    PANIC: shorten(r.panic.message, 48),
+    'PANIC TASK': r.command === null ? null : `${r.command}(${r.pid}) cpu ${r.cpu}`,
+    TAINT: r.taintLetters || '-',
+  }),
   run({ vm }) { return sysInfo(vm); },
   render(r, out) {
     const c = out.c;

@@ -12,9 +12,12 @@ describe('vaat sys', () => {
     const sys = truth(hung.scenario, 'extra.json').sys;
     expect(Object.keys(r).sort()).toEqual([
       'command', 'cpu', 'cpus', 'cpusOffline', 'cpusOnline', 'date', 'dateText', 'dumpLevel', 'dumpfile', 'kernel', 'loadAverage',
-      'machine', 'memory', 'mhz', 'nodename', 'panic', 'partialDump', 'pid', 'release', 'state', 'taint', 'task', 'tasks', 'uptime', 'version', 'warnings',
+      'machine', 'memory', 'mhz', 'nodename', 'panic', 'partialDump', 'pid', 'release', 'state', 'taint', 'taintLetters', 'task', 'tasks', 'uptime', 'version', 'warnings',
     ]);
     expect(r.tasks.total).toBe(sys.tasks);
+    // the letters the kernel printed in its own "Tainted:" lines (drgn's dmesg tail), minus G
+    const printed = (truth(hung.scenario).dmesg_tail as string[]).map((l) => /Tainted: (.*?)\s+6\.1/.exec(l)?.[1]).find(Boolean)!;
+    expect(r.taintLetters).toBe(printed.replace(/[G\s]/g, ''));
     expect(r.loadAverage.text).toBe(sys.load_average_str);
     expect(r.uptime.text).toBe(sys.uptime.text);
     expect(r.panic).toMatchObject({ message: 'hung_task: blocked tasks', source: 'panic', cpu: { cpu: 3, source: 'panic_cpu' } });

@@ -32,3 +32,9 @@ export function humanDuration(seconds: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return `${d ? `${d} day${d > 1 ? 's' : ''}, ` : ''}${hh}:${mm}:${ss}`;
 }
+
+/** a long text cut to `max` characters with an ellipsis; null stays null */
+export function shorten(s: string | null | undefined, max: number): string | null {
+  if (!s) return null;
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
