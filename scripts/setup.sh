@@ -11,7 +11,8 @@ BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-d
 TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg"
 PKGS="$BUILD_PKGS"
 [ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
-command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# No Node on the machine: Debian's own (18.19), with the headers node-gyp builds the addon against.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm libnode-dev"
 
 missing=""
 for p in $PKGS; do

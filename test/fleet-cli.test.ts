@@ -103,7 +103,9 @@ describe('vaat <command> -d DIR', () => {
     const child = spawn(process.execPath, [join(projectRoot, 'bin', 'vaat.js'), 'report', '-d', fd.root, '-o', out, '-j', '1', '--json'], { env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    const finished = () => readdirSync(out).filter((d) => existsSync(join(out, d, 'summary.json'))).length;
+    // a vmcore reported in full: its summary.json is written last, after sys.json and the rest
+    // (vmcore-incomplete fails to open and gets a summary.json alone: that is not a finished report)
+    const finished = () => readdirSync(out).filter((d) => existsSync(join(out, d, 'summary.json')) && existsSync(join(out, d, 'sys.json'))).length;
     const status = await new Promise<number | null>((res) => {
       const poll = setInterval(() => {
         if (finished() > 0) { clearInterval(poll); child.kill('SIGINT'); }

@@ -3,7 +3,7 @@
  * Everything derived from a kernel image alone (its DWARF type index, its decoded kallsyms) is the
  * same for every dump of that build, so only the first dump of a kernel pays for deriving it.
  *
- * A file is a 96-byte header (magic, kind, format version, payload length, CRC-32, build-id) and
+ * A file is a 96-byte header (magic, kind, format version, payload length, checksum, build-id) and
  * the payload. A file that fails any check is reported as a miss with the reason, never used;
  * writes go to a temporary file renamed into place, so readers never see half a file and
  * concurrent writers (fleet workers) do not collide.
@@ -11,9 +11,14 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 
-const MAGIC = 'VAATC002';
+const MAGIC = 'VAATC003';
+
+/** the payload's checksum: the first 32 bits of its SHA-1 (zlib.crc32 needs Node 20.15+; this runs on 18) */
+function checksum(data: Uint8Array): number {
+  return createHash('sha1').update(data).digest().readUInt32LE(0);
+}
 const HEADER = 96;
 const KIND_FIELD = 16;
 const BUILD_ID_FIELD = 56;
@@ -48,7 +53,7 @@ export function readCache(kind: string, buildId: string, version: number, env: N
   const id = buf.toString('latin1', 40, 40 + BUILD_ID_FIELD).replace(/\0+$/, '');
   if (id !== buildId) return { data: null, why: `holds build-id ${id}` };
   const data = buf.subarray(HEADER);
-  if (crc32(data) !== buf.readUInt32LE(36)) return { data: null, why: 'checksum mismatch' };
+  if (checksum(data) !== buf.readUInt32LE(36)) return { data: null, why: 'checksum mismatch' };
   return { data, file };
 }
 
@@ -62,7 +67,7 @@ export function writeCache(kind: string, buildId: string, version: number, data:
   head.write(kind, 8, KIND_FIELD, 'latin1');
   head.writeUInt32LE(version, 24);
   head.writeBigUInt64LE(BigInt(data.length), 28);
-  head.writeUInt32LE(crc32(data), 36);
+  head.writeUInt32LE(checksum(data), 36);
   head.write(buildId, 40, BUILD_ID_FIELD, 'latin1');
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {

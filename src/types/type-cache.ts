@@ -4,7 +4,7 @@
  *
  * `${XDG_CACHE_HOME:-~/.cache}/vaat/types-<build-id>.bin` (`types-inlines-<build-id>.bin` for an
  * index that also holds inlined-function ranges): a header (magic, cache version, the
- * index's format version, payload length, CRC-32, build-id) and the index as the addon made it.
+ * index's format version, payload length, checksum, build-id) and the index as the addon made it.
  * A cache file that fails any check is ignored and rebuilt; writes go to a temporary file renamed
  * into place, so readers never see half a file and concurrent writers do not collide.
  */
