@@ -6,6 +6,7 @@
  */
 import { defineCommand } from '../src/plugin.js';
 import { shorten } from '../src/output/style.js';
+import { excludedPageClasses } from '../src/dump/levels.js';
 import type { Vmcore } from '../src/vmcore.js';
 import { panicInfo } from '../src/kernel/panic.js';
 import { panicStack } from '../src/kernel/stack.js';
@@ -58,7 +59,7 @@ function findings(r: SummaryResult): string[] {
   }
   if (r.sys?.taintLetters) out.push(`kernel tainted: ${r.sys.taintLetters}`);
   if (r.sys && r.sys.cpusOffline > 0) out.push(`${r.sys.cpusOffline} of ${r.sys.cpus} CPUs offline at crash time`);
-  if (r.sys?.partialDump) out.push(`partial dump: pages excluded at dump level ${r.sys.dumpLevel}`);
+  if (r.sys?.partialDump) out.push(`partial dump (level ${r.sys.dumpLevel}): ${excludedPageClasses(r.sys.dumpLevel).join(', ')} pages left out`);
   return out;
 }
 

@@ -48,6 +48,9 @@ describe('vaat VMCORE (summary)', () => {
     const soft = vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
     expect(soft.findings.some((f: string) => /^CPU 3: vaat_spin\(\d+\) had been running for 1\d\.\d s/.test(f))).toBe(true);
     expect(soft.findings).toContain('kernel tainted: OEL');
+    // what a partial dump lacks, in makedumpfile's page classes
+    expect(hung.findings).toContain('partial dump (level 31): zero, cache, cache-private, user, free pages left out');
+    expect(vaatJson([dumps.find((d) => d.scenario === 'qemu-dump')!.path]).findings).toContain('partial dump (level 1): zero pages left out');
   });
 
   it('is the default and prints one readable screen', () => {
