@@ -2,6 +2,13 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import { excludedPageClasses } from '../src/dump/levels.js';
 import { humanBytes } from '../src/output/style.js';
+import { panicCpu } from '../src/kernel/panic.js';
+import type { Vmcore } from '../src/vmcore.js';
+
+/** the panicking CPU, or null when the dump cannot tell (a truncated dump, no symbols) */
+function knownPanicCpu(vm: Vmcore): { cpu: number; source: string } | null {
+  try { return panicCpu(vm); } catch { return null; }
+}
 
 export interface InfoResult {
   file: string;
@@ -23,6 +30,8 @@ export interface InfoResult {
   pages: { present: number | null; excluded: number | null };
   truncated: boolean;
   warnings: string[];
+  /** the CPU that panicked and how it was found (panic_cpu, crashing_cpu, the log, PRSTATUS); null when unknown */
+  panicCpu: { cpu: number; source: string } | null;
   /** where kernel symbols and types come from (kallsyms/BTF in the dump, System.map, vmlinux ...) */
   sources: { symbols: string; types: string };
 }
@@ -56,6 +65,7 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
       truncated: a.truncated,
       warnings: a.warnings,
       sources: vm.sources(),
+      panicCpu: knownPanicCpu(vm),
     };
   },
   script({ file }) {
@@ -79,6 +89,7 @@ console.log(vm.sources());
       ['MACHINE', r.arch],
       ['CRASH TIME', r.crashTime ? `${r.crashTime.utc} (${r.crashTime.unix})` : null],
       ['CPUS', r.cpus],
+      ['PANIC CPU', r.panicCpu ? `${r.panicCpu.cpu} (from ${r.panicCpu.source})` : null],
       ['MEMORY', humanBytes(r.memorySize)],
       ['PAGE SIZE', r.pageSize],
       ['PAGES', r.pages.present === null ? null : `${r.pages.present} present, ${r.pages.excluded ?? '?'} excluded`],

@@ -36,6 +36,7 @@ describe('vaat info on every fixture', () => {
       if (t.crash_time === null) expect(r.crashTime).toBeNull();
       else expect(r.crashTime).toEqual({ unix: t.crash_time.unix, utc: t.crash_time.utc });
       expect(r.cpus).toBe(t.cpus.nr_cpu_ids);
+      expect(r.panicCpu.cpu).toBe(t.panic_task.cpu);
       expect(manifest(d.scenario)).toContain(`cpus=${r.cpus}`);
       expect(r.arch).toBe('x86_64');
       expect(r.pageSize).toBe(4096);
