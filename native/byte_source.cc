@@ -205,15 +205,6 @@ size_t FlattenedSource::read(uint64_t off, void* buf, size_t len) {
 std::unique_ptr<ByteSource> FlattenedSource::clone() const {
   return std::make_unique<FlattenedSource>(inner_->clone(), index_);
 }
-std::string FlattenedSource::container() const {
-  std::string in = inner_->container();
-  return in.empty() ? "flattened" : in + "+flattened";
-}
-std::vector<std::string> FlattenedSource::warnings() const {
-  auto w = inner_->warnings();
-  w.insert(w.end(), index_->warnings.begin(), index_->warnings.end());
-  return w;
-}
 
 // ---------------------------------------------------------------- lzop
 
@@ -357,15 +348,6 @@ size_t LzopSource::read(uint64_t off, void* buf, size_t len) {
 }
 
 std::unique_ptr<ByteSource> LzopSource::clone() const { return std::make_unique<LzopSource>(inner_->clone(), index_); }
-std::string LzopSource::container() const {
-  std::string in = inner_->container();
-  return in.empty() ? "lzop" : in + "+lzop";
-}
-std::vector<std::string> LzopSource::warnings() const {
-  auto w = inner_->warnings();
-  w.insert(w.end(), index_->warnings.begin(), index_->warnings.end());
-  return w;
-}
 
 // ---------------------------------------------------------------- detection
 

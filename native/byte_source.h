@@ -65,40 +65,67 @@ class FileSource : public ByteSource {
   uint64_t tick_ = 0;
 };
 
+// What every container index records, whatever it indexes: the logical size, whether the
+// container was cut short, and what its scan noticed.
+struct ContainerIndex {
+  uint64_t size = 0;
+  bool truncated = false;
+  std::vector<std::string> warnings;
+};
+
+// A container over another source (flattened, lzop): the parts both kinds share. Subclasses
+// keep their own typed index and report its common part through index().
+class ContainerSource : public ByteSource {
+ public:
+  uint64_t size() const override { return index().size; }
+  bool truncated() const override { return index().truncated || inner_->truncated(); }
+  // containers nest (lzop around flattened): the outermost name comes last, "flattened+lzop"
+  std::string container() const override {
+    std::string in = inner_->container();
+    return in.empty() ? kind_ : in + "+" + kind_;
+  }
+  std::vector<std::string> warnings() const override {
+    auto w = inner_->warnings();
+    w.insert(w.end(), index().warnings.begin(), index().warnings.end());
+    return w;
+  }
+
+ protected:
+  ContainerSource(const char* kind, std::unique_ptr<ByteSource> inner) : inner_(std::move(inner)), kind_(kind) {}
+  virtual const ContainerIndex& index() const = 0;
+  std::unique_ptr<ByteSource> inner_;
+
+ private:
+  const char* kind_;
+};
+
 // makedumpfile -F: a 4096-byte header, then records {be64 offset, be64 size, data}, then an end
 // marker. Records are indexed once into sorted, non-overlapping extents (later records win).
-class FlattenedSource : public ByteSource {
+class FlattenedSource : public ContainerSource {
  public:
   struct Extent {
     uint64_t logical;  // offset in the reassembled file
     uint64_t length;
     uint64_t inner;    // offset in the underlying source
   };
-  struct Index {
+  struct Index : ContainerIndex {
     std::vector<Extent> extents;  // sorted by logical, non-overlapping
-    uint64_t size = 0;
-    bool truncated = false;
-    std::vector<std::string> warnings;
   };
   static bool probe(const uint8_t* head, size_t n);
   static std::unique_ptr<FlattenedSource> open(std::unique_ptr<ByteSource> inner);
   FlattenedSource(std::unique_ptr<ByteSource> inner, std::shared_ptr<const Index> index)
-      : inner_(std::move(inner)), index_(std::move(index)) {}
-  uint64_t size() const override { return index_->size; }
+      : ContainerSource("flattened", std::move(inner)), index_(std::move(index)) {}
   size_t read(uint64_t off, void* buf, size_t len) override;
   std::unique_ptr<ByteSource> clone() const override;
-  std::string container() const override;
-  bool truncated() const override { return index_->truncated || inner_->truncated(); }
-  std::vector<std::string> warnings() const override;
 
  private:
-  std::unique_ptr<ByteSource> inner_;
+  const ContainerIndex& index() const override { return *index_; }
   std::shared_ptr<const Index> index_;
 };
 
 // A whole-file lzop stream. Block headers are scanned once; reads decompress only the blocks
 // they touch (liblzo2), keeping a few decompressed blocks in an LRU.
-class LzopSource : public ByteSource {
+class LzopSource : public ContainerSource {
  public:
   struct Block {
     uint64_t logical;     // offset of the block's first byte in the decompressed stream
@@ -108,27 +135,20 @@ class LzopSource : public ByteSource {
     uint32_t rawCheck;    // checksum of decompressed data (if the header flags ask for it)
     uint32_t packedCheck; // checksum of compressed data (if asked for and the block is compressed)
   };
-  struct Index {
+  struct Index : ContainerIndex {
     std::vector<Block> blocks;
-    uint64_t size = 0;
     uint32_t flags = 0;
-    bool truncated = false;
-    std::vector<std::string> warnings;
   };
   static bool probe(const uint8_t* head, size_t n);
   static std::unique_ptr<LzopSource> open(std::unique_ptr<ByteSource> inner);
   LzopSource(std::unique_ptr<ByteSource> inner, std::shared_ptr<const Index> index)
-      : inner_(std::move(inner)), index_(std::move(index)), cache_(4) {}
-  uint64_t size() const override { return index_->size; }
+      : ContainerSource("lzop", std::move(inner)), index_(std::move(index)), cache_(4) {}
   size_t read(uint64_t off, void* buf, size_t len) override;
   std::unique_ptr<ByteSource> clone() const override;
-  std::string container() const override;
-  bool truncated() const override { return index_->truncated || inner_->truncated(); }
-  std::vector<std::string> warnings() const override;
 
  private:
+  const ContainerIndex& index() const override { return *index_; }
   const std::vector<uint8_t>& block(size_t i);
-  std::unique_ptr<ByteSource> inner_;
   std::shared_ptr<const Index> index_;
   Lru<size_t, std::vector<uint8_t>> cache_;
   std::vector<uint8_t> packed_;
