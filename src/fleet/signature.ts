@@ -21,6 +21,7 @@ import { totalRam, utsname } from '../kernel/sys.js';
 import { taskCgroupPath } from '../kernel/cgroup-path.js';
 import { waitForGraph } from '../kernel/waits.js';
 import { tasksByAddress } from '../kernel/locking.js';
+import { hex } from '../output/style.js';
 import type { LogRecord } from '../kernel/printk.js';
 import { baseFunction, loadSkipList, type SkipList } from './skip-frames.js';
 
@@ -256,7 +257,6 @@ function memory(vm: Vmcore): StateLayer['memory'] {
 
 // ---------------------------------------------------------------------------------------------
 
-const hex = (a: bigint): string => `0x${a.toString(16)}`;
 
 /** the layered signature of the crash in `vm`; parts that cannot be read are null, with the error recorded */
 export function crashSignature(vm: Vmcore, opts: SignatureOptions = {}): CrashSignature {
