@@ -85,7 +85,7 @@ const timeIt = (fn, setup = () => {}) => {
 // table): what is left is what each further task costs, its pages decompressed cold.
 const { forEachTask } = await import(join(root, 'dist/src/kernel/tasks.js'));
 const psMs = timeIt((vm) => { const it = forEachTask(vm); for (let r = it.next(); !r.done; r = it.next()); }, (vm) => { forEachTask(vm).next(); });
-const stacksMs = timeIt((vm) => groupTaskStacks(vm), (vm) => taskStack(vm, listTasks(vm)[0].address));
+const stacksMs = timeIt((vm) => groupTaskStacks(vm), (vm) => taskStack(vm, forEachTask(vm).next().value.address));
 
 rmSync(tmp, { recursive: true, force: true });
 

@@ -4,7 +4,7 @@
  */
 import type { Vmcore } from '../vmcore.js';
 import { taskStack } from './stack.js';
-import { forEachTask } from './tasks.js';
+import { listTasks } from './tasks.js';
 
 export interface StackGroup {
   count: number;
@@ -20,7 +20,8 @@ export interface StackGroup {
 export function groupTaskStacks(vm: Vmcore, states?: string): { tasks: number; groups: StackGroup[] } {
   const groups = new Map<string, StackGroup>();
   let tasks = 0;
-  for (const t of forEachTask(vm)) {
+  // listTasks is read once per Vmcore: the summary and signatures walk the tasks for other reasons too
+  for (const t of listTasks(vm)) {
     if (states && !states.includes(t.state)) continue;
     tasks++;
     const s = taskStack(vm, t.address);
