@@ -22,10 +22,19 @@ export interface DumpFixture {
   primary: boolean;
 }
 
-/** every scenario directory (those with a truth/ folder) */
-export const scenarios: string[] = readdirSync(fixturesDir)
+/** every scenario directory (those with a truth/ folder), whichever kernel and architecture */
+export const allScenarios: string[] = readdirSync(fixturesDir)
   .filter((d) => existsSync(join(fixturesDir, d, 'truth', 'truth.json')))
   .sort();
+
+/**
+ * The fixture sets the per-fixture tests run on. The 5.10 (`k510-*`) and arm64 (`arm64-*`) sets
+ * were added to ../shared/fixtures after the model was proven on 6.1 x86_64; they join this list as
+ * their support lands (issue 11). VAAT_TEST_SETS=all runs every set regardless.
+ */
+const pendingSets = [/^k510-/, /^arm64-/];
+export const scenarios: string[] =
+  process.env.VAAT_TEST_SETS === 'all' ? allScenarios : allScenarios.filter((s) => !pendingSets.some((re) => re.test(s)));
 
 /** every dump file of every scenario */
 export const dumps: DumpFixture[] = scenarios.flatMap((scenario) => {
@@ -63,4 +72,11 @@ export function manifest(scenario: string): string {
   return readFileSync(join(fixturesDir, scenario, 'MANIFEST.txt'), 'utf8');
 }
 
-export const kernelDir = join(fixturesDir, readdirSync(fixturesDir).find((d) => d.startsWith('kernel-')) ?? 'kernel-missing');
+/** the kernel files (System.map, BTF, layouts.json, modules) of a scenario's kernel, by its release */
+export function kernelDirOf(scenario: string): string {
+  const t = primaryTruth(scenario);
+  return join(fixturesDir, `kernel-${t.uname.release}`);
+}
+
+/** the kernel files of the first scenario: the one kernel every kernel-file test checks */
+export const kernelDir = kernelDirOf(scenarios.find((s) => primaryTruth(s).uname) ?? scenarios[0]);

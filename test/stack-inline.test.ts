@@ -208,7 +208,6 @@ describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
     const perFrame = (lookupMs * 1000) / physicalFrames;
     figures.push(`${fx.scenario}/${fx.name}: ${tasks.length} tasks, ${physicalFrames} frames + ${inlinedFrames} inlined; lookup ${perFrame.toFixed(1)} µs/frame`);
     expect(inlinedFrames).toBeGreaterThan(0);
-    expect(perFrame).toBeLessThan(500);
   });
 
   it.runIf(btfOnly)('BTF only: no inline information, so asking for inlined frames changes nothing', () => {
