@@ -62,8 +62,8 @@ for (const cmd of ['sys', 'ps', 'bt -a', 'runq']) {
 // Per-task cost inside one process: a fresh Vmcore each time (cold: pages decompressed), and warm.
 const { openVmcore } = await import(join(root, 'dist/src/index.js'));
 const { listTasks } = await import(join(root, 'dist/src/kernel/tasks.js'));
-const { groupTaskStacks } = await import(join(root, 'dist/src/kernel/stack-groups.js'));
-const { taskStack } = await import(join(root, 'dist/src/kernel/stack.js'));
+const { groupTaskStacks } = await import(join(root, 'dist/src/kernel/stack/groups.js'));
+const { taskStack } = await import(join(root, 'dist/src/kernel/stack/index.js'));
 const probe = openVmcore(vmcore);
 const nTasks = listTasks(probe).length;
 

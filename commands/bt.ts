@@ -2,7 +2,7 @@
 import { defineCommand } from '../src/plugin.js';
 import type { Output } from '../src/output/sink.js';
 import { hex } from '../src/output/style.js';
-import { cpuStack, panicStack, taskStack, type StackFrame, type StackOptions, type StackTrace } from '../src/kernel/stack.js';
+import { cpuStack, panicStack, taskStack, type StackFrame, type StackOptions, type StackTrace } from '../src/kernel/stack/index.js';
 import { panicCpu } from '../src/kernel/panic.js';
 import { findTask } from '../src/kernel/tasks.js';
 import type { Vmcore } from '../src/vmcore.js';

@@ -6,7 +6,7 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Output, TreeNode } from '../src/output/sink.js';
 import { hex, humanBytes } from '../src/output/style.js';
-import { cgroupRoots, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup.js';
+import { cgroupRoots, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
 
 interface CgroupinfoOptions { tasks?: boolean; flat?: boolean }

@@ -8,9 +8,9 @@ import type { Vmcore } from '../src/vmcore.js';
 import type { Output } from '../src/output/sink.js';
 import { hex } from '../src/output/style.js';
 import { findTask } from '../src/kernel/tasks.js';
-import { taskStack } from '../src/kernel/stack.js';
-import { lockInfo, resolveLock, taskWaitTime, type LockInfo, type LockKind, type LockTask } from '../src/kernel/locking.js';
-import { taskBlockedOn, waitChain, waitForGraph, type BlockedOn, type TaskWait, type WaitChain } from '../src/kernel/waits.js';
+import { taskStack } from '../src/kernel/stack/index.js';
+import { lockInfo, resolveLock, taskWaitTime, type LockInfo, type LockKind, type LockTask } from '../src/kernel/locking/index.js';
+import { taskBlockedOn, waitChain, waitForGraph, type BlockedOn, type TaskWait, type WaitChain } from '../src/kernel/locking/waits.js';
 
 interface LockinfoOptions { type?: string; blocked?: boolean; states?: string; stack?: boolean }
 

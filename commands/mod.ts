@@ -1,6 +1,6 @@
 /** vaat mod: loaded kernel modules (crash mod / lsmod). */
 import { defineCommand } from '../src/plugin.js';
-import { listModules } from '../src/kernel/modules.js';
+import { listModules } from '../src/kernel/module/index.js';
 import { hex } from '../src/output/style.js';
 
 export interface ModRow {

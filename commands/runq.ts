@@ -5,7 +5,7 @@
  */
 import { defineCommand } from '../src/plugin.js';
 import type { Output, Cell, TreeNode } from '../src/output/sink.js';
-import { runqueues, taskGroupTree, type CfsEntity, type RqModel, type SchedTask, type TaskGroupNode } from '../src/kernel/sched.js';
+import { runqueues, taskGroupTree, type CfsEntity, type RqModel, type SchedTask, type TaskGroupNode } from '../src/kernel/sched/index.js';
 
 interface RunqOptions {
   timestamps?: boolean;

@@ -1,6 +1,6 @@
 /** vaat stacks: every task's kernel stack, grouped by state and identical call chain, most common first. */
 import { defineCommand } from '../src/plugin.js';
-import { groupTaskStacks, type StackGroup } from '../src/kernel/stack-groups.js';
+import { groupTaskStacks, type StackGroup } from '../src/kernel/stack/groups.js';
 
 export type { StackGroup };
 

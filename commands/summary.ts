@@ -9,13 +9,13 @@ import { shorten } from '../src/output/style.js';
 import { excludedPageClasses } from '../src/dump/levels.js';
 import type { Vmcore } from '../src/vmcore.js';
 import { panicInfo } from '../src/kernel/panic.js';
-import { panicStack } from '../src/kernel/stack.js';
-import { groupTaskStacks, type StackGroup } from '../src/kernel/stack-groups.js';
+import { panicStack } from '../src/kernel/stack/index.js';
+import { groupTaskStacks, type StackGroup } from '../src/kernel/stack/groups.js';
 import { listTasks } from '../src/kernel/tasks.js';
-import { runqueues } from '../src/kernel/sched.js';
+import { runqueues } from '../src/kernel/sched/index.js';
 import { sysInfo, type SysResult } from './sys.js';
 import { chainJson } from './lockinfo.js';
-import { waitForGraph } from '../src/kernel/waits.js';
+import { waitForGraph } from '../src/kernel/locking/waits.js';
 
 export interface SummaryResult {
   file: string;

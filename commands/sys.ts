@@ -5,7 +5,7 @@ import { listTasks, type TaskStateChar } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
 import { panicInfo, type CrashTime, type PanicCpu } from '../src/kernel/panic.js';
 import { cpuMhz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
-import { formatWallClock } from '../src/kernel/printk.js';
+import { formatWallClock } from '../src/kernel/printk/index.js';
 import { hex, shorten } from '../src/output/style.js';
 
 export interface SysResult {

@@ -18,7 +18,7 @@ import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbol
 import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
 import { parseBtf } from './types/btf.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
-import { readBtfFile } from './types/elf-sections.js';
+import { readBtfFile } from './elf/sections.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
 import { WELL_KNOWN_GLOBALS } from './types/well-known.js';
 import { KObject, type ObjectContext } from './object/kobject.js';
@@ -138,7 +138,7 @@ export class Vmcore implements ObjectContext {
       return this.#types;
     }
     if (this.options.btf) {
-      // raw BTF, or an ELF vmlinux whose .BTF section is read (src/types/elf-sections.ts)
+      // raw BTF, or an ELF vmlinux whose .BTF section is read (src/elf/sections.ts)
       const { bytes, from } = readBtfFile(this.options.btf);
       this.#types = parseBtf(bytes, { label: this.options.btf });
       this.#typesSource = from;

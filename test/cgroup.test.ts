@@ -1,7 +1,7 @@
 /** cgroups: every value of truth.json `cgroups` and of the MANIFEST, on every dump file; cgroupinfo's CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup.js';
+import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
 import { dumps, manifest, primaryTruth, truth, type Json } from './fixtures.js';
 import { runScript, vaat, vaatJson } from './cli.js';

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { dumps, truth, type Json } from './fixtures.js';
 import { runScript, vaat, vaatJson } from './cli.js';
 import { chainJson } from '../commands/lockinfo.js';
-import { followChain, type TaskWait } from '../src/kernel/waits.js';
-import type { LockTask } from '../src/kernel/locking.js';
+import { followChain, type TaskWait } from '../src/kernel/locking/waits.js';
+import type { LockTask } from '../src/kernel/locking/index.js';
 
 const hung = dumps.find((d) => d.scenario === 'cgroup-mutex-hung' && d.primary)!;
 const cm = truth(hung.scenario).cgroup_mutex;

@@ -1,8 +1,8 @@
 /** cpuinfo: topology against extra.json `topology`, TLB state against extra.json `tlb`, on every dump file; the CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { cpuTopologyAll } from '../src/kernel/topology.js';
-import { cpuTlbStates, tlbFlags } from '../src/kernel/tlb.js';
+import { cpuTopologyAll } from '../src/kernel/sched/topology.js';
+import { cpuTlbStates, tlbFlags } from '../src/kernel/mm/tlb.js';
 import { cpuListString } from '../src/object/helpers.js';
 import { Output } from '../src/output/sink.js';
 import cpuinfo, { type CpuinfoResult } from '../commands/cpuinfo.js';

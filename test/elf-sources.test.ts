@@ -18,10 +18,10 @@ import { CombinedSymbolTable, SymbolSourceMismatchError } from '../src/symbols/c
 import { forgetParsedSymtabs, gnuBuildId, loadElfSymbols, readSymtab, readVmlinuxSymbols, type LinkTimeSymbols } from '../src/symbols/elf-symtab.js';
 import { cachePath } from '../src/cache/build-id-cache.js';
 import { loadSystemMap } from '../src/symbols/systemmap.js';
-import { ElfFile, ET_REL, readBtfFile, withElf } from '../src/types/elf-sections.js';
+import { ElfFile, ET_REL, readBtfFile, withElf } from '../src/elf/sections.js';
 import { parseBtf } from '../src/types/btf.js';
 import { DebuginfoMismatchError } from '../src/types/debuginfo.js';
-import { moduleTypes, vmlinuxBtf } from '../src/types/module-btf.js';
+import { moduleTypes, vmlinuxBtf } from '../src/kernel/module/btf.js';
 
 const release = '6.1.0-54-cloud-amd64';
 const vmlinux = `/usr/lib/debug/boot/vmlinux-${release}`;

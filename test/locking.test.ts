@@ -9,8 +9,8 @@ import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import {
   decodeQspinlockWord, guessLockKind, lockInfo, mutexForEachWaiter, mutexOwner, qspinlockState, resolveLock, rwsemOwner,
   semaphoreState, semaphoreWaiters,
-} from '../src/kernel/locking.js';
-import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/waits.js';
+} from '../src/kernel/locking/index.js';
+import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/locking/waits.js';
 import { dumps, kernelDir, truth, type Json } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

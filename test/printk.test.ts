@@ -20,7 +20,7 @@ import {
   panicLinesFromLog,
   readKernelLog,
   type LogRecord,
-} from '../src/kernel/printk.js';
+} from '../src/kernel/printk/index.js';
 import { dumps, fixturesDir, truth } from './fixtures.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import type { MemoryReader } from '../src/dump/dump.js';
 import {
   avgVruntime, cfsRqForEachEntity, cfsRqInfo, cpuRq, runqueues, taskGroupTree, throttledGroups,
   type CfsEntity, type RqModel, type TaskGroupNode,
-} from '../src/kernel/sched.js';
+} from '../src/kernel/sched/index.js';
 import { dumps, manifest, truth, type Json } from './fixtures.js';
 
 /** drgn 0.0.22 could not read qemu-dump's page tables (truth.json `errors`); 0.0.33 could */

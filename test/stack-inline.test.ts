@@ -1,5 +1,5 @@
 /**
- * Inlined frames (src/kernel/inline-frames.ts) against drgn 0.0.33, which unwinds with the same
+ * Inlined frames (src/kernel/stack/inline.ts) against drgn 0.0.33, which unwinds with the same
  * DWARF vmlinux and lists every inlined function as a frame of its own.
  *
  * With DWARF (the -dbg vmlinux installed, VAAT_VMLINUX not `none`) our function sequence must be
@@ -25,8 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumps, kernelDir, truth, type Json } from './fixtures.js';
 import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
-import { inlineSource, withInlinedFrames } from '../src/kernel/inline-frames.js';
+import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
+import { inlineSource, withInlinedFrames } from '../src/kernel/stack/inline.js';
 import { loadDwarfIndex } from '../src/types/type-cache.js';
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';

@@ -22,8 +22,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumps, truth, type Json } from './fixtures.js';
 import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack.js';
-import { decodeOrcEntry, orcLayout, orcLayoutForRelease, orcUnwindInfo } from '../src/kernel/orc.js';
+import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
+import { decodeOrcEntry, orcLayout, orcLayoutForRelease, orcUnwindInfo } from '../src/arch/x86_64/orc.js';
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
 

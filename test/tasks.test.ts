@@ -8,8 +8,8 @@ import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { forEachTask, listTasks, taskAt, taskStateTable, taskStateToChar, type Task } from '../src/kernel/tasks.js';
 import { cpuInfo, cpuCurr } from '../src/kernel/cpu.js';
 import { crashTime, decodeTaint, kernelLog, panicCpu, panicInfo } from '../src/kernel/panic.js';
-import { listModules } from '../src/kernel/modules.js';
-import { taskCgroupPath } from '../src/kernel/cgroup-path.js';
+import { listModules } from '../src/kernel/module/index.js';
+import { taskCgroupPath } from '../src/kernel/cgroup/path.js';
 import { dumps, manifest, truth, type Json } from './fixtures.js';
 
 /** truth.json, or (qemu-dump, where drgn 0.0.22 could not open the primary) drgn 0.0.33's */

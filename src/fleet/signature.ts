@@ -13,16 +13,16 @@
  */
 import type { Vmcore } from '../vmcore.js';
 import { panicInfo, kernelLog, type PanicInfo } from '../kernel/panic.js';
-import { panicStack, taskStack, type StackFrame } from '../kernel/stack.js';
-import { groupTaskStacks } from '../kernel/stack-groups.js';
-import { listModules } from '../kernel/modules.js';
-import { runqueues } from '../kernel/sched.js';
+import { panicStack, taskStack, type StackFrame } from '../kernel/stack/index.js';
+import { groupTaskStacks } from '../kernel/stack/groups.js';
+import { listModules } from '../kernel/module/index.js';
+import { runqueues } from '../kernel/sched/index.js';
 import { totalRam, utsname } from '../kernel/sys.js';
-import { taskCgroupPath } from '../kernel/cgroup-path.js';
-import { waitForGraph } from '../kernel/waits.js';
-import { tasksByAddress } from '../kernel/locking.js';
+import { taskCgroupPath } from '../kernel/cgroup/path.js';
+import { waitForGraph } from '../kernel/locking/waits.js';
+import { tasksByAddress } from '../kernel/locking/index.js';
 import { hex } from '../output/style.js';
-import type { LogRecord } from '../kernel/printk.js';
+import type { LogRecord } from '../kernel/printk/index.js';
 import { baseFunction, loadSkipList, type SkipList } from './skip-frames.js';
 
 export type CrashKind =

@@ -3,7 +3,7 @@
  * log), the panicking CPU and task, the crash time, the uptime at the panic and the taint flags.
  */
 import type { Vmcore } from '../vmcore.js';
-import { readKernelLog, panicLinesFromLog, type LogRecord } from './printk.js';
+import { readKernelLog, panicLinesFromLog, type LogRecord } from './printk/index.js';
 import { cpuCurr } from './cpu.js';
 import { taskAt, type TaskStateChar } from './tasks.js';
 

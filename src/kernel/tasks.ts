@@ -12,7 +12,7 @@ import type { Vmcore } from '../vmcore.js';
 import type { TypeInfo } from '../types/typeinfo.js';
 import { VaatError } from '../dump/errors.js';
 import { readCString } from '../dump/dump.js';
-import { cssSetCgroupPath } from './cgroup-path.js';
+import { cssSetCgroupPath } from './cgroup/path.js';
 import { cpuIdle, cpuMask } from './cpu.js';
 
 /** the letters of /proc/<pid>/stat and ps(1); '?' for a state no letter describes */

@@ -11,7 +11,7 @@ import { VaatError } from '../dump/errors.js';
 import {
   elfTypeName, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_STRTAB, SHT_SYMTAB,
   SHT_NOTE, withElf, type ElfFile, type ElfSection,
-} from '../types/elf-sections.js';
+} from '../elf/sections.js';
 import { SortedSymbolTable } from './symtab.js';
 
 export class ElfSymtabError extends VaatError {}

@@ -9,10 +9,10 @@
  * 6.1), so it is loaded only when a stack is expanded, once per kernel build for the process
  * (dwarfTypesForDump keeps it), and cached on disk beside the types-only index.
  */
-import type { Vmcore } from '../vmcore.js';
-import { DwarfTypes, type InlineRange } from '../types/dwarf.js';
-import { dwarfTypesForDump } from '../types/debuginfo.js';
-import type { StackFrame } from './stack.js';
+import type { Vmcore } from '../../vmcore.js';
+import { DwarfTypes, type InlineRange } from '../../types/dwarf.js';
+import { dwarfTypesForDump } from '../../types/debuginfo.js';
+import type { StackFrame } from './index.js';
 
 /** Where a Vmcore's inline ranges come from, or why there are none. */
 export type InlineSource =

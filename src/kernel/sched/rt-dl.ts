@@ -9,11 +9,11 @@
  *    v6.8 ("sched/fair: Add trivial fair server") an entity can be a dl server (rq->fair_server),
  *    which stands for the fair class rather than a task.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { listNodes, rbInorder } from '../object/helpers.js';
-import { hex } from '../output/style.js';
-import { schedTask, type SchedTask } from './sched-task.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { listNodes, rbInorder } from '../../object/helpers.js';
+import { hex } from '../../output/style.js';
+import { schedTask, type SchedTask } from './task.js';
 
 /** MAX_RT_PRIO: priority levels of an rt_prio_array's queue[] (unchanged 2.6 → 6.12) */
 const MAX_RT_PRIO = 100;

@@ -4,19 +4,19 @@
  * one names a lock's kind from its type (or, failing that, from its contents) and gathers one
  * lock's whole picture for `vaat lockinfo`. What a task waits on is in waits.ts.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { WELL_KNOWN_GLOBALS } from '../types/well-known.js';
-import { VaatError } from '../dump/errors.js';
-import { lockSymbol, type ListWaiter, type LockKind, type LockTask } from './lock-common.js';
-import { mutexForEachWaiter, mutexOwner, rtMutexOwner, rtMutexWaiters, type MutexOwner } from './lock-mutex.js';
-import { rwsemOwner, rwsemWaiters, semaphoreState, semaphoreWaiters, type RwsemOwner, type RwsemWaitType, type SemaphoreState } from './lock-rwsem.js';
-import { qspinlockState, type QspinlockState } from './lock-spin.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { WELL_KNOWN_GLOBALS } from '../../types/well-known.js';
+import { VaatError } from '../../dump/errors.js';
+import { lockSymbol, type ListWaiter, type LockKind, type LockTask } from './common.js';
+import { mutexForEachWaiter, mutexOwner, rtMutexOwner, rtMutexWaiters, type MutexOwner } from './mutex.js';
+import { rwsemOwner, rwsemWaiters, semaphoreState, semaphoreWaiters, type RwsemOwner, type RwsemWaitType, type SemaphoreState } from './rwsem.js';
+import { qspinlockState, type QspinlockState } from './spinlock.js';
 
-export * from './lock-common.js';
-export * from './lock-mutex.js';
-export * from './lock-rwsem.js';
-export * from './lock-spin.js';
+export * from './common.js';
+export * from './mutex.js';
+export * from './rwsem.js';
+export * from './spinlock.js';
 
 /** C type name → lock kind (typedefs and their structs both) */
 const KIND_BY_TYPE: Readonly<Record<string, LockKind>> = {

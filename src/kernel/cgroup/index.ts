@@ -4,11 +4,11 @@
  * memory.max, pids.current ...). Everything is read through type information; kernel-version
  * differences are handled where they occur, with the change named.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { containerOf, cpumaskToList, cpuListString, listForEachEntry } from '../object/helpers.js';
-import { cgroupPath } from './cgroup-path.js';
-import { nrCpuIds } from './cpu.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { containerOf, cpumaskToList, cpuListString, listForEachEntry } from '../../object/helpers.js';
+import { cgroupPath } from './path.js';
+import { nrCpuIds } from '../cpu.js';
 
 export { cgroupPath };
 

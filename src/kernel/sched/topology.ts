@@ -3,10 +3,10 @@
  * sibling cpumasks built by set_cpu_sibling_map() (arch/x86/kernel/smpboot.c), the NUMA node of
  * each CPU, and the CPU masks. Field renames across 5.10–6.12 are resolved here.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { cpumaskToList } from '../object/helpers.js';
-import { cpuMask, nrCpuIds } from './cpu.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { cpumaskToList } from '../../object/helpers.js';
+import { cpuMask, nrCpuIds } from '../cpu.js';
 
 export interface CpuTopology {
   cpu: number;

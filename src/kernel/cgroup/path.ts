@@ -4,8 +4,8 @@
  * Paths are cached per css_set and per cgroup: a system has few of either, so walking
  * 65,000 tasks costs one pointer read each.
  */
-import type { Vmcore } from '../vmcore.js';
-import { readCString } from '../dump/dump.js';
+import type { Vmcore } from '../../vmcore.js';
+import { readCString } from '../../dump/dump.js';
 
 /** kernfs trees are shallow; a longer chain is corruption */
 const MAX_DEPTH = 256;

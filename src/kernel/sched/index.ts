@@ -5,18 +5,18 @@
  * differences live in the readers (sched-cfs, sched-rtdl, sched-group, sched-task), each with the
  * change that made it.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { hex } from '../output/style.js';
-import { schedTask, type SchedTask } from './sched-task.js';
-import { cpuMask } from './cpu.js';
-import { cfsCurrChain, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './sched-cfs.js';
-import { dlRqInfo, rtRqInfo, type DlRqInfo, type RtRqInfo } from './sched-rtdl.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { hex } from '../../output/style.js';
+import { schedTask, type SchedTask } from './task.js';
+import { cpuMask } from '../cpu.js';
+import { cfsCurrChain, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './cfs.js';
+import { dlRqInfo, rtRqInfo, type DlRqInfo, type RtRqInfo } from './rt-dl.js';
 
-export * from './sched-task.js';
-export * from './sched-cfs.js';
-export * from './sched-rtdl.js';
-export * from './sched-group.js';
+export * from './task.js';
+export * from './cfs.js';
+export * from './rt-dl.js';
+export * from './group.js';
 
 export interface CfsQueue extends CfsRqInfo {
   /** every entity under rq->cfs, pre-order, each level's curr first (drgn's `queued`) */

@@ -13,14 +13,14 @@
  * Tasks waiting on a completion (an swait_queue on the stack in a completion's wait list) or a
  * wait queue are reported as such; nothing is reported as a lock without a verified ring.
  */
-import type { Vmcore } from '../vmcore.js';
-import { VaatError } from '../dump/errors.js';
-import { taskStack, type StackFrame } from './stack.js';
-import { findTask, type Task } from './tasks.js';
+import type { Vmcore } from '../../vmcore.js';
+import { VaatError } from '../../dump/errors.js';
+import { taskStack, type StackFrame } from '../stack/index.js';
+import { findTask, type Task } from '../tasks.js';
 import {
   LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, tasksByAddress, taskWaitTime,
   type LockKind, type LockTask, type TaskWaitTime,
-} from './locking.js';
+} from './index.js';
 
 const KERNEL_MIN = 0xffff800000000000n;
 const MAX_RING = 65_536;

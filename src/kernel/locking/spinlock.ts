@@ -9,10 +9,10 @@
  * lock (`raw_lock`); CONFIG_DEBUG_SPINLOCK adds owner/owner_cpu. Under PREEMPT_RT (v5.15+)
  * spinlock_t is an rt_mutex_base (`lock`): decoded as an rt_mutex by the caller.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { lockTaskAt, type LockTask } from './lock-common.js';
-import { cpuCurr } from './cpu.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { lockTaskAt, type LockTask } from './common.js';
+import { cpuCurr } from '../cpu.js';
 
 export interface QspinlockState {
   /** the lock word */

@@ -3,12 +3,12 @@
  * crash-time runqueue clock, a lock's name (its symbol when it is a global or inside one), and
  * the bounded walk of a lock's wait_list.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { VaatError } from '../dump/errors.js';
-import { listTasks, taskAt, type Task, type TaskStateChar } from './tasks.js';
-import { cpuMask } from './cpu.js';
-import { hz as kernelHz } from './sys.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { VaatError } from '../../dump/errors.js';
+import { listTasks, taskAt, type Task, type TaskStateChar } from '../tasks.js';
+import { cpuMask } from '../cpu.js';
+import { hz as kernelHz } from '../sys.js';
 
 export type LockKind = 'mutex' | 'rwsem' | 'semaphore' | 'spinlock' | 'rt_mutex';
 

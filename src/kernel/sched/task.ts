@@ -3,10 +3,10 @@
  * (pid, comm, state letter, prio, cgroup, sched_info times) plus se.sum_exec_runtime, and a
  * task group's name (its cgroup v2 path, or its autogroup).
  */
-import type { Vmcore } from '../vmcore.js';
-import { hex } from '../output/style.js';
-import { taskAt } from './tasks.js';
-import { cgroupPath } from './cgroup-path.js';
+import type { Vmcore } from '../../vmcore.js';
+import { hex } from '../../output/style.js';
+import { taskAt } from '../tasks.js';
+import { cgroupPath } from '../cgroup/path.js';
 
 /** A task as the runqueue views show it. Times are rq-clock nanoseconds. */
 export interface SchedTask {

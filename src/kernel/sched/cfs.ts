@@ -7,11 +7,11 @@
  * Tree order is vruntime order up to v6.7 and virtual-deadline order from v6.8 ("sched/eevdf:
  * Sort the rbtree by virtual deadline"); `CfsRqInfo.order` says which.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { rbInorder } from '../object/helpers.js';
-import { hex } from '../output/style.js';
-import { schedTask, taskGroupPath, type SchedTask } from './sched-task.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { rbInorder } from '../../object/helpers.js';
+import { hex } from '../../output/style.js';
+import { schedTask, taskGroupPath, type SchedTask } from './task.js';
 
 /** EEVDF state of an entity (v6.6+). All values are virtual nanoseconds. */
 export interface EevdfInfo {

@@ -16,12 +16,12 @@
  *  - PREEMPT_RT (v5.15+): `struct rw_semaphore { struct rwbase_rt rwbase; }`, not decoded here.
  * struct semaphore has no owner: `count` free slots and a FIFO wait_list of semaphore_waiter.
  */
-import type { Vmcore } from '../vmcore.js';
+import type { Vmcore } from '../../vmcore.js';
 import {
   flagNames, kernelVersion, lockObject, lockTaskAt, waitListEntries,
   type ListWaiter, type LockRef, type LockTask,
-} from './lock-common.js';
-import { VaatError } from '../dump/errors.js';
+} from './common.js';
+import { VaatError } from '../../dump/errors.js';
 
 export type RwsemState = 'unlocked' | 'writer' | 'readers';
 

@@ -2,9 +2,9 @@
  * Tasks grouped by (state, identical kernel call chain): the fastest way to see what a hung
  * machine was doing. Used by `vaat stacks`, the triage summary and crash signatures.
  */
-import type { Vmcore } from '../vmcore.js';
-import { taskStack } from './stack.js';
-import { listTasks } from './tasks.js';
+import type { Vmcore } from '../../vmcore.js';
+import { taskStack } from './index.js';
+import { listTasks } from '../tasks.js';
 
 export interface StackGroup {
   count: number;

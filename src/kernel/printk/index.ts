@@ -9,9 +9,9 @@
  *  - v3.5..v5.9: `log_buf`, variable-length `struct printk_log` records ("printk: convert byte-buffer
  *    to variable-length record buffer", v3.5; the struct was `struct log` until v3.11).
  */
-import { VaatError } from '../dump/errors.js';
-import type { MemoryReader } from '../dump/dump.js';
-import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
+import { VaatError } from '../../dump/errors.js';
+import type { MemoryReader } from '../../dump/dump.js';
+import type { VmcoreInfo } from '../../dump/vmcoreinfo.js';
 
 export interface LogRecord {
   seq: number;

@@ -10,7 +10,7 @@
  * are sorted by ip (vmlinux at build time by sorttable, modules at load time), so a lookup is a
  * binary search. Each table is read with one read and cached per Vmcore.
  */
-import type { Vmcore } from '../vmcore.js';
+import type { Vmcore } from '../../vmcore.js';
 
 /** ORC_REG_* (arch/x86/include/asm/orc_types.h; unchanged since 4.14) */
 export const OrcReg = {

@@ -10,11 +10,11 @@
  *   is where a live module's BTF is found in a dump.
  * A module built without BTF (out of tree, without vmlinux BTF at build time) has btf_data_size 0.
  */
-import { VaatError } from '../dump/errors.js';
-import type { Vmcore } from '../vmcore.js';
-import { BtfTypes, parseBtf } from './btf.js';
-import { readBtfFile } from './elf-sections.js';
-import type { TypeInfo } from './typeinfo.js';
+import { VaatError } from '../../dump/errors.js';
+import type { Vmcore } from '../../vmcore.js';
+import { BtfTypes, parseBtf } from '../../types/btf.js';
+import { readBtfFile } from '../../elf/sections.js';
+import type { TypeInfo } from '../../types/typeinfo.js';
 
 export type ModuleTypesResult =
   | {

@@ -10,10 +10,10 @@
  * those stacks are. The irq-stack switch in call_on_irqstack() is ORC's SP_INDIRECT (the old sp
  * saved at the top of the irq stack).
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { orcUnwindInfo, OrcReg, type OrcEntry } from './orc.js';
-import { withInlinedFrames } from './inline-frames.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { orcUnwindInfo, OrcReg, type OrcEntry } from '../../arch/x86_64/orc.js';
+import { withInlinedFrames } from './inline.js';
 
 export type UnwindMethod = 'regs' | 'orc' | 'fp' | 'scan';
 export type Boundary = 'irq' | 'exception' | 'nmi' | 'syscall';
@@ -71,7 +71,7 @@ export interface StartRegisters {
 /** What the stack functions (cpuStack, taskStack, panicStack) add to the unwound frames. */
 export interface StackOptions {
   /**
-   * also list the functions inlined at each vmlinux frame (src/kernel/inline-frames.ts), when the
+   * also list the functions inlined at each vmlinux frame (src/kernel/stack/inline.ts), when the
    * types come from DWARF; loads the inline-range index on first use. Off by default: signatures,
    * stack groups and waiter scans want physical frames only, the same with or without debuginfo.
    */

@@ -5,12 +5,12 @@
  * the rbtrees is what finds throttled groups: a throttled cfs_rq's entity is dequeued from its
  * parent, so no rbtree walk reaches it.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { listForEachEntry } from '../object/helpers.js';
-import { hex } from '../output/style.js';
-import { cfsEntity, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './sched-cfs.js';
-import { taskGroupPath } from './sched-task.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { listForEachEntry } from '../../object/helpers.js';
+import { hex } from '../../output/style.js';
+import { cfsEntity, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './cfs.js';
+import { taskGroupPath } from './task.js';
 
 /** RUNTIME_INF: a cfs_bandwidth quota of (u64)~0 means no limit */
 const RUNTIME_INF = 0xffffffffffffffffn;

@@ -15,10 +15,10 @@
  *    ("locking/rtmutex: Add a separate wait-tree...") moved rt_mutex_waiter.tree_entry to
  *    tree.entry (some stable kernels, e.g. Debian 6.1, carry that backport).
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { rbInorder } from '../object/helpers.js';
-import { flagNames, lockObject, lockTaskAt, waitListEntries, type ListWaiter, type LockRef, type LockTask } from './lock-common.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { rbInorder } from '../../object/helpers.js';
+import { flagNames, lockObject, lockTaskAt, waitListEntries, type ListWaiter, type LockRef, type LockTask } from './common.js';
 
 const MUTEX_FLAGS = 0x07n;
 const MUTEX_FLAG_NAMES: Readonly<Record<number, string>> = { 0x01: 'WAITERS', 0x02: 'HANDOFF', 0x04: 'PICKUP' };

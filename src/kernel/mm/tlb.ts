@@ -3,10 +3,10 @@
  * CR3, its ASID slot's ctx_id/tlb_gen against the mm's own context.ctx_id/tlb_gen (a slot behind
  * the mm's generation has a flush pending), lazy-TLB mode, and which task owns the mm.
  */
-import type { Vmcore } from '../vmcore.js';
-import type { KObject } from '../object/kobject.js';
-import { cpuMask } from './cpu.js';
-import { listTasks, taskAt } from './tasks.js';
+import type { Vmcore } from '../../vmcore.js';
+import type { KObject } from '../../object/kobject.js';
+import { cpuMask } from '../cpu.js';
+import { listTasks, taskAt } from '../tasks.js';
 
 export interface TlbContext { asid: number; ctxId: bigint; tlbGen: bigint }
 

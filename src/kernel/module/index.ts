@@ -2,9 +2,9 @@
  * Loaded modules, from the `modules` list of struct module: name, where the module's core
  * memory lies, its state and its taint flags (module_flags()).
  */
-import type { Vmcore } from '../vmcore.js';
-import { listForEachEntry } from '../object/helpers.js';
-import { decodeTaint } from './panic.js';
+import type { Vmcore } from '../../vmcore.js';
+import { listForEachEntry } from '../../object/helpers.js';
+import { decodeTaint } from '../panic.js';
 
 export interface KernelModule {
   name: string;
