@@ -316,7 +316,9 @@ for (let p = lock.member('wait_list.next').pointer(); p !== headAddr; p = vm.obj
 }
 
 /** --blocked as a program: the mutex part of the stack scan (waits.ts adds rwsem, semaphore, rt_mutex, completions) */
-const BLOCKED_SCRIPT = `const T = 'struct task_struct';
+const BLOCKED_SCRIPT = `import { archOf } from 'vaat';
+
+const T = 'struct task_struct';
 const off = (type, m) => BigInt(vm.types.offsetof(type, m));
 const next = (p) => vm.dump.pointer(p);
 // every thread: leaders on init_task.tasks, then each one's signal->thread_head list
@@ -328,7 +330,9 @@ for (let p = next(init.address + off(T, 'tasks')); p !== init.address + off(T, '
   const head = vm.objectAt(leader, T).member('signal.thread_head').address;
   for (let q = next(head); q !== head; q = next(q)) if (q - off(T, 'thread_node') !== leader) tasks.push(q - off(T, 'thread_node'));
 }
-const THREAD_SIZE = Number(vm.address('__end_init_task') - vm.address('__start_init_task'));
+const arch = archOf(vm);
+const KERNEL_START = arch.addressSpace(vm).kernelStart;
+const THREAD_SIZE = arch.threadSize(vm).bytes;
 const stackOf = (t) => vm.objectAt(t, T).member('stack').pointer();
 const known = new Set(tasks);
 const listOff = off('struct mutex_waiter', 'list');
@@ -347,7 +351,7 @@ for (const t of tasks) {
     const heads = [];
     let ok = true;
     for (let n = next(start), i = 0; n !== start; n = next(n), i++) {
-      if (n < 0xffff800000000000n || i > 10000) { ok = false; break; }
+      if (n < KERNEL_START || i > 10000) { ok = false; break; }
       const wt = vm.dump.pointer(n - listOff + taskOff);
       const onStack = known.has(wt) && n >= stackOf(wt) && n < stackOf(wt) + BigInt(THREAD_SIZE);
       if (!onStack) heads.push(n);

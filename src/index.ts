@@ -22,6 +22,7 @@ export { lockInfo, mutexOwner, mutexForEachWaiter, rwsemOwner } from './kernel/l
 export { taskBlockedOn, waitForGraph } from './kernel/locking/waits.js';
 export { listModules } from './kernel/module/index.js';
 export { KObject } from './object/kobject.js';
+export { archOf, isKernelAddress, type Arch, type AddressSpace, type ThreadSize } from './arch/index.js';
 export { listForEachEntry, hlistForEachEntry, rbForEachEntry, containerOf, cpumaskToList, cpuListString, xaLoad, idrFind } from './object/helpers.js';
 export { moduleTypes, vmlinuxBtf } from './kernel/module/btf.js';
 export { withInlinedFrames } from './kernel/stack/inline.js';

@@ -96,6 +96,12 @@ describe('lockinfo --script', () => {
     expect(lines[0]).toBe(`owner ${cm.owner.pid} ${cm.owner.comm} raw ${cm.owner_raw} flags ${cm.owner_flags}`);
     expect(lines.slice(1)).toEqual(cm.waiters.map((w: Json) => `waiter ${w.pid} ${w.comm}`));
   });
+
+  it('the --blocked program names the lock owner of every D task as extra.json does', () => {
+    const want = truth(hung.scenario, 'extra.json').waits_for.waits_for as Json[];
+    const lines = runScript(['lockinfo', hung.path, '--blocked']).trim().split('\n');
+    expect(lines.map((l) => l.replace(/\+0x0\/0x[0-9a-f]+ /, ' '))).toEqual(want.map((w) => `${w.comm}(${w.pid}) D waits on ${w.lock_symbol} held by ${w.owner_comm}(${w.owner_pid})`));
+  });
 });
 
 describe('wait-for chains and cycles (synthetic waits)', () => {

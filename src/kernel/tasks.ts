@@ -11,6 +11,7 @@
 import type { Vmcore } from '../vmcore.js';
 import type { TypeInfo } from '../types/typeinfo.js';
 import { VaatError } from '../dump/errors.js';
+import { isKernelAddress } from '../arch/index.js';
 import { readCString } from '../dump/dump.js';
 import { cssSetCgroupPath } from './cgroup/path.js';
 import { cpuIdle, cpuMask } from './cpu.js';
@@ -188,7 +189,7 @@ export function taskStateTable(vm: Vmcore): TaskStateTable {
     let letters = '';
     for (let i = 0; i < 16; i++) {
       const p = ptrs.readBigUInt64LE(i * 8);
-      if (p < 0xffff800000000000n) break;
+      if (!isKernelAddress(vm, p)) break;
       const s = readCString(vm.dump, p, 32);
       const m = /^([A-Za-z]) \(/.exec(s);
       if (!m) break;

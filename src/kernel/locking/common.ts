@@ -6,6 +6,7 @@
 import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';
 import { VaatError } from '../../dump/errors.js';
+import { isKernelAddress } from '../../arch/index.js';
 import { listTasks, taskAt, type Task, type TaskStateChar } from '../tasks.js';
 import { cpuMask } from '../cpu.js';
 import { hz as kernelHz } from '../sys.js';
@@ -150,7 +151,7 @@ export function* waitListEntries(vm: Vmcore, lock: KObject, waiterType: string):
   let prev = head;
   let node = vm.dump.pointer(head);
   while (node !== head) {
-    if (node < 0xffff800000000000n) throw new VaatError(`wait_list at 0x${head.toString(16)}: bad link 0x${node.toString(16)}`);
+    if (!isKernelAddress(vm, node)) throw new VaatError(`wait_list at 0x${head.toString(16)}: bad link 0x${node.toString(16)}`);
     if (seen.has(node) || seen.size >= MAX_WAITERS) throw new VaatError(`wait_list at 0x${head.toString(16)} loops without returning to its head`);
     if (vm.dump.pointer(node + 8n) !== prev) throw new VaatError(`wait_list at 0x${head.toString(16)}: 0x${node.toString(16)}->prev does not point back`);
     seen.add(node);
@@ -166,10 +167,4 @@ export function* waitListEntries(vm: Vmcore, lock: KObject, waiterType: string):
 export function flagNames(value: bigint | number, table: Readonly<Record<number, string>>): string[] {
   const v = BigInt(value);
   return Object.entries(table).filter(([bit]) => (v & BigInt(bit)) !== 0n).map(([, n]) => n);
-}
-
-/** "major.minor" of the dumped kernel, for the few encodings that only the version tells apart */
-export function kernelVersion(vm: Vmcore): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(vm.vmcoreinfo.osrelease ?? '');
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }

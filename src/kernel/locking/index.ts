@@ -8,6 +8,7 @@ import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';
 import { WELL_KNOWN_GLOBALS } from '../../types/well-known.js';
 import { VaatError } from '../../dump/errors.js';
+import { isKernelAddress } from '../../arch/index.js';
 import { lockSymbol, type ListWaiter, type LockKind, type LockTask } from './common.js';
 import { mutexForEachWaiter, mutexOwner, rtMutexOwner, rtMutexWaiters, type MutexOwner } from './mutex.js';
 import { rwsemOwner, rwsemWaiters, semaphoreState, semaphoreWaiters, type RwsemOwner, type RwsemWaitType, type SemaphoreState } from './rwsem.js';
@@ -53,7 +54,7 @@ function consistentListHead(vm: Vmcore, addr: bigint): boolean {
     const next = b.readBigUInt64LE(0);
     const prev = b.readBigUInt64LE(8);
     if (next === addr && prev === addr) return true;
-    if (next < 0xffff800000000000n || prev < 0xffff800000000000n) return false;
+    if (!isKernelAddress(vm, next) || !isKernelAddress(vm, prev)) return false;
     return vm.dump.pointer(next + 8n) === addr && vm.dump.pointer(prev) === addr;
   } catch {
     return false;
@@ -68,7 +69,7 @@ function consistentListHead(vm: Vmcore, addr: bigint): boolean {
 export function guessLockKind(vm: Vmcore, addr: bigint): LockKind[] {
   const t = vm.types;
   const fits: LockKind[] = [];
-  const ownerOk = (o: bigint): boolean => (o & ~7n) === 0n || (o & ~7n) >= 0xffff800000000000n;
+  const ownerOk = (o: bigint): boolean => (o & ~7n) === 0n || isKernelAddress(vm, o & ~7n);
   for (const kind of ['mutex', 'rwsem', 'semaphore'] as const) {
     const type = LOCK_TYPE[kind];
     const wl = t.tryMemberPath(type, 'wait_list');

@@ -1,19 +1,20 @@
 /**
  * struct mutex and struct rt_mutex: owner, flags and waiters.
  *
- * Layouts by kernel:
- *  - v4.10+ ("locking/mutex: Rework mutex::owner"): `atomic_long_t owner` holds the owner's
- *    task_struct pointer with flag bits in its low 3 bits (task_structs are L1-aligned):
+ * Layouts, told apart by the members present:
+ *  - 3ca0ff571b09 "locking/mutex: Rework mutex::owner" (v4.10): `atomic_long_t owner` holds the
+ *    owner's task_struct pointer with flag bits in its low 3 bits (task_structs are L1-aligned):
  *    MUTEX_FLAG_WAITERS 0x01, MUTEX_FLAG_HANDOFF 0x02, MUTEX_FLAG_PICKUP 0x04.
- *  - before v4.10: `atomic_t count` (1 free, 0 locked, <0 locked with waiters) and a plain
+ *  - before it: `atomic_t count` (1 free, 0 locked, <0 locked with waiters) and a plain
  *    `struct task_struct *owner` (only with CONFIG_MUTEX_SPIN_ON_OWNER / DEBUG_MUTEXES).
- *  - PREEMPT_RT (v5.15+, "locking/mutex: Introduce _mutex_t" / "locking/rtmutex: Provide the
- *    spin/rwlock core lock function"): `struct mutex { struct rt_mutex_base rtmutex; }`, an
- *    rt_mutex with priority-ordered waiters in an rbtree.
- *  - rt_mutex: v5.15 split out `struct rt_mutex_base` (`struct rt_mutex { rtmutex }`); before it
- *    wait_lock/waiters/owner were rt_mutex's own. owner bit 0 is RT_MUTEX_HAS_WAITERS. v6.6
- *    ("locking/rtmutex: Add a separate wait-tree...") moved rt_mutex_waiter.tree_entry to
- *    tree.entry (some stable kernels, e.g. Debian 6.1, carry that backport).
+ *  - PREEMPT_RT, bb630f9f7a7d "locking/rtmutex: Add mutex variant for RT" (v5.15):
+ *    `struct mutex { struct rt_mutex_base rtmutex; }`, an rt_mutex with priority-ordered waiters
+ *    in an rbtree.
+ *  - rt_mutex: 830e6acc8a1c "locking/rtmutex: Split out the inner parts of 'struct rtmutex'"
+ *    (v5.15) made `struct rt_mutex { struct rt_mutex_base rtmutex; }`; before it
+ *    wait_lock/waiters/owner were rt_mutex's own. owner bit 0 is RT_MUTEX_HAS_WAITERS.
+ *    f7853c342418 "locking/rtmutex: Fix task->pi_waiters integrity" (v6.5-rc4) moved
+ *    rt_mutex_waiter.tree_entry to tree.entry (stable kernels carry it too, e.g. Debian's 6.1).
  */
 import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';

@@ -2,14 +2,15 @@
  * struct rw_semaphore and struct semaphore.
  *
  * rwsem encodings (kernel/locking/rwsem.c):
- *  - v5.3+ ("locking/rwsem: Make rwsem->owner an atomic_long_t", "...: Implement a new locking
- *    scheme"): `count` bit 0 RWSEM_WRITER_LOCKED, bit 1 RWSEM_FLAG_WAITERS, bit 2
+ *  - v5.3+ (94a9717b3c40 "locking/rwsem: Make rwsem->owner an atomic_long_t", with the series'
+ *    "locking/rwsem: Implement a new locking scheme"; told by `owner` being an atomic_long_t, not a
+ *    pointer): `count` bit 0 RWSEM_WRITER_LOCKED, bit 1 RWSEM_FLAG_WAITERS, bit 2
  *    RWSEM_FLAG_HANDOFF, bits 8..62 the reader count, bit 63 RWSEM_FLAG_READFAIL. `owner` is an
  *    atomic_long_t: the writer's task_struct, or — with RWSEM_READER_OWNED (bit 0) — the last
  *    reader to take it (a hint: it may have released it since; readers do not clear it).
- *    v5.3..v5.10 use bit 1 RWSEM_RD_NONSPINNABLE and bit 2 RWSEM_WR_NONSPINNABLE; v5.11
- *    ("locking/rwsem: Remove reader optimistic spinning") merged them into bit 1
- *    RWSEM_NONSPINNABLE.
+ *    v5.3..v5.10 use bit 1 RWSEM_RD_NONSPINNABLE and bit 2 RWSEM_WR_NONSPINNABLE; 617f3ef95177
+ *    "locking/rwsem: Remove reader optimistic spinning" (v5.11, and backported to some 5.10
+ *    stable kernels) merged them into bit 1 RWSEM_NONSPINNABLE (see readerSpinning()).
  *  - before v5.3: `count` is bias-based (RWSEM_ACTIVE_MASK 0xffffffff active lockers,
  *    RWSEM_WAITING_BIAS −2^32) and `owner` a `struct task_struct *` with RWSEM_READER_OWNED (1)
  *    and, from v4.20, RWSEM_ANONYMOUSLY_OWNED (2).
@@ -18,7 +19,7 @@
  */
 import type { Vmcore } from '../../vmcore.js';
 import {
-  flagNames, kernelVersion, lockObject, lockTaskAt, waitListEntries,
+  flagNames, lockObject, lockTaskAt, waitListEntries,
   type ListWaiter, type LockRef, type LockTask,
 } from './common.js';
 import { VaatError } from '../../dump/errors.js';
@@ -56,12 +57,36 @@ const RWSEM_READER_MASK = ((1n << 55n) - 1n) << RWSEM_READER_SHIFT;
 const RWSEM_FLAG_READFAIL = 1n << 63n;
 const OWNER_FLAGS_MASK = 0x7n;
 
-function ownerFlagTable(vm: Vmcore, bias: boolean): Readonly<Record<number, string>> {
+const spinning = new WeakMap<Vmcore, boolean | null>();
+
+/**
+ * Does the kernel still let readers spin (before 617f3ef95177 "locking/rwsem: Remove reader
+ * optimistic spinning")? That commit dropped the second parameter of rwsem_spin_on_owner()
+ * (`nonspinnable`) and of rwsem_optimistic_spin() (`wlock`), which the types show wherever either
+ * function was compiled out of line. null when neither is in the types.
+ */
+export function readerSpinning(vm: Vmcore): boolean | null {
+  if (spinning.has(vm)) return spinning.get(vm)!;
+  let r: boolean | null = null;
+  try {
+    for (const name of ['rwsem_spin_on_owner', 'rwsem_optimistic_spin']) {
+      const f = vm.types.findFunction(name);
+      if (!f) continue;
+      const t = vm.types.resolved(f.type);
+      if (t.kind === 'function') { r = t.params.length > 1; break; }
+    }
+  } catch { r = null; }
+  spinning.set(vm, r);
+  return r;
+}
+
+function ownerFlagTable(vm: Vmcore, bias: boolean, raw: bigint): Readonly<Record<number, string>> {
   if (bias) return { 0x1: 'READER_OWNED', 0x2: 'ANONYMOUSLY_OWNED' };
-  const [maj, min] = kernelVersion(vm);
-  return maj > 5 || (maj === 5 && min >= 11)
-    ? { 0x1: 'READER_OWNED', 0x2: 'NONSPINNABLE' }
-    : { 0x1: 'READER_OWNED', 0x2: 'RD_NONSPINNABLE', 0x4: 'WR_NONSPINNABLE' };
+  // without the functions' types, a set bit 2 (RWSEM_WR_NONSPINNABLE) can only be the older encoding
+  const old = readerSpinning(vm) ?? (raw & 0x4n) !== 0n;
+  return old
+    ? { 0x1: 'READER_OWNED', 0x2: 'RD_NONSPINNABLE', 0x4: 'WR_NONSPINNABLE' }
+    : { 0x1: 'READER_OWNED', 0x2: 'NONSPINNABLE' };
 }
 
 function rwsemObject(vm: Vmcore, lock: LockRef) {
@@ -79,7 +104,7 @@ export function rwsemOwner(vm: Vmcore, lock: LockRef): RwsemOwner {
   const bias = ownerObj.kind === 'pointer';
   const raw = bias ? ownerObj.pointer() : BigInt.asUintN(64, ownerObj.member('counter').bigint());
   const ownerAddress = raw & ~OWNER_FLAGS_MASK;
-  const ownerFlags = flagNames(raw & OWNER_FLAGS_MASK, ownerFlagTable(vm, bias));
+  const ownerFlags = flagNames(raw & OWNER_FLAGS_MASK, ownerFlagTable(vm, bias, raw));
   const readerOwned = (raw & 1n) !== 0n;
   let state: RwsemState;
   let readers: number;

@@ -15,6 +15,7 @@
  */
 import type { Vmcore } from '../../vmcore.js';
 import { VaatError } from '../../dump/errors.js';
+import { archOf, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
 import { findTask, type Task } from '../tasks.js';
 import {
@@ -22,38 +23,16 @@ import {
   type LockKind, type LockTask, type TaskWaitTime,
 } from './index.js';
 
-const KERNEL_MIN = 0xffff800000000000n;
 const MAX_RING = 65_536;
 
 // ---------------------------------------------------------------------------------------------
 // THREAD_SIZE
 
-export interface ThreadSize { bytes: number; source: string }
+export type { ThreadSize } from '../../arch/index.js';
 
-const threadSizes = new WeakMap<Vmcore, ThreadSize>();
-
-/**
- * THREAD_SIZE: x86's linker script puts init_stack (= __start_init_task) THREAD_SIZE below
- * __end_init_task; else the size of `union thread_union`; else 16 KiB (x86_64's THREAD_SIZE_ORDER
- * 2), doubled under KASAN — said so in `source`.
- */
+/** THREAD_SIZE of the dump's kernel (src/arch: init stack symbols, thread_union, or the architecture's default) */
 export function threadSize(vm: Vmcore): ThreadSize {
-  let ts = threadSizes.get(vm);
-  if (ts) return ts;
-  const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
-  const end = vm.symbols.lookup('__end_init_task');
-  const span = start && end ? Number(end.address - start.address) : 0;
-  if (span >= 4096 && span <= 1 << 20 && (span & (span - 1)) === 0) ts = { bytes: span, source: '__end_init_task − __start_init_task' };
-  else {
-    const tu = vm.types.findType('union thread_union');
-    if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
-    else {
-      const kasan = vm.symbols.lookup('__asan_load8') !== undefined;
-      ts = { bytes: kasan ? 0x8000 : 0x4000, source: `assumed: x86_64 default${kasan ? ' ×2 for KASAN' : ''} (no init stack symbols or thread_union type)` };
-    }
-  }
-  threadSizes.set(vm, ts);
-  return ts;
+  return archOf(vm).threadSize(vm);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +172,7 @@ class Scanner {
     let n: bigint;
     try { n = d.pointer(start); } catch { return null; }
     for (let i = 0; ; i++) {
-      if (n < KERNEL_MIN || i > MAX_RING) return null;
+      if (!isKernelAddress(this.vm, n) || i > MAX_RING) return null;
       let back: bigint;
       try { back = d.pointer(n + 8n); } catch { return null; }
       if (back !== prev) return null;

@@ -1,14 +1,17 @@
 /**
- * x86 TLB state per CPU (arch/x86/include/asm/tlbflush.h, arch/x86/mm/tlb.c): the mm loaded in
- * CR3, its ASID slot's ctx_id/tlb_gen against the mm's own context.ctx_id/tlb_gen (a slot behind
- * the mm's generation has a flush pending), lazy-TLB mode, and which task owns the mm.
+ * TLB state per CPU: the mm loaded (CR3 on x86), its ASID slot's ctx_id/tlb_gen against the mm's
+ * own context (a slot behind the mm's generation has a flush pending), lazy-TLB mode, and which
+ * task owns the mm. The per-CPU and per-mm state is the architecture's (src/arch: `tlb`); who
+ * uses the mm, and what deserves a look, is decided here.
  */
 import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';
+import { archOf, type ArchTlb, type TlbContext } from '../../arch/index.js';
+import { VaatError } from '../../dump/errors.js';
 import { cpuMask } from '../cpu.js';
 import { listTasks, taskAt } from '../tasks.js';
 
-export interface TlbContext { asid: number; ctxId: bigint; tlbGen: bigint }
+export type { TlbContext } from '../../arch/index.js';
 
 export interface TlbTask { pid: number; comm: string; task: bigint }
 
@@ -27,8 +30,8 @@ export interface CpuTlbState {
   /** the dynamic ASID slots (TLB_NR_DYN_ASIDS of them) */
   ctxs: TlbContext[];
   isLazy: boolean;
-  /** where is_lazy was read: cpu_tlbstate_shared since v5.13, cpu_tlbstate before */
-  isLazySource: 'cpu_tlbstate_shared.is_lazy' | 'cpu_tlbstate.is_lazy';
+  /** where is_lazy was read (x86: cpu_tlbstate_shared since v5.13, cpu_tlbstate before) */
+  isLazySource: string;
   mmCtxId: bigint;
   mmTlbGen: bigint;
   mmUsers: number;
@@ -49,7 +52,7 @@ export interface CpuTlbState {
 }
 
 export interface TlbSummary {
-  /** TLB_NR_DYN_ASIDS: the length of cpu_tlbstate.ctxs[] */
+  /** the dynamic ASID slots per CPU (x86 TLB_NR_DYN_ASIDS: the length of cpu_tlbstate.ctxs[]) */
   nrDynAsids: number;
   /** X86_FEATURE_PCID (word 4 bit 17) in boot_cpu_data */
   pcid: boolean | null;
@@ -58,12 +61,14 @@ export interface TlbSummary {
 
 /** PF_EXITING, include/linux/sched.h */
 const PF_EXITING = 0x4;
-/** X86_FEATURE_PCID = 4*32+17, arch/x86/include/asm/cpufeatures.h */
-const PCID_WORD = 4;
-const PCID_BIT = 17;
-
 function atomic64(o: KObject): bigint {
   return o.hasMember('counter') ? o.member('counter').bigint() : o.bigint();
+}
+
+function archTlb(vm: Vmcore): ArchTlb {
+  const a = archOf(vm);
+  if (!a.tlb) throw new VaatError(`the TLB state of ${a.name} is not read`);
+  return a.tlb;
 }
 
 interface MmTasks { withMm: Map<bigint, TlbTask[]>; activeOnly: Map<bigint, TlbTask[]> }
@@ -106,34 +111,21 @@ export function tlbFlags(s: {
   return flags;
 }
 
-/** X86_FEATURE_PCID in boot_cpu_data.x86_capability */
+/** the CPU supports process-context identifiers (X86_FEATURE_PCID on x86), null when unknown */
 export function hasPcid(vm: Vmcore): boolean | null {
-  try {
-    const w = vm.object('boot_cpu_data', 'struct cpuinfo_x86').member('x86_capability').index(PCID_WORD).number();
-    return ((w >>> PCID_BIT) & 1) === 1;
-  } catch { return null; }
+  return archTlb(vm).pcid(vm);
 }
 
 /** one CPU's TLB state; `index` is the task/mm index (built once by cpuTlbStates) */
 export function cpuTlbState(vm: Vmcore, cpu: number, index: MmTasks = mmIndex(vm)): CpuTlbState {
-  const tlb = vm.perCpu('cpu_tlbstate', cpu, 'struct tlb_state').snapshot();
-  const loadedMm = tlb.member('loaded_mm').pointer();
-  const asid = tlb.member('loaded_mm_asid').number();
-  const ctxs: TlbContext[] = [];
-  if (tlb.hasMember('ctxs')) {
-    const arr = tlb.member('ctxs');
-    const t = vm.types.resolved(arr.type);
-    const n = t.kind === 'array' ? t.length : 0;
-    for (let i = 0; i < n; i++) ctxs.push({ asid: i, ctxId: arr.index(i).member('ctx_id').bigint(), tlbGen: arr.index(i).member('tlb_gen').bigint() });
-  }
-  // "x86/mm/tlb: Privatize cpu_tlbstate" (v5.13) moved is_lazy into cpu_tlbstate_shared
-  const shared = !tlb.hasMember('is_lazy');
-  const isLazy = shared ? vm.perCpu('cpu_tlbstate_shared', cpu, 'struct tlb_state_shared').member('is_lazy').bool() : tlb.member('is_lazy').bool();
+  const tlb = archTlb(vm);
+  const state = tlb.cpuState(vm, cpu);
+  const { loadedMm, ctxs, isLazy } = state;
+  const asid = state.loadedMmAsid;
 
   const initMm = vm.address('init_mm');
   const mm = vm.objectAt(loadedMm, 'struct mm_struct');
-  const mmCtxId = mm.member('context.ctx_id').bigint();
-  const mmTlbGen = atomic64(mm.member('context.tlb_gen'));
+  const { ctxId: mmCtxId, tlbGen: mmTlbGen } = tlb.mmContext(vm, mm);
   const mmUsers = atomic64(mm.member('mm_users'));
 
   const tasksWithMm = index.withMm.get(loadedMm) ?? [];
@@ -161,12 +153,12 @@ export function cpuTlbState(vm: Vmcore, cpu: number, index: MmTasks = mmIndex(vm
     loadedMm,
     isInitMm,
     loadedMmAsid: asid,
-    nextAsid: tlb.hasMember('next_asid') ? tlb.member('next_asid').number() : null,
-    invalidateOther: tlb.hasMember('invalidate_other') ? tlb.member('invalidate_other').bool() : null,
-    cr4: tlb.hasMember('cr4') ? tlb.member('cr4').bigint() : null,
+    nextAsid: state.nextAsid,
+    invalidateOther: state.invalidateOther,
+    cr4: state.cr4,
     ctxs,
     isLazy,
-    isLazySource: shared ? 'cpu_tlbstate_shared.is_lazy' : 'cpu_tlbstate.is_lazy',
+    isLazySource: state.isLazySource,
     mmCtxId,
     mmTlbGen,
     mmUsers: Number(mmUsers),
@@ -186,6 +178,5 @@ export function cpuTlbState(vm: Vmcore, cpu: number, index: MmTasks = mmIndex(vm
 export function cpuTlbStates(vm: Vmcore): TlbSummary {
   const index = mmIndex(vm);
   const cpus = cpuMask(vm, 'possible').map((cpu) => cpuTlbState(vm, cpu, index));
-  const t = vm.types.resolved(vm.types.memberPath('struct tlb_state', 'ctxs').type);
-  return { nrDynAsids: t.kind === 'array' ? t.length : 0, pcid: hasPcid(vm), cpus };
+  return { nrDynAsids: archTlb(vm).nrDynAsids(vm), pcid: hasPcid(vm), cpus };
 }

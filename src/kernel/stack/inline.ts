@@ -12,7 +12,7 @@
 import type { Vmcore } from '../../vmcore.js';
 import { DwarfTypes, type InlineRange } from '../../types/dwarf.js';
 import { dwarfTypesForDump } from '../../types/debuginfo.js';
-import type { StackFrame } from './index.js';
+import type { StackFrame } from '../../arch/index.js';
 
 /** Where a Vmcore's inline ranges come from, or why there are none. */
 export type InlineSource =

@@ -1,0 +1,121 @@
+/**
+ * The layering of the source tree, checked from the import statements themselves: layers import
+ * only downwards (native bytes → dump → symbols/types/elf → object → vmcore → arch → kernel model
+ * → commands → CLI, fleet and report on top), and no module imports itself back through others.
+ */
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(root, dir))) {
+    const p = join(dir, e);
+    if (statSync(join(root, p)).isDirectory()) out.push(...sources(p));
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** every relative import (static, re-export, type-only or dynamic) of each file, as repo paths */
+function importGraph(): Map<string, string[]> {
+  const g = new Map<string, string[]>();
+  for (const f of ['src', 'commands', 'cli'].flatMap(sources)) {
+    const text = readFileSync(join(root, f), 'utf8');
+    const deps: string[] = [];
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      deps.push(relative(root, resolve(root, dirname(f), m[1])).replace(/\.js$/, '.ts'));
+    }
+    g.set(f, deps);
+  }
+  return g;
+}
+
+/** a file's layer: the lower the number, the closer to the bytes */
+function layer(f: string): number {
+  const rules: [RegExp, number][] = [
+    [/^src\/(dump\/|progress\.ts$|package-root\.ts$)/, 0],
+    [/^src\/(symbols|types|elf|cache)\//, 1],
+    [/^src\/object\//, 2],
+    [/^src\/vmcore\.ts$/, 3],
+    [/^src\/arch\//, 4],
+    [/^src\/kernel\//, 5],
+    [/^src\/(output\/|plugin\.ts$)/, 6],
+    [/^src\/fleet\//, 7],
+    [/^commands\//, 8],
+    [/^(cli\/|src\/index\.ts$)/, 9],
+  ];
+  const hit = rules.find(([re]) => re.test(f));
+  if (!hit) throw new Error(`${f}: no layer assigned (add it to test/layers.test.ts)`);
+  return hit[1];
+}
+
+/**
+ * Arrows that still run the wrong way, each to be removed by its step of #10 (the kernel model
+ * returning typed values, and summary/sys logic moving into the model). Listed exactly so that
+ * the list can only shrink.
+ */
+const KNOWN_KERNEL_TO_OUTPUT = [
+  'src/kernel/sched/cfs.ts → src/output/style.ts',
+  'src/kernel/sched/group.ts → src/output/style.ts',
+  'src/kernel/sched/index.ts → src/output/style.ts',
+  'src/kernel/sched/rt-dl.ts → src/output/style.ts',
+  'src/kernel/sched/task.ts → src/output/style.ts',
+  'src/kernel/sys.ts → src/output/style.ts',
+];
+const KNOWN_COMMAND_TO_COMMAND = [
+  'commands/summary.ts → commands/sys.ts',
+  'commands/summary.ts → commands/lockinfo.ts',
+];
+
+describe('layers', () => {
+  const g = importGraph();
+
+  it('every import goes down (or stays within) the layers', () => {
+    const up: string[] = [];
+    for (const [f, deps] of g) for (const d of deps) if (layer(d) > layer(f)) up.push(`${f} → ${d}`);
+    expect(up.sort()).toEqual([...KNOWN_KERNEL_TO_OUTPUT].sort());
+  });
+
+  it('no import cycles', () => {
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, 'open');
+      stack.push(f);
+      for (const d of g.get(f) ?? []) {
+        if (state.get(d) === 'open') cycles.push([...stack.slice(stack.indexOf(d)), d].join(' → '));
+        else if (!state.has(d)) visit(d);
+      }
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of g.keys()) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
+  });
+
+  it('the kernel model formats no text: nothing in src/kernel imports src/output', () => {
+    const bad = [...g].filter(([f]) => f.startsWith('src/kernel/')).flatMap(([f, deps]) => deps.filter((d) => d.startsWith('src/output/')).map((d) => `${f} → ${d}`));
+    expect(bad.sort()).toEqual([...KNOWN_KERNEL_TO_OUTPUT].sort());
+  });
+
+  it('no command imports another command (commands/index.ts is the list of them)', () => {
+    const bad = [...g].filter(([f]) => f.startsWith('commands/') && f !== 'commands/index.ts')
+      .flatMap(([f, deps]) => deps.filter((d) => d.startsWith('commands/')).map((d) => `${f} → ${d}`));
+    expect(bad.sort()).toEqual([...KNOWN_COMMAND_TO_COMMAND].sort());
+  });
+
+  it('kernel address bounds come from the architecture seam: no 0xffff8… literal outside src/arch', () => {
+    const bad = ['src', 'commands', 'cli'].flatMap(sources).filter((f) => !f.startsWith('src/arch/'))
+      .filter((f) => /0xffff_?8/i.test(readFileSync(join(root, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+
+  it('layouts are told apart by shape, not by the release string: no kernelVersion()', () => {
+    const bad = ['src', 'commands', 'cli'].flatMap(sources).filter((f) => /kernelVersion/.test(readFileSync(join(root, f), 'utf8')));
+    expect(bad).toEqual([]);
+  });
+});
