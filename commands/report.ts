@@ -2,13 +2,15 @@
  * vaat report VMCORE|-d DIR [-o OUTDIR]: a directory per vmcore with every standard analysis as
  * .txt and .json (src/fleet/report.ts), summary.json per vmcore and index.json/index.txt over all.
  * Dumps already reported and unchanged (size, mtime, build-id) are skipped; --force redoes them.
+ * --html adds a static site over the output directory (src/report/html/).
  */
 import { resolve } from 'node:path';
 import { defineCommand, type VaatCommand } from '../src/plugin.js';
 import { writeIndex, type ReportSummary } from '../src/fleet/report.js';
 import type { FleetCapable } from '../src/fleet/jobs.js';
+import { writeHtmlSite } from '../src/report/html/index.js';
 
-interface ReportOptions { out?: string; force?: boolean; json?: boolean }
+interface ReportOptions { out?: string; force?: boolean; html?: boolean; json?: boolean }
 
 export interface ReportResult {
   outDir: string;
@@ -16,6 +18,8 @@ export interface ReportResult {
   skipped: string[];
   failed: { path: string; error: string }[];
   index: string;
+  /** --html: the fleet page (index.html) and how many dump pages were written */
+  html: { index: string; pages: number } | null;
 }
 
 const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOptions, ReportResult> = {
@@ -26,6 +30,7 @@ const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOpt
     options: [
       { flags: '-o, --out <dir>', description: 'where the report directories go', default: 'vaat-report' },
       { flags: '--force', description: 'redo dumps already reported and unchanged' },
+      { flags: '--html', description: 'also write a static HTML site: index.html over all dumps, DIR/index.html per dump (charts, wait-for graph, opens from disk)' },
     ],
     run() { throw new Error('report runs through the fleet runner: vaat report VMCORE|-d DIR'); },
     render: (r, out) => renderReport(r, out),
@@ -34,7 +39,7 @@ const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOpt
   async fleetRun(ctx) {
     const outDir = resolve(ctx.options.out ?? 'vaat-report');
     const outcomes = await ctx.run({ kind: 'report', outDir, roots: ctx.roots, force: !!ctx.options.force });
-    const r: ReportResult = { outDir, written: [], skipped: [], failed: [], index: '' };
+    const r: ReportResult = { outDir, written: [], skipped: [], failed: [], index: '', html: null };
     for (const o of outcomes) {
       if (!o.ok) { r.failed.push({ path: o.path, error: o.error ?? 'failed' }); continue; }
       const s = JSON.parse(o.json ?? '{}') as ReportSummary;
@@ -46,6 +51,10 @@ const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOpt
     }
     writeIndex(outDir);
     r.index = `${outDir}/index.txt`;
+    if (ctx.options.html) {
+      const site = writeHtmlSite(outDir);
+      r.html = { index: site.index, pages: site.pages.length };
+    }
     return r;
   },
   fleetRender: (r, out) => renderReport(r, out),
@@ -59,6 +68,7 @@ function renderReport(r: ReportResult, out: Parameters<VaatCommand['render']>[1]
   for (const s of r.skipped) out.line(`${c.dim('skipped')} ${s}  (already reported, unchanged)`);
   for (const f of r.failed) out.line(`${c.red('failed')}  ${f.path}: ${f.error}`);
   out.line(c.dim(`${r.written.length} written, ${r.skipped.length} unchanged, ${r.failed.length} failed; index: ${r.index}`));
+  if (r.html) out.line(`${c.green('html')}    ${r.html.index}  (${r.html.pages} dump page${r.html.pages === 1 ? '' : 's'})`);
 }
 
 export default command;
