@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
 # Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs).
 # The fixtures' kernel debug vmlinux (DWARF, test/dwarf.test.ts): a 280 MB download, 589 MB installed.
-TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg"
+# Debian's chromium: the HTML report's browser tests drive it with puppeteer-core (never a downloaded browser).
+TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
 PKGS="$BUILD_PKGS"
 [ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
 # No Node on the machine: Debian's own (18.19), with the headers node-gyp builds the addon against.
@@ -21,8 +22,9 @@ done
 if [ -n "$missing" ]; then
   echo "setup: installing$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # others may be running apt on the same machine: wait for the lock rather than fail
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 # npm packages exactly as locked; skip when node_modules already matches the lock file.
