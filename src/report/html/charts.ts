@@ -19,6 +19,8 @@ export interface ChartSpec {
 const baseAxis = { axisLabel: { hideOverlap: true } };
 
 function withAria(spec: ChartSpec): ChartSpec {
+  // tooltips drawn as chart text, not HTML: category names are dump strings (task names, cgroup paths)
+  spec.option.tooltip = { ...(spec.option.tooltip as object), renderMode: 'richText' };
   spec.option.aria = { enabled: true, label: { description: spec.description } };
   spec.option.animation = false;
   spec.option.backgroundColor = 'transparent';
@@ -43,7 +45,7 @@ export function stackedBars(opts: {
     option: {
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       legend: { top: 0, type: 'scroll' },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: 52, bottom: 8, containLabel: true },
       xAxis: opts.horizontal ? val : cat,
       yAxis: opts.horizontal ? { ...cat, inverse: true } : val,
       series: opts.series.map((s) => ({ type: 'bar', name: s.name, stack: 'all', data: s.data, emphasis: { focus: 'series' }, ...(s.color ? { itemStyle: { color: s.color } } : {}) })),

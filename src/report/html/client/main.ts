@@ -51,6 +51,8 @@ function start(): void {
   // print everything: open every collapsed section, size charts for the page
   window.addEventListener('beforeprint', () => { document.querySelectorAll('details').forEach((d) => { d.open = true; }); resizeCharts(); });
   document.documentElement.classList.add('js');
+  // when the page was fully drawn (ms after navigation start): tests and bench/html.mjs read it
+  document.documentElement.dataset.ready = String(Math.round(performance.now()));
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
