@@ -26,7 +26,7 @@ await page.waitForSelector('html[data-ready]');
 await page.evaluate(() => {
   for (const th of document.querySelectorAll('#panic table.kv th')) if (/^(Symbols|Types|Dump|Load average|Uptime|Memory)$/.test(th.textContent ?? '')) th.parentElement.remove();
 });
-const end = await page.$eval('#waits .chains', (e) => e.getBoundingClientRect().bottom + window.scrollY);
+const end = await page.$eval('#waits figure.graph', (e) => e.getBoundingClientRect().bottom + window.scrollY);
 mkdirSync(dirname(out), { recursive: true });
 await page.screenshot({ path: out, clip: { x: 0, y: 0, width: 1100, height: Math.min(1500, Math.ceil(end) + 8) } });
 await browser.close();

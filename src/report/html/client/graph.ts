@@ -43,7 +43,7 @@ export function drawGraph(box: HTMLElement, g: WaitGraph): void {
     const grp = el('g', { class: `edge${e.cycle ? ' cycle' : ''}`, 'data-from': e.from, 'data-to': e.to }, svg);
     el('path', { d, 'marker-end': `url(#vaat-${e.cycle ? 'arrow-cycle' : 'arrow'})` }, grp);
     if (le.x !== undefined && le.y !== undefined) {
-      const t = el('text', { x: le.x, y: le.y + 4, 'text-anchor': 'middle', class: 'edge-label' }, grp);
+      const t = el('text', { x: le.x, y: le.y - 5, 'text-anchor': 'middle', class: 'edge-label' }, grp);
       t.textContent = e.label;
     }
   });
