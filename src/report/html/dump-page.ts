@@ -157,9 +157,11 @@ function waitGraph(d: DumpPageData, links: StackLinks): WaitGraph | null {
     }
     if (inCycle) nodes.get(id)!.cycle = true;
     edges.push({ from: t, to: id, label: w.waited?.seconds !== null && w.waited?.seconds !== undefined ? `waits ${w.waited.seconds.toFixed(1)} s` : 'waits', cycle: inCycle });
-    if (w.owner_pid !== null && !edges.some((e) => e.from === id && e.to === `task:${w.owner_pid}`)) {
+    if (w.owner_pid !== null) {
       const o = taskNode(w.owner_pid, w.owner_comm, w.owner_state);
-      edges.push({ from: id, to: o, label: 'held by', cycle: inCycle });
+      const held = edges.find((e) => e.from === id && e.to === o);
+      if (held) held.cycle ||= inCycle;
+      else edges.push({ from: id, to: o, label: 'held by', cycle: inCycle });
     }
   }
   return { nodes: [...nodes.values()], edges };
