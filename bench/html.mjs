@@ -15,7 +15,7 @@ const { writeHtmlSite, renderDumpPage, loadDumpPageData, copyAssets } = await im
 const markdown = process.argv.includes('--markdown');
 const runs = Number(process.env.RUNS ?? 3);
 const tmp = mkdtempSync(join(tmpdir(), 'vaat-bench-html-'));
-const dumps = ['cgroup-mutex-hung/vmcore.kdump-zstd', 'sysrq-basic/vmcore.kdump-lzo', 'oops-null-a/vmcore.kdump-snappy'];
+const dumps = (process.env.DUMPS ?? 'cgroup-mutex-hung/vmcore.kdump-zstd,sysrq-basic/vmcore.kdump-lzo,oops-null-a/vmcore.kdump-snappy').split(',');
 
 function vaat(args) {
   const r = spawnSync(process.execPath, [join(root, 'bin/vaat.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
