@@ -1,7 +1,8 @@
 /**
  * The layering of the source tree, checked from the import statements themselves: layers import
  * only downwards (native bytes → dump → symbols/types/elf → object → vmcore → arch → kernel model
- * → commands → CLI, fleet and report on top), and no module imports itself back through others.
+ * → commands → CLI, fleet and report on top; src/report, the HTML report, sits beside src/fleet),
+ * and no module imports itself back through others.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -43,7 +44,7 @@ function layer(f: string): number {
     [/^src\/arch\//, 4],
     [/^src\/kernel\//, 5],
     [/^src\/(output\/|plugin\.ts$)/, 6],
-    [/^src\/fleet\//, 7],
+    [/^src\/(fleet|report)\//, 7],
     [/^commands\//, 8],
     [/^(cli\/|src\/index\.ts$)/, 9],
   ];

@@ -5,7 +5,7 @@
  * DumpPageData; the charts, the graph and the task list are drawn in the browser from the page's
  * embedded data (client/), and every figure they draw is also in a table here.
  */
-import { panicLinesFromLog, type LogRecord } from '../../kernel/printk.js';
+import { panicLinesFromLog, type LogRecord } from '../../kernel/printk/index.js';
 import { humanBytes } from '../../output/style.js';
 import type { ChartSpec } from './charts.js';
 import { binWidth, pairedBars, simpleBars, stackedBars } from './charts.js';
