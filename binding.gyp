@@ -17,6 +17,7 @@
         "native/elf_dump.cc",
         "native/codecs.cc",
         "native/vaat_backend.cc",
+        "native/page_tables.cc",
         "native/kdumpfile_backend.cc",
         "native/errors.cc",
         "native/dwarf.cc"

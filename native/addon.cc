@@ -109,6 +109,7 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
     o.Set("codec", I.codec);
     o.Set("dumpLevel", numOrNull(I.dumpLevel));
     o.Set("pageSize", I.pageSize);
+    o.Set("blockSize", I.blockSize);
     o.Set("arch", I.arch);
     o.Set("byteOrder", "little");
     o.Set("nrCpus", I.nrCpus);

@@ -8,6 +8,7 @@
 
 #include "dump_format.h"
 #include "lru.h"
+#include "page_tables.h"
 
 namespace vaat {
 
@@ -28,7 +29,7 @@ class Backend {
 };
 
 // Our own reader: pages from the PageStore through a small cache of decoded pages, virtual
-// addresses through the kernel's page tables (x86_64, 4- or 5-level) found via VMCOREINFO.
+// addresses through the kernel's page tables (x86_64 or arm64, page_tables.h) found via VMCOREINFO.
 class VaatBackend : public Backend {
  public:
   explicit VaatBackend(PageStore& store);
@@ -51,13 +52,11 @@ class VaatBackend : public Backend {
   Fault translate(uint64_t vaddr, uint64_t& phys);
 
   PageStore& store_;
-  const uint32_t pageSize_;
+  const uint32_t blockSize_;
   Lru<uint64_t, std::vector<uint8_t>> pages_;
   Lru<uint64_t, uint64_t> xlat_;  // virtual page number -> physical page base
-  // Page-table facts from VMCOREINFO; virtError_ says why translation is impossible, if it is.
-  uint64_t root_ = 0;
-  int levels_ = 4;
-  uint64_t entryMask_ = 0;
+  // The kernel's page tables; when null, virtError_ says why translation is impossible.
+  std::unique_ptr<PageTables> tables_;
   std::string virtError_;
 };
 

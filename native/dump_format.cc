@@ -1,5 +1,6 @@
 #include "dump_format.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "bytes.h"
@@ -34,13 +35,31 @@ std::unique_ptr<PageStore> openDumpFormat(std::unique_ptr<ByteSource> src, uint6
 }
 
 namespace {
-// x86_64 struct elf_prstatus: pr_pid at 32, pr_reg (27 x u64, user_regs_struct order) at 112.
-constexpr size_t kPrstatusPid = 32, kPrstatusReg = 112, kPrstatusSize = 336;
+// struct elf_prstatus is laid out alike on x86_64 and arm64: pr_pid at 32, pr_reg at 112, then
+// pr_fpvalid. pr_reg is x86_64's user_regs_struct (27 x u64) or arm64's user_pt_regs (34 x u64).
+constexpr size_t kPrstatusPid = 32, kPrstatusReg = 112;
+constexpr size_t kX86PrstatusSize = 336, kArm64PrstatusSize = 392;
 const char* const kX86Regs[27] = {"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9",
                                   "r8",  "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs",
                                   "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
+const char* const kArm64Regs[34] = {"x0",  "x1",  "x2",  "x3",  "x4",  "x5",  "x6",  "x7",  "x8",  "x9",  "x10", "x11",
+                                    "x12", "x13", "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23",
+                                    "x24", "x25", "x26", "x27", "x28", "x29", "x30", "sp",  "pc",  "pstate"};
 constexpr uint32_t NT_PRSTATUS = 1;
+
+bool parseU64(const std::string& s, uint64_t& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtoull(s.c_str(), &end, 0);
+  return end && *end == '\0';
+}
 }  // namespace
+
+std::string archFromMachine(const std::string& machine) {
+  if (machine == "x86_64" || machine == "amd64") return "x86_64";
+  if (machine == "aarch64" || machine == "arm64") return "aarch64";
+  return "";
+}
 
 bool parseElfNotes(const uint8_t* p, size_t n, DumpInfo& info) {
   bool qemu = false;
@@ -62,10 +81,16 @@ bool parseElfNotes(const uint8_t* p, size_t n, DumpInfo& info) {
     if (name == "CORE" && type == NT_PRSTATUS) {
       CpuRegs c;
       c.cpu = prstatus++;
-      if (info.arch.empty() && descsz == kPrstatusSize) info.arch = "x86_64";
-      if (info.arch == "x86_64" && descsz >= kPrstatusReg + 27 * 8) {
+      // The note's size tells the architecture when the header did not (QEMU's "Unknown" machine).
+      if (info.arch.empty() && descsz == kX86PrstatusSize) info.arch = "x86_64";
+      if (info.arch.empty() && descsz == kArm64PrstatusSize) info.arch = "aarch64";
+      const char* const* names = nullptr;
+      size_t count = 0;
+      if (info.arch == "x86_64") names = kX86Regs, count = 27;
+      if (info.arch == "aarch64") names = kArm64Regs, count = 34;
+      if (names && descsz >= kPrstatusReg + count * 8) {
         c.pid = les32(desc + kPrstatusPid);
-        for (int i = 0; i < 27; i++) c.regs.emplace_back(kX86Regs[i], le64(desc + kPrstatusReg + 8 * i));
+        for (size_t i = 0; i < count; i++) c.regs.emplace_back(names[i], le64(desc + kPrstatusReg + 8 * i));
       }
       info.cpus.push_back(std::move(c));
     } else if (name == "VMCOREINFO") {
@@ -78,6 +103,23 @@ bool parseElfNotes(const uint8_t* p, size_t n, DumpInfo& info) {
     off = static_cast<size_t>(next);
   }
   return qemu;
+}
+
+void finishInfo(DumpInfo& I) {
+  // Each architecture exports its own page-table facts in VMCOREINFO.
+  if (I.arch.empty() && !vmcoreinfoValue(I.vmcoreinfo, "SYMBOL(init_top_pgt)").empty()) I.arch = "x86_64";
+  if (I.arch.empty() && !vmcoreinfoValue(I.vmcoreinfo, "NUMBER(kimage_voffset)").empty()) I.arch = "aarch64";
+  I.pageSize = I.blockSize;
+  uint64_t ps = 0;
+  if (parseU64(vmcoreinfoValue(I.vmcoreinfo, "PAGESIZE"), ps)) {
+    if (ps >= 4096 && ps <= 65536 && (ps & (ps - 1)) == 0) I.pageSize = uint32_t(ps);
+    else I.warnings.push_back("VMCOREINFO PAGESIZE " + std::to_string(ps) + " is not a page size; using the dump's block size " + std::to_string(I.blockSize));
+  }
+  // Counts in kernel pages, not in the file's blocks.
+  auto scale = [&](uint64_t blocks) { return I.blockSize >= I.pageSize ? blocks * (I.blockSize / I.pageSize) : (blocks * I.blockSize + I.pageSize - 1) / I.pageSize; };
+  if (I.pagesPresent >= 0) I.pagesPresent = int64_t(scale(uint64_t(I.pagesPresent)));
+  if (I.pagesExcluded >= 0) I.pagesExcluded = int64_t(scale(uint64_t(I.pagesExcluded)));
+  I.maxPfn = scale(I.maxPfn);
 }
 
 std::string vmcoreinfoValue(const std::string& text, const std::string& key) {

@@ -14,7 +14,9 @@ namespace vaat {
 struct CpuRegs {
   int cpu = 0;
   int32_t pid = 0;
-  std::vector<std::pair<const char*, uint64_t>> regs;  // x86_64 user_regs_struct names
+  // The architecture's prstatus register names: x86_64 user_regs_struct (rip, rsp, ...) or
+  // arm64 user_pt_regs (x0..x30, sp, pc, pstate).
+  std::vector<std::pair<const char*, uint64_t>> regs;
 };
 
 struct DumpInfo {
@@ -22,8 +24,11 @@ struct DumpInfo {
   std::string container;  // '' | 'flattened' | 'lzop' | 'lzop+flattened'
   std::string codec = "none";
   int dumpLevel = -1;     // -1: the format does not record one
-  uint32_t pageSize = 4096;
-  std::string arch;       // 'x86_64', or '' when unknown
+  // The PageStore's unit: pfn = physical address / blockSize. makedumpfile writes one kernel page
+  // per block; QEMU's dump-guest-memory on arm64 writes 64 KiB blocks whatever the kernel's page.
+  uint32_t blockSize = 4096;
+  uint32_t pageSize = 4096;  // the kernel's page size: VMCOREINFO PAGESIZE, else blockSize
+  std::string arch;          // 'x86_64', 'aarch64', or '' when unknown
   int nrCpus = 0;
   uint64_t maxPfn = 0;
   int64_t pagesPresent = -1, pagesExcluded = -1;  // -1: unknown
@@ -70,6 +75,14 @@ std::string formatFromMagic(const uint8_t* head, size_t n);
 // (if the note is there) and arch (from PRSTATUS size when still unknown); returns true if any
 // QEMU-named note was seen (the tell-tale of QEMU's dump-guest-memory).
 bool parseElfNotes(const uint8_t* p, size_t n, DumpInfo& info);
+
+// Architecture name for a uname machine / ELF e_machine value: 'x86_64', 'aarch64', or ''.
+std::string archFromMachine(const std::string& machine);
+constexpr uint16_t EM_X86_64 = 62, EM_AARCH64 = 183;
+
+// Called by each format once VMCOREINFO and the notes are read: the architecture when the header
+// did not name it, the kernel page size, and page counts in kernel pages.
+void finishInfo(DumpInfo& info);
 
 // Value of `key=` in VMCOREINFO text, or '' when absent.
 std::string vmcoreinfoValue(const std::string& text, const std::string& key);

@@ -16,7 +16,7 @@ namespace vaat {
 namespace {
 
 constexpr uint32_t PT_LOAD = 1, PT_NOTE = 4;
-constexpr uint16_t ET_CORE = 4, EM_X86_64 = 62, PN_XNUM = 0xffff;
+constexpr uint16_t ET_CORE = 4, PN_XNUM = 0xffff;
 constexpr uint64_t kMaxNotes = 64ULL << 20;
 constexpr uint64_t kMaxPhys = 1ULL << 52;  // x86_64's physical address limit
 
@@ -41,7 +41,7 @@ class ElfDump : public PageStore {
   }
 
   void readPage(uint64_t pfn, uint8_t* buf) override {
-    const uint64_t ps = info_->pageSize, base = pfn * ps;
+    const uint64_t ps = info_->blockSize, base = pfn * ps;
     std::memset(buf, 0, ps);  // bytes of the page no segment covers (a segment ending mid-page)
     forRuns(pfn, [&](const Run& r) {
       if (!r.data) return;
@@ -58,7 +58,7 @@ class ElfDump : public PageStore {
  private:
   template <typename F>
   void forRuns(uint64_t pfn, F f) const {
-    const uint64_t ps = info_->pageSize, base = pfn * ps;
+    const uint64_t ps = info_->blockSize, base = pfn * ps;
     const auto& runs = *runs_;
     auto it = std::upper_bound(runs.begin(), runs.end(), base, [](uint64_t a, const Run& r) { return a < r.end; });
     for (; it != runs.end() && it->start < base + ps; ++it) f(*it);
@@ -99,8 +99,9 @@ std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_
   if (e[5] != 1) throw DumpError(ErrCode::Unsupported, "big-endian ELF dumps are not supported");
   if (le16(e + 16) != ET_CORE) throw DumpError(ErrCode::NotADump, "an ELF file but not a core dump (e_type " + std::to_string(le16(e + 16)) + ")");
   uint16_t machine = le16(e + 18);
-  if (machine != EM_X86_64) throw DumpError(ErrCode::Unsupported, "ELF machine " + std::to_string(machine) + " (only x86_64 is supported)");
-  I.arch = "x86_64";
+  if (machine == EM_X86_64) I.arch = "x86_64";
+  else if (machine == EM_AARCH64) I.arch = "aarch64";
+  else throw DumpError(ErrCode::Unsupported, "ELF machine " + std::to_string(machine) + " (only x86_64 and aarch64 are supported)");
   I.format = "elf";
   uint64_t phoff = le64(e + 32), shoff = le64(e + 40);
   uint16_t phentsize = le16(e + 54);
@@ -147,7 +148,7 @@ std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_
   for (auto& kv : m) runs->push_back(kv.second);
 
   // Page counts: a page with any file bytes is present; one with only excluded bytes is excluded.
-  const uint64_t ps = I.pageSize;
+  const uint64_t ps = I.blockSize;
   auto pageHasData = [&](uint64_t pfn) {
     auto it = std::upper_bound(runs->begin(), runs->end(), pfn * ps, [](uint64_t a, const Run& r) { return a < r.end; });
     for (; it != runs->end() && it->start < (pfn + 1) * ps; ++it)
@@ -175,14 +176,12 @@ std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_
   I.memorySize = covered;
   I.maxPfn = (maxEnd + ps - 1) / ps;
   I.nrCpus = int(I.cpus.size());
-  std::string pagesize = vmcoreinfoValue(I.vmcoreinfo, "PAGESIZE");
-  if (!pagesize.empty() && pagesize != "4096")
-    throw DumpError(ErrCode::Unsupported, "page size " + pagesize + " (only 4096 is supported)");
   if (fsize < expectedEnd) {
     I.truncated = true;
     I.warnings.push_back("file is truncated: " + std::to_string(fsize) + " of " + std::to_string(expectedEnd) + " bytes");
   }
   if (I.vmcoreinfo.empty()) I.warnings.push_back("no VMCOREINFO in the dump");
+  finishInfo(I);
   return std::make_unique<ElfDump>(std::move(src), std::move(info), std::move(runs));
 }
 

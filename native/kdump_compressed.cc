@@ -42,7 +42,7 @@ bool bit(const std::vector<uint64_t>& bm, uint64_t pfn) { return (bm[pfn >> 6] >
 class KdumpCompressed : public PageStore {
  public:
   KdumpCompressed(std::unique_ptr<ByteSource> src, std::shared_ptr<const DumpInfo> info, std::shared_ptr<const Layout> layout)
-      : src_(std::move(src)), layout_(std::move(layout)), packed_(info->pageSize) {
+      : src_(std::move(src)), layout_(std::move(layout)), packed_(info->blockSize) {
     info_ = std::move(info);
   }
 
@@ -55,7 +55,7 @@ class KdumpCompressed : public PageStore {
   }
 
   void readPage(uint64_t pfn, uint8_t* buf) override {
-    const uint32_t ps = info_->pageSize;
+    const uint32_t ps = info_->blockSize;
     Desc d = descriptor(pfn);
     if ((d.flags & kDescCodecMask) == 0) {
       src_->readExact(d.offset, buf, ps, "page data");
@@ -82,7 +82,7 @@ class KdumpCompressed : public PageStore {
   Desc descriptor(uint64_t pfn) {
     const Layout& L = *layout_;
     const DumpInfo& I = *info_;
-    const uint64_t addr = pfn * I.pageSize;
+    const uint64_t addr = pfn * I.blockSize;
     uint64_t w = pfn >> 6;
     uint64_t rank = L.rankBefore[w] + __builtin_popcountll(L.dumped[w] & ((1ULL << (pfn & 63)) - 1));
     uint8_t d[kDescSize];
@@ -92,14 +92,14 @@ class KdumpCompressed : public PageStore {
     uint32_t size = le32(d + 8), flags = le32(d + 12);
     // Built only when a check fails: formatting it for every page costs more than decompressing.
     auto where = [pfn] { return "page descriptor of pfn " + hex(pfn); };
-    if (size == 0 || size > I.pageSize) throw DumpError(ErrCode::Corrupt, where() + " has size " + std::to_string(size), addr);
+    if (size == 0 || size > I.blockSize) throw DumpError(ErrCode::Corrupt, where() + " has size " + std::to_string(size), addr);
     if (off < 0 || uint64_t(off) < L.descEnd)
       throw DumpError(ErrCode::Corrupt, where() + " points into the headers (offset " + std::to_string(off) + ")", addr);
     if (uint64_t(off) + size > src_->size()) {
       if (I.truncated) throw DumpError(ErrCode::Truncated, "data of pfn " + hex(pfn) + " lies beyond the end of the truncated file", addr);
       throw DumpError(ErrCode::Corrupt, where() + " points beyond the end of the file", addr);
     }
-    if ((flags & kDescCodecMask) == 0 && size != I.pageSize)
+    if ((flags & kDescCodecMask) == 0 && size != I.blockSize)
       throw DumpError(ErrCode::Corrupt, where() + ": uncompressed page of " + std::to_string(size) + " bytes", addr);
     return Desc{uint64_t(off), size, flags};
   }
@@ -140,12 +140,11 @@ std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, 
   if (bitmapBlocks == 0) throw DumpError(ErrCode::Corrupt, "kdump header has no bitmap blocks");
   if (nrCpus < 0 || nrCpus > (1 << 20)) throw DumpError(ErrCode::Corrupt, "kdump header nr_cpus " + std::to_string(nrCpus));
   const uint64_t bs = uint64_t(blockSize);
-  I.pageSize = uint32_t(blockSize);  // makedumpfile and QEMU write one page per block
+  I.blockSize = uint32_t(blockSize);  // makedumpfile and QEMU write one page per block
 
   for (int i = 0; i < 5; i++) I.uts[i] = cstr(h + kHdrUts + 65 * i, 65);
-  std::string machine = I.uts[4];
-  if (machine == "x86_64" || machine == "amd64") I.arch = "x86_64";
-  else if (!machine.empty()) I.arch = machine;
+  // QEMU writes "Unknown" here on arm64: then the ELF notes or VMCOREINFO name the architecture.
+  I.arch = archFromMachine(I.uts[4]);
 
   uint64_t maxMapnr = le32(h + kHdrMaxMapnr);
   uint64_t subEnd = bs * (1 + uint64_t(subHdrBlocks));  // end of the sub-header area
@@ -202,7 +201,6 @@ std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, 
     I.format = "kdump-compressed";
   }
   I.hasUts = !(I.uts[0].empty() && I.uts[2].empty());
-  if (I.arch.empty() && !vmcoreinfoValue(I.vmcoreinfo, "SYMBOL(init_top_pgt)").empty()) I.arch = "x86_64";
   I.nrCpus = I.cpus.empty() ? nrCpus : int(I.cpus.size());
   I.maxPfn = maxMapnr;
   I.memorySize = maxMapnr * bs;
@@ -262,6 +260,7 @@ std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, 
     }
   }
   if (I.vmcoreinfo.empty()) I.warnings.push_back("no VMCOREINFO in the dump");
+  finishInfo(I);
   return std::make_unique<KdumpCompressed>(std::move(src), std::move(info), std::move(L));
 }
 

@@ -68,7 +68,7 @@ class KdumpfileBackend : public Backend {
         uint64_t phys = addr;
         if (as == KDUMP_KVADDR && translate(addr, phys) != ADDRXLAT_OK)
           return DumpError(ErrCode::NotMapped, "virtual address " + hex(addr) + " is not mapped", addr);
-        if (store_.state(phys / store_.info().pageSize) == PageState::Absent) return DumpError(ErrCode::NotMapped, "address " + hex(addr) + " is not in the dump", addr);
+        if (store_.state(phys / store_.info().blockSize) == PageState::Absent) return DumpError(ErrCode::NotMapped, "address " + hex(addr) + " is not in the dump", addr);
         return DumpError(ErrCode::ExcludedPage, "page at " + hex(addr) + " was excluded from the dump", addr);
       }
       case KDUMP_ERR_ADDRXLAT: return DumpError(ErrCode::NotMapped, "cannot translate " + hex(addr) + ": " + why, addr);
@@ -90,7 +90,7 @@ class KdumpfileBackend : public Backend {
   // Excluded and absent pages therefore never reach it, nor pages whose descriptor is bad (it
   // would return zeros or garbage for those); DumpErrors from our own checks propagate. Returns KDUMP_OK or the failing status, with `at` set.
   kdump_status readRange(kdump_addrspace_t as, uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded, uint64_t& at) {
-    const uint64_t ps = store_.info().pageSize;
+    const uint64_t ps = store_.info().blockSize;
     size_t done = 0;
     while (done < len) {
       at = addr + done;

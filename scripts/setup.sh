@@ -27,6 +27,28 @@ if [ -n "$missing" ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
+# The arm64 fixtures' debug vmlinux (DWARF for the arm64 tests): Debian's arm64 -dbg package,
+# downloaded (261 MB, ~40 s) and only its vmlinux unpacked (273 MB, ~1 min) where vaat's debug
+# lookup finds it; installing a foreign-architecture kernel package is not needed.
+ARM64_RELEASE=6.1.0-54-cloud-arm64
+ARM64_VMLINUX=/usr/lib/debug/boot/vmlinux-$ARM64_RELEASE
+if [ "${1:-}" = "--with-test-tools" ] && [ ! -s "$ARM64_VMLINUX" ]; then
+  echo "setup: fetching the arm64 debug vmlinux ($ARM64_RELEASE)" >&2
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    dpkg --add-architecture arm64
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+  fi
+  dl=$(mktemp -d)
+  (cd "$dl" && { apt-get -o DPkg::Lock::Timeout=600 download -qq "linux-image-$ARM64_RELEASE-dbg:arm64" 2>/dev/null ||
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 download -qq "linux-image-$ARM64_RELEASE-dbg:arm64"; }; })
+  # Unpack to a temporary name first, so an interrupted run never leaves a partial vmlinux behind.
+  mkdir -p "$(dirname "$ARM64_VMLINUX")"
+  dpkg-deb --fsys-tarfile "$dl"/linux-image-"$ARM64_RELEASE"-dbg_*_arm64.deb |
+    tar -x -O ".$ARM64_VMLINUX" > "$ARM64_VMLINUX.part"
+  mv "$ARM64_VMLINUX.part" "$ARM64_VMLINUX"
+  rm -rf "$dl"
+fi
+
 # npm packages exactly as locked; skip when node_modules already matches the lock file.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.vaat-lock; then
   # `npm install` rather than `npm ci`: npm 11's ci refuses this lock file over the optional

@@ -104,8 +104,9 @@ export class Vmcore implements ObjectContext {
     if (typeof v === 'string') return { path: v, explicit: true };
     if (v === false || this.options.btf) return undefined;
     // A vmlinux found by build-id is the image the dump's own kallsyms describe: with kallsyms
-    // read, its symbols add nothing but start-up time, so it is only a fallback.
-    if (this.#kallsyms) return undefined;
+    // read, its symbols add nothing but start-up time, so it is only a fallback — unless the
+    // kernel's kallsyms hold no data symbols (no CONFIG_KALLSYMS_ALL).
+    if (this.#kallsyms?.hasDataSymbols) return undefined;
     const found = findVmlinux({ buildId: this.vmcoreinfo.buildId, release: this.vmcoreinfo.osrelease }).match;
     return found ? { path: found.path, explicit: false } : undefined;
   }

@@ -28,13 +28,16 @@ export interface NativeAttrs {
   codec: string;
   /** makedumpfile dump level (-d), null when the format does not record one (ELF) */
   dumpLevel: number | null;
+  /** the kernel's page size (VMCOREINFO PAGESIZE; the block size when the dump has no VMCOREINFO) */
   pageSize: number;
-  arch: string;            // 'x86_64'
+  /** the file's unit of physical memory: one page for makedumpfile, 64 KiB for QEMU's arm64 dumps */
+  blockSize: number;
+  arch: string;            // 'x86_64' | 'aarch64' ('' when unknown)
   byteOrder: 'little' | 'big';
   nrCpus: number;
-  /** highest pfn + 1 covered by the dump */
+  /** highest pfn + 1 covered by the dump (in kernel pages) */
   maxPfn: number;
-  /** pages present in the file / pages the dump's bitmaps say were excluded (null if unknown) */
+  /** kernel pages present in the file / excluded by the dump's bitmaps (null if unknown) */
   pagesPresent: number | null;
   pagesExcluded: number | null;
   /** bytes of physical memory covered (maxPfn * pageSize for kdump; sum of PT_LOAD for ELF) */
@@ -50,11 +53,11 @@ export interface NativeAttrs {
   warnings: string[];
 }
 
-/** One CPU's saved state from an NT_PRSTATUS note (x86_64 names). */
+/** One CPU's saved state from an NT_PRSTATUS note (the architecture's register names). */
 export interface NativeCpuRegs {
   cpu: number;
   pid: number;
-  /** rip, rsp, rbp, rax ... r15, cs, ss, eflags, fs_base, gs_base, orig_rax as bigint */
+  /** x86_64: rip, rsp, rbp, rax ... r15, cs, ss, eflags, fs_base, gs_base, orig_rax; aarch64: x0..x30, sp, pc, pstate */
   regs: Record<string, bigint>;
 }
 

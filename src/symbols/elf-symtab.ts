@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { readCache, writeCache } from '../cache/build-id-cache.js';
 import { VaatError } from '../dump/errors.js';
 import {
-  elfTypeName, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_STRTAB, SHT_SYMTAB,
+  elfTypeName, ET_DYN, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_STRTAB, SHT_SYMTAB,
   SHT_NOTE, withElf, type ElfFile, type ElfSection,
 } from '../elf/sections.js';
 import { SortedSymbolTable } from './symtab.js';
@@ -140,7 +140,7 @@ export function readVmlinuxSymbols(path: string): LinkTimeSymbols {
   const seen = parsed.get(key);
   if (seen) return seen;
   const out = withElf(path, (elf) => {
-    if (elf.header.type !== ET_EXEC) {
+    if (elf.header.type !== ET_EXEC && !isPieKernel(elf)) {
       const what = elf.header.type === 1 ? 'a kernel module or object file' : 'a program or shared library';
       throw new ElfSymtabError(`${path}: not a vmlinux: ELF type ${elfTypeName(elf.header.type)} (${what}), a kernel image is EXEC`);
     }
@@ -170,6 +170,16 @@ export function loadElfSymbols(path: string, opts: ElfSymbolOptions): SortedSymb
   }
   const off = slide === 0n ? '' : ` +0x${slide.toString(16)}`;
   return new SortedSymbolTable(`vmlinux .symtab (${opts.label ?? path}${off})`, { names: s.names, types: s.types, addresses }, { sizes: 'next' });
+}
+
+const EM_AARCH64 = 183;
+
+/**
+ * arm64 links a relocatable kernel as a position-independent executable (ET_DYN, `-shared
+ * -Bsymbolic`, arch/arm64/Makefile): an aarch64 DYN with the kernel's `.head.text` is a vmlinux.
+ */
+function isPieKernel(elf: ElfFile): boolean {
+  return elf.header.type === ET_DYN && elf.header.machine === EM_AARCH64 && elf.sections.some((s) => s.name === '.head.text');
 }
 
 const CACHE_KIND = 'vmlinux-symtab';

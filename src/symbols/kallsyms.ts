@@ -57,8 +57,22 @@ export class KallsymsTable extends SortedSymbolTable {
   ) {
     // the last symbol (_end or so) gets size 0: nothing past the image symbolizes to it
     super(source, symbols, { sizes: 'next' });
+    let data = 0;
+    for (const t of symbols.types) if (DATA_TYPES.has(t) && ++data > ALL_SYMBOLS_MIN_DATA) break;
+    this.hasDataSymbols = data > ALL_SYMBOLS_MIN_DATA;
   }
+
+  /**
+   * Whether the kernel was built with CONFIG_KALLSYMS_ALL: without it kallsyms holds only text
+   * (plus a few section markers such as _etext), so globals like init_task must come from
+   * another source (Debian's arm64 cloud kernel is built so).
+   */
+  readonly hasDataSymbols: boolean;
 }
+
+const DATA_TYPES = new Set(['D', 'd', 'B', 'b', 'R', 'r']);
+/** a kernel without KALLSYMS_ALL still lists a handful of markers; with it there are tens of thousands */
+const ALL_SYMBOLS_MIN_DATA = 200;
 
 const TABLE_SYMBOLS = ['kallsyms_names', 'kallsyms_num_syms', 'kallsyms_token_table', 'kallsyms_token_index', 'kallsyms_offsets', 'kallsyms_relative_base', 'kallsyms_addresses', 'kallsyms_markers'];
 
