@@ -14,9 +14,11 @@ import { CombinedSymbolTable, SymbolSourceMismatchError, type CombineSource } fr
 import { loadElfSymbols } from './symbols/elf-symtab.js';
 import { loadSystemMap } from './symbols/systemmap.js';
 import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
+import { DerivedSymbolTable } from './symbols/derived.js';
 import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
 import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
 import { parseBtf } from './types/btf.js';
+import { findBtfInImage } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
 import { readBtfFile } from './elf/sections.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
@@ -88,6 +90,12 @@ export class Vmcore implements ObjectContext {
     const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
     if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map }), label: 'System.map' });
     sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
+    // kallsyms without data symbols and nothing else that names them: derive what the dump proves.
+    if (kallsyms && !kallsyms.hasDataSymbols && !elfSource && !map) {
+      try {
+        sources.push({ table: new DerivedSymbolTable({ mem: this.dump, text: kallsyms, types: this.types, nrCpus: this.dump.attrs.nrCpus }), label: 'derived' });
+      } catch { /* no types: the other sources are all there is */ }
+    }
     try {
       this.#symbols = new CombinedSymbolTable(sources);
     } catch (e) {
@@ -157,7 +165,14 @@ export class Vmcore implements ObjectContext {
     const start = k.lookup('__start_BTF')?.address;
     const stop = k.lookup('__stop_BTF')?.address;
     if (start === undefined || stop === undefined || stop <= start) {
-      throw new VaatError('no BTF in this kernel (no __start_BTF/__stop_BTF): give a vmlinux or BTF file', this.file);
+      // No data symbols in kallsyms (no CONFIG_KALLSYMS_ALL): find .BTF by its header after the text.
+      const from = k.lookup('_etext')?.address;
+      const found = from === undefined ? null : findBtfInImage(this.dump, from);
+      if (!found) throw new VaatError('no BTF in this kernel (no __start_BTF/__stop_BTF, and no BTF header after _etext): give a vmlinux or BTF file', this.file);
+      this.#types = parseBtf(found.bytes, { label: `${this.file} BTF at 0x${found.address.toString(16)}` });
+      if (buildId) btfByBuildId.set(buildId, this.#types);
+      this.#typesSource = `BTF in the dump (found by its header at _etext+0x${(found.address - from!).toString(16)}, ${found.bytes.length} bytes)`;
+      return this.#types;
     }
     const buf = this.dump.readVirt(start, Number(stop - start));
     this.#types = parseBtf(buf, { label: `${this.file} __start_BTF` });

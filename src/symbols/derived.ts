@@ -1,0 +1,172 @@
+/**
+ * Data symbols for a kernel whose kallsyms hold only text (no CONFIG_KALLSYMS_ALL, as Debian's
+ * arm64 cloud kernel) when no vmlinux or System.map is at hand. Each address is derived from
+ * something the dump itself proves, and checked against the data it must hold:
+ *
+ * - the per-CPU area: `idle_cpu()` computes `&runqueues + __per_cpu_offset[cpu]`; its code gives
+ *   both link addresses, BTF's `.data..percpu` DATASEC gives runqueues' offset in the section,
+ *   so every per-CPU variable BTF lists is placed — accepted only if each CPU's `rq->cpu` is that CPU;
+ * - globals reachable from there: `init_task` is CPU 0's idle task, `init_css_set` its css_set, `cgrp_dfl_root` that css_set's default cgroup's root,
+ *   `root_task_group` the group of CPU 0's root cfs_rq;
+ * - `nr_cpu_ids`, `__cpu_possible_mask` and `__cpu_online_mask`: what nr_context_switches() and
+ *   nr_running() loop over (for_each_possible_cpu / for_each_online_cpu), each mask checked to
+ *   hold only CPUs below nr_cpu_ids that have their own runqueue;
+ * - globals small helpers read: `tainted_mask` (get_taint), `cgroup_mutex` (the mutex
+ *   cgroup_lock_and_drain_offline locks), `modules` (the list find_module_all walks), each
+ *   checked for its shape.
+ * Anything not derivable stays absent: lookups fail with "symbol not found", never a guess.
+ */
+import type { MemoryReader } from '../dump/dump.js';
+import { codeReferences, type CodeRefs } from '../arch/arm64/code-refs.js';
+import type { TypeInfo } from '../types/typeinfo.js';
+import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
+
+export interface DerivedSymbolsInput {
+  mem: MemoryReader;
+  /** text symbols (kallsyms) */
+  text: SymbolTable;
+  types: TypeInfo;
+  /** CPUs to check the per-CPU area on */
+  nrCpus: number;
+}
+
+const PERCPU_SECTION = '.data..percpu';
+/** bytes of a helper decoded: the patterns sit in its first few dozen instructions */
+const CODE_BYTES = 256;
+
+export class DerivedSymbolTable implements SymbolTable {
+  readonly source: string;
+  readonly #fixed: SortedSymbolTable;
+  readonly #perCpuStart: bigint | undefined;
+  readonly #types: TypeInfo;
+
+  constructor(input: DerivedSymbolsInput) {
+    const found = derive(input);
+    this.#types = input.types;
+    this.#perCpuStart = found.perCpuStart;
+    this.#fixed = new SortedSymbolTable('derived', found.symbols, { sizes: 'exact' });
+    const names = found.symbols.map((s) => s.name);
+    this.source = `derived from code and data (${names.length ? names.join(', ') : 'nothing'}${found.perCpuStart !== undefined ? ', BTF per-CPU variables' : ''})`;
+  }
+
+  get count(): number { return this.#fixed.count; }
+
+  lookup(name: string): KernelSymbol | undefined {
+    const s = this.#fixed.lookup(name);
+    if (s || this.#perCpuStart === undefined) return s;
+    const v = this.#types.findVariable(name);
+    if (v?.section !== PERCPU_SECTION || v.sectionOffset === null) return undefined;
+    return { name, address: this.#perCpuStart + BigInt(v.sectionOffset), type: 'D' };
+  }
+
+  symbolize(addr: bigint): Symbolized | undefined { return this.#fixed.symbolize(addr); }
+  all(): Iterable<KernelSymbol> { return this.#fixed.all(); }
+}
+
+interface Derived {
+  symbols: KernelSymbol[];
+  perCpuStart: bigint | undefined;
+}
+
+function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
+  const symbols: KernelSymbol[] = [];
+  const add = (name: string, address: bigint) => symbols.push({ name, address, type: 'D' });
+  const refs = (fn: string): CodeRefs | undefined => {
+    const s = text.lookup(fn);
+    if (!s) return undefined;
+    try { return codeReferences(mem.readVirt(s.address, CODE_BYTES), s.address); } catch { return undefined; }
+  };
+  const u64 = (a: bigint) => mem.readVirt(a, 8).readBigUInt64LE(0);
+  const u32 = (a: bigint) => mem.readVirt(a, 4).readUInt32LE(0);
+  const tryOr = <T>(f: () => T): T | undefined => { try { return f(); } catch { return undefined; } };
+
+  // --- the per-CPU area, from idle_cpu(): cpu_rq(cpu) = &runqueues + __per_cpu_offset[cpu] ---
+  let perCpuStart: bigint | undefined;
+  let rq0: bigint | undefined;
+  const rqVar = types.findVariable('runqueues');
+  if (rqVar?.section === PERCPU_SECTION && rqVar.sectionOffset !== null) {
+    const rqCpu = types.offsetof('struct rq', 'cpu');
+    for (const fn of ['idle_cpu', 'available_idle_cpu', 'nr_iowait_cpu']) {
+      const hit = refs(fn)?.perCpu.find(({ variable, offsets }) => tryOr(() => {
+        for (let cpu = 0; cpu < Math.max(nrCpus, 1); cpu++) {
+          if (u32(((variable + u64(offsets + BigInt(cpu * 8))) & MASK64) + BigInt(rqCpu)) !== cpu) return false;
+        }
+        return true;
+      }));
+      if (!hit) continue;
+      perCpuStart = hit.variable - BigInt(rqVar.sectionOffset);
+      add('__per_cpu_offset', hit.offsets);
+      add('__per_cpu_start', perCpuStart);
+      rq0 = (hit.variable + u64(hit.offsets)) & MASK64;
+      break;
+    }
+  }
+
+  // --- nr_cpu_ids and the possible/online masks: nr_context_switches() and nr_running() walk
+  // for_each_possible_cpu / for_each_online_cpu over cpu_rq(i) ---
+  let perCpuOffsets: bigint | undefined;
+  let rqLink: bigint | undefined;
+  for (const s of symbols) if (s.name === '__per_cpu_offset') perCpuOffsets = s.address;
+  if (perCpuStart !== undefined && rqVar?.sectionOffset != null) rqLink = perCpuStart + BigInt(rqVar.sectionOffset);
+  if (perCpuOffsets !== undefined && rqLink !== undefined) {
+    const rqCpu = BigInt(types.offsetof('struct rq', 'cpu'));
+    const offsets = perCpuOffsets;
+    const possibleRefs = refs('nr_context_switches');
+    const nrLoad = possibleRefs?.loads.find((l) => l.size === 4);
+    const nr = nrLoad && tryOr(() => u32(nrLoad.address));
+    if (nrLoad && nr !== undefined && nr >= Math.max(1, nrCpus) && nr <= 1 << 16) {
+      add('nr_cpu_ids', nrLoad.address);
+      const known = new Set([rqLink, offsets, nrLoad.address]);
+      // a cpumask whose CPUs are all below nr_cpu_ids, CPU 0 among them, each with its own runqueue
+      const isMask = (a: bigint) => tryOr(() => {
+        const words = mem.readVirt(a, Math.ceil(nr / 64) * 8);
+        const cpus: number[] = [];
+        for (let cpu = 0; cpu < words.length * 8; cpu++) if ((words[cpu >> 3] >> (cpu & 7)) & 1) cpus.push(cpu);
+        return cpus[0] === 0 && cpus.at(-1)! < nr && cpus.every((cpu) => u32(((rqLink! + u64(offsets + BigInt(cpu * 8))) & MASK64) + rqCpu) === cpu);
+      });
+      const mask = (r: CodeRefs | undefined) => r?.addresses.find((a) => !known.has(a) && isMask(a));
+      const possible = mask(possibleRefs);
+      if (possible !== undefined) add('__cpu_possible_mask', possible);
+      const online = mask(refs('nr_running'));
+      if (online !== undefined) add('__cpu_online_mask', online);
+    }
+  }
+
+  // --- globals reachable from CPU 0's runqueue ---
+  if (rq0 !== undefined) {
+    const ptr = (obj: bigint, type: string, path: string) => u64(obj + BigInt(types.offsetof(type, path)));
+    const init = tryOr(() => ptr(rq0!, 'struct rq', 'idle'));
+    const comm = init === undefined ? undefined : tryOr(() => mem.readVirt(init + BigInt(types.offsetof('struct task_struct', 'comm')), 16).toString('latin1'));
+    const pid = init === undefined ? undefined : tryOr(() => u32(init + BigInt(types.offsetof('struct task_struct', 'pid'))));
+    if (init && comm?.startsWith('swapper') && pid === 0) {
+      add('init_task', init);
+      const cset = tryOr(() => ptr(init, 'struct task_struct', 'cgroups'));
+      if (cset) {
+        add('init_css_set', cset);
+        const dfl = tryOr(() => ptr(cset, 'struct css_set', 'dfl_cgrp'));
+        if (dfl) add('cgrp_dfl_root', dfl - BigInt(types.offsetof('struct cgroup_root', 'cgrp')));
+      }
+    }
+    const tg = tryOr(() => ptr(rq0!, 'struct rq', 'cfs.tg'));
+    if (tg) add('root_task_group', tg);
+  }
+
+  // --- globals small helpers read ---
+  const first = refs('get_taint')?.addresses[0];
+  if (first !== undefined) add('tainted_mask', first);
+  const mutexLock = text.lookup('mutex_lock')?.address;
+  const locked = mutexLock === undefined ? undefined : refs('cgroup_lock_and_drain_offline')?.calls.find((c) => c.target === mutexLock && c.x0 !== undefined)?.x0;
+  if (locked !== undefined && tryOr(() => isListHead(mem, locked + BigInt(types.offsetof('struct mutex', 'wait_list'))))) add('cgroup_mutex', locked);
+  const modules = refs('find_module_all')?.addresses.find((a) => tryOr(() => isListHead(mem, a)));
+  if (modules !== undefined) add('modules', modules);
+  return { symbols, perCpuStart };
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** a list_head whose neighbours point back at it */
+function isListHead(mem: MemoryReader, at: bigint): boolean {
+  const b = mem.readVirt(at, 16);
+  const next = b.readBigUInt64LE(0), prev = b.readBigUInt64LE(8);
+  return mem.readVirt(next + 8n, 8).readBigUInt64LE(0) === at && mem.readVirt(prev, 8).readBigUInt64LE(0) === at;
+}

@@ -1,0 +1,54 @@
+/**
+ * The kernel's BTF found in the dump by its header when kallsyms does not name __start_BTF: a
+ * kernel without CONFIG_KALLSYMS_ALL (Debian's arm64 cloud kernel) lists only text symbols, but
+ * its .BTF still sits in the image's read-only data, after _etext.
+ */
+import type { MemoryReader } from '../dump/dump.js';
+import { findBtfInBuffer } from './btf-format.js';
+
+const CHUNK = 1 << 20;
+/** an image's rodata is a few MiB to a few tens of MiB: past this, there is no BTF to find */
+const SCAN_LIMIT = 96 << 20;
+/** bytes kept from the previous chunk, so a header across a chunk boundary is still seen */
+const OVERLAP = 256;
+/** little-endian BTF magic 0xeb9f and version 1 (the kernel's byte order on x86_64 and arm64) */
+const MAGIC = Buffer.from([0x9f, 0xeb, 0x01]);
+const HEADER = 24;
+/** vmlinux BTF is a few MiB; a header claiming more is random bytes */
+const MAX_BTF = 64 << 20;
+
+export interface BtfInImage {
+  address: bigint;
+  bytes: Buffer;
+  /** bytes read while looking */
+  scanned: number;
+}
+
+/** The first valid BTF blob at or after `from`, or null when none is found before an unreadable page or the limit. */
+export function findBtfInImage(mem: MemoryReader, from: bigint, limit = SCAN_LIMIT): BtfInImage | null {
+  let carry = Buffer.alloc(0);
+  let at = from & ~0xfffn;
+  for (let scanned = 0; scanned < limit; scanned += CHUNK, at += BigInt(CHUNK)) {
+    let chunk: Buffer;
+    try {
+      chunk = mem.readVirt(at, CHUNK);
+    } catch {
+      return null; // the end of the image (or a page not in the dump)
+    }
+    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const base = at - BigInt(carry.length);
+    // A blob usually runs past this chunk: read each magic's header, then the whole blob it
+    // describes, and let the full validation decide.
+    for (let i = buf.indexOf(MAGIC); i >= 0 && i + HEADER <= buf.length; i = buf.indexOf(MAGIC, i + 1)) {
+      const total = buf.readUInt32LE(i + 4) + Math.max(buf.readUInt32LE(i + 8) + buf.readUInt32LE(i + 12), buf.readUInt32LE(i + 16) + buf.readUInt32LE(i + 20));
+      if (total > MAX_BTF) continue;
+      const address = base + BigInt(i);
+      let bytes: Buffer;
+      try { bytes = mem.readVirt(address, total); } catch { continue; }
+      const hit = findBtfInBuffer(bytes);
+      if (hit?.offset === 0 && hit.length === total) return { address, bytes, scanned: scanned + CHUNK };
+    }
+    carry = Buffer.from(chunk.subarray(chunk.length - OVERLAP));
+  }
+  return null;
+}
