@@ -8,10 +8,16 @@ export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(root, '../shared/fixtures');
 if (!existsSync(join(fixturesDir, 'README.md'))) throw new Error(`fixtures not found at ${fixturesDir}`);
 
-/** every vmcore file of every scenario, as {scenario, name, path} */
+/** `--only REGEX` on the command line: the scenarios a script runs on (e.g. `--only '^arm64-'`) */
+export const onlyScenarios = (() => {
+  const i = process.argv.indexOf('--only');
+  return i >= 0 && process.argv[i + 1] ? new RegExp(process.argv[i + 1]) : null;
+})();
+
+/** every vmcore file of every scenario (or of those `--only` names), as {scenario, name, path} */
 export function fixtureDumps() {
   return readdirSync(fixturesDir)
-    .filter((d) => existsSync(join(fixturesDir, d, 'truth')))
+    .filter((d) => existsSync(join(fixturesDir, d, 'truth')) && (!onlyScenarios || onlyScenarios.test(d)))
     .sort()
     .flatMap((scenario) => readdirSync(join(fixturesDir, scenario))
       .filter((f) => f.startsWith('vmcore'))

@@ -11,6 +11,8 @@
  * - `nr_cpu_ids`, `__cpu_possible_mask` and `__cpu_online_mask`: what nr_context_switches() and
  *   nr_running() loop over (for_each_possible_cpu / for_each_online_cpu), each mask checked to
  *   hold only CPUs below nr_cpu_ids that have their own runqueue;
+ * - `__cpu_present_mask` (cpudl_set() warns unless cpu_present()), `__cpu_active_mask`
+ *   (sched_getaffinity()), `cgroup_subsys` (cgroup_get_e_css(); every entry's id is its index);
  * - globals small helpers read: `tainted_mask` (get_taint), `cgroup_mutex` (the mutex
  *   cgroup_lock_and_drain_offline locks), `modules` (the list find_module_all walks), each
  *   checked for its shape.
@@ -117,18 +119,30 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
     if (nrLoad && nr !== undefined && nr >= Math.max(1, nrCpus) && nr <= 1 << 16) {
       add('nr_cpu_ids', nrLoad.address);
       const known = new Set([rqLink, offsets, nrLoad.address]);
-      // a cpumask whose CPUs are all below nr_cpu_ids, CPU 0 among them, each with its own runqueue
+      // a non-empty cpumask whose CPUs are all below nr_cpu_ids, each with its own runqueue (CPU 0,
+      // the boot CPU, need not be online: a panic stops the other CPUs and clears their bits)
       const isMask = (a: bigint) => tryOr(() => {
         const words = mem.readVirt(a, Math.ceil(nr / 64) * 8);
         const cpus: number[] = [];
         for (let cpu = 0; cpu < words.length * 8; cpu++) if ((words[cpu >> 3] >> (cpu & 7)) & 1) cpus.push(cpu);
-        return cpus[0] === 0 && cpus.at(-1)! < nr && cpus.every((cpu) => u32(((rqLink! + u64(offsets + BigInt(cpu * 8))) & MASK64) + rqCpu) === cpu);
+        return cpus.length > 0 && cpus.at(-1)! < nr && cpus.every((cpu) => u32(((rqLink! + u64(offsets + BigInt(cpu * 8))) & MASK64) + rqCpu) === cpu);
       });
       const mask = (r: CodeRefs | undefined) => r?.addresses.find((a) => !known.has(a) && isMask(a));
-      const possible = mask(possibleRefs);
-      if (possible !== undefined) add('__cpu_possible_mask', possible);
+      const possible = possibleRefs?.addresses.find((a) => !known.has(a) && isMask(a) && tryOr(() => (mem.readVirt(a, 1)[0] & 1) === 1));
+      if (possible !== undefined) {
+        add('__cpu_possible_mask', possible);
+        known.add(possible);
+      }
       const online = mask(refs('nr_running'));
-      if (online !== undefined) add('__cpu_online_mask', online);
+      if (online !== undefined) {
+        add('__cpu_online_mask', online);
+        known.add(online);
+      }
+      // cpudl_set() warns unless cpu_present(cpu); sched_getaffinity() ands with cpu_active_mask
+      const present = mask(refs('cpudl_set')) ?? mask(refs('cpudl_clear'));
+      if (present !== undefined) add('__cpu_present_mask', present);
+      const active = mask(refs('sched_getaffinity'));
+      if (active !== undefined) add('__cpu_active_mask', active);
     }
   }
 
@@ -157,6 +171,15 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
   const mutexLock = text.lookup('mutex_lock')?.address;
   const locked = mutexLock === undefined ? undefined : refs('cgroup_lock_and_drain_offline')?.calls.find((c) => c.target === mutexLock && c.x0 !== undefined)?.x0;
   if (locked !== undefined && tryOr(() => isListHead(mem, locked + BigInt(types.offsetof('struct mutex', 'wait_list'))))) add('cgroup_mutex', locked);
+  // cgroup_subsys[]: the array cgroup_get_e_css() indexes, each entry a cgroup_subsys whose id is its index
+  const nSubsys = tryOr(() => types.findEnumerator('CGROUP_SUBSYS_COUNT')?.value);
+  if (nSubsys !== undefined && nSubsys !== null) {
+    const n = Number(nSubsys);
+    const idOff = BigInt(types.offsetof('struct cgroup_subsys', 'id'));
+    const isSubsysArray = (a: bigint) => tryOr(() => n > 0 && Array.from({ length: n }, (_, i) => u64(a + BigInt(i * 8))).every((ss, i) => u32(ss + idOff) === i));
+    const arr = ['cgroup_get_e_css', 'cgroup_e_css', 'cgroup_print_ss_mask'].map((f) => refs(f)?.addresses.find(isSubsysArray)).find((a) => a !== undefined);
+    if (arr !== undefined) add('cgroup_subsys', arr);
+  }
   const modules = refs('find_module_all')?.addresses.find((a) => tryOr(() => isListHead(mem, a)));
   if (modules !== undefined) add('modules', modules);
   return { symbols, perCpuStart };
