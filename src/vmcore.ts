@@ -70,17 +70,14 @@ export class Vmcore implements ObjectContext {
     const sources: CombineSource[] = [];
     let kallsyms: KallsymsTable | undefined;
     try { kallsyms = this.kallsyms; } catch { /* fall through to the other sources */ }
-    if (kallsyms) {
-      const mods = this.#loadModules(kallsyms);
-      if (mods) sources.push({ table: mods, label: 'modules', crossCheck: false });
-      sources.push({ table: kallsyms, label: 'kallsyms' });
-    }
+    if (kallsyms) sources.push({ table: kallsyms, label: 'kallsyms' });
+    const relocateAbsolute = this.dump.attrs.arch === 'aarch64';
     // --- vmlinux ELF symbol table (src/symbols/elf-symtab.ts) ---
     const elf = this.#vmlinuxForSymbols();
     let elfSource: CombineSource | undefined;
     if (elf) {
       try {
-        elfSource = { table: loadElfSymbols(elf.path, { kernelOffset: this.vmcoreinfo.kernelOffset }), label: 'vmlinux' };
+        elfSource = { table: loadElfSymbols(elf.path, { kernelOffset: this.vmcoreinfo.kernelOffset, relocateAbsolute }), label: 'vmlinux' };
         sources.push(elfSource);
       } catch (e) {
         if (elf.explicit) throw e; // a file the caller named must be usable; one found is only a bonus
@@ -88,13 +85,20 @@ export class Vmcore implements ObjectContext {
     }
     // --- end vmlinux ELF symbol table ---
     const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
-    if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map }), label: 'System.map' });
+    if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map, relocateAbsolute }), label: 'System.map' });
     sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
     // kallsyms without data symbols and nothing else that names them: derive what the dump proves.
     if (kallsyms && !kallsyms.hasDataSymbols && !elfSource && !map) {
       try {
         sources.push({ table: new DerivedSymbolTable({ mem: this.dump, text: kallsyms, types: this.types, nrCpus: this.dump.attrs.nrCpus }), label: 'derived' });
       } catch { /* no types: the other sources are all there is */ }
+    }
+    // Loaded modules first: their struct module list head is a data symbol, which a kernel
+    // without KALLSYMS_ALL names only in the other sources.
+    if (kallsyms) {
+      const head = sources.map((s) => s.table.lookup('modules')).find((s) => s !== undefined);
+      const mods = head ? this.#loadModules(head.address) : undefined;
+      if (mods) sources.unshift({ table: mods, label: 'modules', crossCheck: false });
     }
     try {
       this.#symbols = new CombinedSymbolTable(sources);
@@ -120,11 +124,9 @@ export class Vmcore implements ObjectContext {
   }
 
   /** loaded modules' symbols; needs types for struct module's layout, so failures leave modules out */
-  #loadModules(kallsyms: KallsymsTable): ModuleSymbolTable | undefined {
-    const head = kallsyms.lookup('modules');
-    if (!head) return undefined;
+  #loadModules(head: bigint): ModuleSymbolTable | undefined {
     try {
-      this.#modules = readModules(this.dump, head.address, moduleLayout(this.types));
+      this.#modules = readModules(this.dump, head, moduleLayout(this.types));
     } catch {
       return undefined;
     }

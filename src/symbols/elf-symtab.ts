@@ -21,6 +21,8 @@ export interface ElfSymbolOptions {
   kernelOffset: bigint;
   /** name for the source string (default: the path) */
   label?: string;
+  /** slide absolute symbols in the kernel half too (arm64's PIE kernel: see SystemMapOptions) */
+  relocateAbsolute?: boolean;
 }
 
 /** a vmlinux's symbols at link-time addresses, sorted by address (aliases in .symtab order) */
@@ -166,7 +168,7 @@ export function loadElfSymbols(path: string, opts: ElfSymbolOptions): SortedSymb
   for (let i = 0; i < n; i++) {
     const link = s.link[i];
     const t = s.types[i];
-    addresses[i] = link >= KERNEL_HALF && t !== 'A' && t !== 'a' ? link + slide : link; // BigUint64Array wraps mod 2^64
+    addresses[i] = link >= KERNEL_HALF && (opts.relocateAbsolute || (t !== 'A' && t !== 'a')) ? link + slide : link; // BigUint64Array wraps mod 2^64
   }
   const off = slide === 0n ? '' : ` +0x${slide.toString(16)}`;
   return new SortedSymbolTable(`vmlinux .symtab (${opts.label ?? path}${off})`, { names: s.names, types: s.types, addresses }, { sizes: 'next' });

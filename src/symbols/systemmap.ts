@@ -14,6 +14,11 @@ export interface SystemMapOptions {
   kernelOffset: bigint;
   /** name for the source string (default: the path) */
   label?: string;
+  /**
+   * slide absolute symbols in the kernel half too: arm64 links its relocatable kernel as a PIE,
+   * and the linker's absolute symbols there (__kvm_nvhe___bss_start...) are image addresses
+   */
+  relocateAbsolute?: boolean;
 }
 
 /** addresses at or above this are kernel-image (relocatable) addresses; below: per-CPU offsets or absolutes */
@@ -29,7 +34,7 @@ export function parseSystemMap(text: string, opts: SystemMapOptions & { label: s
     if (!m) throw new SystemMapError(`${opts.label}:${i + 1}: not a System.map line: ${JSON.stringify(line.slice(0, 80))}`);
     const link = BigInt('0x' + m[1]);
     const type = m[2];
-    const relocate = link >= KERNEL_HALF && type !== 'A' && type !== 'a';
+    const relocate = link >= KERNEL_HALF && (opts.relocateAbsolute || (type !== 'A' && type !== 'a'));
     syms.push({ name: m[3], address: relocate ? (link + opts.kernelOffset) & 0xffffffffffffffffn : link, type });
   }
   if (syms.length === 0) throw new SystemMapError(`${opts.label}: no symbols`);
