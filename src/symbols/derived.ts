@@ -13,6 +13,8 @@
  *   hold only CPUs below nr_cpu_ids that have their own runqueue;
  * - `__cpu_present_mask` (cpudl_set() warns unless cpu_present()), `__cpu_active_mask`
  *   (sched_getaffinity()), `cgroup_subsys` (cgroup_get_e_css(); every entry's id is its index);
+ * - `jiffies_64` (__round_jiffies_up()), `avenrun` (get_avenrun()), `_totalram_pages`
+ *   (si_meminfo()): the first 8-byte load each makes, checked for a plausible value;
  * - globals small helpers read: `tainted_mask` (get_taint), `cgroup_mutex` (the mutex
  *   cgroup_lock_and_drain_offline locks), `modules` (the list find_module_all walks), each
  *   checked for its shape.
@@ -158,7 +160,18 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
       if (cset) {
         add('init_css_set', cset);
         const dfl = tryOr(() => ptr(cset, 'struct css_set', 'dfl_cgrp'));
-        if (dfl) add('cgrp_dfl_root', dfl - BigInt(types.offsetof('struct cgroup_root', 'cgrp')));
+        if (dfl) {
+          const root = dfl - BigInt(types.offsetof('struct cgroup_root', 'cgrp'));
+          add('cgrp_dfl_root', root);
+          // cgroup_roots: the one node of the roots' ring that is no cgroup_root, in the image (v1 roots are allocated)
+          const stext = text.lookup('_stext')?.address;
+          const own = root + BigInt(types.offsetof('struct cgroup_root', 'root_list'));
+          const head = stext === undefined ? undefined : tryOr(() => {
+            for (let n = u64(own), i = 0; n !== own && i < 64; n = u64(n), i++) if (n >= stext && n < stext + (1n << 30) && isListHead(mem, n)) return n;
+            return undefined;
+          });
+          if (head !== undefined) add('cgroup_roots', head);
+        }
       }
     }
     const tg = tryOr(() => ptr(rq0!, 'struct rq', 'cfs.tg'));
@@ -180,6 +193,18 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
     const arr = ['cgroup_get_e_css', 'cgroup_e_css', 'cgroup_print_ss_mask'].map((f) => refs(f)?.addresses.find(isSubsysArray)).find((a) => a !== undefined);
     if (arr !== undefined) add('cgroup_subsys', arr);
   }
+  // sys: jiffies_64 (__round_jiffies_up() reads jiffies), avenrun (get_avenrun()), _totalram_pages (si_meminfo())
+  const firstLoad = (fn: string, ok: (v: bigint) => boolean) => {
+    const l = refs(fn)?.loads.find((x) => x.size === 8);
+    return l && tryOr(() => ok(u64(l.address))) ? l.address : undefined;
+  };
+  // INITIAL_JIFFIES is 2^32 - 300 * HZ: jiffies_64 starts just below the 32-bit wrap
+  const jiffies = firstLoad('__round_jiffies_up', (v) => v >= 0xfff00000n && v < 1n << 48n) ?? firstLoad('round_jiffies_up', (v) => v >= 0xfff00000n && v < 1n << 48n);
+  if (jiffies !== undefined) { add('jiffies_64', jiffies); add('jiffies', jiffies); }
+  const avenrun = firstLoad('get_avenrun', (v) => v < 1n << 40n);
+  if (avenrun !== undefined) add('avenrun', avenrun);
+  const totalram = firstLoad('si_meminfo', (v) => v > 0n && v < 1n << 40n);
+  if (totalram !== undefined) add('_totalram_pages', totalram);
   const modules = refs('find_module_all')?.addresses.find((a) => tryOr(() => isListHead(mem, a)));
   if (modules !== undefined) add('modules', modules);
   return { symbols, perCpuStart };
