@@ -167,7 +167,7 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
           const stext = text.lookup('_stext')?.address;
           const own = root + BigInt(types.offsetof('struct cgroup_root', 'root_list'));
           const head = stext === undefined ? undefined : tryOr(() => {
-            for (let n = u64(own), i = 0; n !== own && i < 64; n = u64(n), i++) if (n >= stext && n < stext + (1n << 30) && isListHead(mem, n)) return n;
+            for (let n = u64(own), i = 0; n !== own && i < 64; n = u64(n), i++) if (n >= stext && n < stext + (1n << 30n) && isListHead(mem, n)) return n;
             return undefined;
           });
           if (head !== undefined) add('cgroup_roots', head);
