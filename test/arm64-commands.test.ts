@@ -26,7 +26,7 @@ describe.each(sets)('$scenario/$name', ({ scenario, path }) => {
     const info = vaatJson(['info', path]);
     expect(info.arch).toBe('aarch64');
     expect(info.pageSize).toBe(4096);
-    expect(info.types).toMatch(bare ? /^BTF in the dump/ : /^DWARF .*vmlinux-6\.1\.0-54-cloud-arm64/);
+    expect(info.sources.types).toMatch(bare ? /^BTF in the dump/ : /^DWARF .*vmlinux-6\.1\.0-54-cloud-arm64/);
     expect(vaat(['p', path, 'init_task.comm']).stdout).toContain('"swapper/0"');
     expect(vaat(['p', path, 'init_uts_ns.name.release']).stdout).toContain(`"${t.uname.release}"`);
   });
