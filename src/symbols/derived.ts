@@ -15,6 +15,9 @@
  *   (sched_getaffinity()), `cgroup_subsys` (cgroup_get_e_css(); every entry's id is its index);
  * - `jiffies_64` (__round_jiffies_up()), `avenrun` (get_avenrun()), `_totalram_pages`
  *   (si_meminfo()): the first 8-byte load each makes, checked for a plausible value;
+ * - `init_mm` (finish_cpu(); its pgd must be VMCOREINFO's swapper_pg_dir), `cpu_topology`
+ *   (the sysfs topology readers; every CPU its own SMT sibling), `__cpu_logical_map`
+ *   (cpu_logical_map(); distinct hardware ids);
  * - globals small helpers read: `tainted_mask` (get_taint), `cgroup_mutex` (the mutex
  *   cgroup_lock_and_drain_offline locks), `modules` (the list find_module_all walks), each
  *   checked for its shape.
@@ -205,6 +208,34 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
   if (avenrun !== undefined) add('avenrun', avenrun);
   const totalram = firstLoad('si_meminfo', (v) => v > 0n && v < 1n << 40n);
   if (totalram !== undefined) add('_totalram_pages', totalram);
+  // init_mm: what finish_cpu() hands an idle task back; its pgd is swapper_pg_dir (VMCOREINFO)
+  const swapper = text.lookup('swapper_pg_dir')?.address;
+  const pgdOff = tryOr(() => BigInt(types.offsetof('struct mm_struct', 'pgd')));
+  if (swapper !== undefined && pgdOff !== undefined) {
+    const initMm = ['finish_cpu', 'setup_initial_init_mm'].map((f) => refs(f)?.addresses.find((a) => tryOr(() => u64(a + pgdOff) === swapper))).find((a) => a !== undefined);
+    if (initMm !== undefined) add('init_mm', initMm);
+  }
+  // cpu_topology[] (the sysfs topology files read it) and __cpu_logical_map[] (cpu_logical_map())
+  const topoSize = tryOr(() => types.sizeof('struct cpu_topology'));
+  const sibOff = tryOr(() => BigInt(types.offsetof('struct cpu_topology', 'thread_sibling')));
+  const possibleMask = symbols.find((x) => x.name === '__cpu_possible_mask')?.address;
+  const possibleCpus = possibleMask === undefined ? [] : tryOr(() => {
+    const b = mem.readVirt(possibleMask, 8);
+    return Array.from({ length: 64 }, (_, c) => c).filter((c) => (b[c >> 3] >> (c & 7)) & 1);
+  }) ?? [];
+  if (topoSize !== undefined && sibOff !== undefined && possibleCpus.length) {
+    // each CPU is its own SMT sibling
+    const isTopology = (a: bigint) => tryOr(() => possibleCpus.every((c) => (mem.readVirt(a + BigInt(c * topoSize) + sibOff + BigInt(c >> 3), 1)[0] >> (c & 7)) & 1));
+    const topo = ['cpu_clustergroup_mask', 'physical_package_id_show', 'core_id_show', 'cpu_smt_mask'].map((f) => refs(f)?.addresses.find(isTopology)).find((a) => a !== undefined);
+    if (topo !== undefined) add('cpu_topology', topo);
+    // distinct hardware ids, none of them INVALID_HWID
+    const isLogicalMap = (a: bigint) => tryOr(() => {
+      const ids = possibleCpus.map((c) => u64(a + BigInt(c * 8)));
+      return new Set(ids).size === ids.length && ids.every((v) => v < 1n << 40n);
+    });
+    const map = refs('cpu_logical_map')?.addresses.find(isLogicalMap);
+    if (map !== undefined) add('__cpu_logical_map', map);
+  }
   const modules = refs('find_module_all')?.addresses.find((a) => tryOr(() => isListHead(mem, a)));
   if (modules !== undefined) add('modules', modules);
   return { symbols, perCpuStart };
