@@ -12,6 +12,10 @@ import { cpuTlbStates, type CpuTlbState, type TlbFlag } from '../src/kernel/mm/t
 import { cpuCurr, cpuIdle } from '../src/kernel/cpu.js';
 import { taskAt } from '../src/kernel/tasks.js';
 import { panicCpu } from '../src/kernel/panic.js';
+import { cpuMask, nrCpuIds } from '../src/kernel/cpu.js';
+import { archOf } from '../src/arch/index.js';
+import { arm64Topology, type Arm64CpuTopology } from '../src/arch/arm64/topology.js';
+import { arm64Tlb, type Arm64Tlb } from '../src/arch/arm64/tlb.js';
 
 interface CpuinfoOptions { info?: boolean; tlb?: boolean }
 
@@ -59,7 +63,70 @@ export interface TlbRow {
 
 export interface TlbResult { nrDynAsids: number; pcid: boolean | null; cpus: TlbRow[] }
 
-export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbResult }
+/** arm64's topology (cpu_topology[], MPIDR, MIDR) and TLB view (global ASIDs, TTBR0): its own shapes, hex strings for 64-bit values */
+export interface Arm64TopologyResult {
+  possible: number[];
+  present: number[];
+  online: number[];
+  active: number[];
+  panicCpu: number | null;
+  cpus: (Omit<Arm64CpuTopology, 'mpidr' | 'midr'> & { mpidr: string | null; midr: string | null; doing: CpuDoing | null })[];
+}
+export interface Arm64TlbResult {
+  asidBits: number;
+  asidBitsSource: string;
+  cpus: {
+    cpu: number; activeAsidRaw: string; activeAsid: number; activeGeneration: number; reservedAsidRaw: string; reservedAsid: number;
+    curr: TaskRef & { mm: string; activeMm: string }; activeMmIsInitMm: boolean | null; mmContextId: string; mmAsid: number;
+    mmGeneration: number; activeAsidMatchesMm: boolean; owner: TaskRef | null; ttbr0: string | null;
+  }[];
+}
+
+export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbResult; arm64Topology?: Arm64TopologyResult; arm64Tlb?: Arm64TlbResult }
+
+function arm64TlbResult(t: Arm64Tlb): Arm64TlbResult {
+  return {
+    asidBits: t.asidBits,
+    asidBitsSource: t.asidBitsSource,
+    cpus: t.cpus.map((c) => ({
+      ...c,
+      activeAsidRaw: hex(c.activeAsidRaw),
+      activeGeneration: Number(c.activeGeneration),
+      reservedAsidRaw: hex(c.reservedAsidRaw),
+      curr: { ...ref(c.curr), mm: hex(c.curr.mm), activeMm: hex(c.curr.activeMm) },
+      mmContextId: hex(c.mmContextId),
+      mmGeneration: Number(c.mmGeneration),
+      owner: c.owner && ref(c.owner),
+      ttbr0: c.ttbr0 === null ? null : hex(c.ttbr0),
+    })),
+  };
+}
+
+function renderArm64Topology(r: Arm64TopologyResult, out: Output): void {
+  const c = out.c;
+  out.kv([
+    ['POSSIBLE', cpuListString(r.possible)], ['PRESENT', cpuListString(r.present)],
+    ['ONLINE', cpuListString(r.online)], ['ACTIVE', cpuListString(r.active)], ['PANIC CPU', r.panicCpu],
+  ]);
+  out.line();
+  out.table(r.cpus.map((p) => {
+    const d = p.doing;
+    const what = !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
+    return [p.cpu, p.packageId, p.clusterId, p.coreId, p.threadId, p.mpidr ?? '?', p.midr ?? '?', p.numaNode,
+      p.online ? 'yes' : c.yellow('no'), cpuListString(p.smtSiblings), cpuListString(p.coreSiblings),
+      d?.state === 'panic' ? c.red(`${what} (panic)`) : what];
+  }), { header: ['CPU', 'PKG', 'CLUSTER', 'CORE', 'THR', 'MPIDR', 'MIDR', 'NODE', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 7] });
+}
+
+function renderArm64Tlb(r: Arm64TlbResult, out: Output): void {
+  const c = out.c;
+  out.kv([['ASID BITS', `${r.asidBits} (${r.asidBitsSource})`]]);
+  out.line();
+  out.table(r.cpus.map((s) => [s.cpu, s.curr.activeMm, s.activeMmIsInitMm ? c.dim('init_mm') : s.owner ? `${s.owner.pid} ${s.owner.comm}` : c.dim('none'),
+    `${s.activeAsid}/${s.activeGeneration}`, `${s.mmAsid}/${s.mmGeneration}`, s.activeAsidMatchesMm ? c.green('yes') : c.red('no'),
+    s.ttbr0 ?? '?', `${s.curr.pid} ${s.curr.comm}`]),
+  { header: ['CPU', 'ACTIVE_MM', 'OWNER', 'ACTIVE ASID/GEN', 'MM ASID/GEN', 'MATCH', 'TTBR0', 'CURRENT'], alignRight: [0] });
+}
 
 const ref = (t: { pid: number; comm: string; task: bigint }): TaskRef => ({ pid: t.pid, comm: t.comm, task: hex(t.task) });
 
@@ -138,6 +205,21 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
     const wantTlb = Boolean(options.tlb);
     const wantInfo = Boolean(options.info) || !wantTlb;
     const r: CpuinfoResult = {};
+    if (archOf(vm).name === 'aarch64') {
+      const possible = cpuMask(vm, 'possible');
+      if (wantInfo) {
+        const online = cpuMask(vm, 'online'), present = cpuMask(vm, 'present');
+        let pc: number | null = null;
+        try { pc = panicCpu(vm)?.cpu ?? null; } catch { /* no panic CPU recorded */ }
+        const rows = arm64Topology(vm, possible, nrCpuIds(vm), new Set(online), new Set(present));
+        r.arm64Topology = {
+          possible, present, online, active: cpuMask(vm, 'active'), panicCpu: pc,
+          cpus: rows.map((p) => ({ ...p, mpidr: p.mpidr === null ? null : hex(p.mpidr), midr: p.midr === null ? null : hex(p.midr), doing: doing(vm, p.cpu, pc) })),
+        };
+      }
+      if (wantTlb) r.arm64Tlb = arm64TlbResult(arm64Tlb(vm, possible));
+      return r;
+    }
     if (wantInfo) {
       const topo = cpuTopologyAll(vm);
       let pc: number | null = null;
@@ -151,6 +233,9 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
     return r;
   },
   render(r, out) {
+    if (r.arm64Topology) renderArm64Topology(r.arm64Topology, out);
+    if (r.arm64Topology && r.arm64Tlb) out.line();
+    if (r.arm64Tlb) renderArm64Tlb(r.arm64Tlb, out);
     if (r.topology) renderTopology(r.topology, out);
     if (r.topology && r.tlb) out.line();
     if (r.tlb) renderTlb(r.tlb, out);

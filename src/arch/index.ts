@@ -3,5 +3,6 @@
  * registers each of them; the kernel model asks `archOf(vm)`.
  */
 import './x86_64.js';
+import './arm64.js';
 
 export * from './arch.js';

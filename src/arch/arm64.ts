@@ -1,0 +1,68 @@
+/**
+ * arm64 (aarch64): the kernel's address space from VMCOREINFO (VA_BITS, the page size), THREAD_SIZE,
+ * the PRSTATUS and pt_regs register layout (x0..x30, sp, pc, pstate), a sleeping task's saved
+ * `thread.cpu_context`, and unwinding by frame records with PAC bits stripped. The page-table walk
+ * itself is native (native/page_tables.cc: 4/16/64 KiB granules, 48/52-bit VAs).
+ */
+import type { Vmcore } from '../vmcore.js';
+import type { KObject } from '../object/kobject.js';
+import { detectThreadSize, registerArch, type AddressSpace, type Arch, type RegisterSet, type StartRegisters } from './arch.js';
+import { unwindArm64 } from './arm64/unwind.js';
+
+/**
+ * Documentation/arch/arm64/memory.rst: since v5.4 ("arm64: mm: Flip kernel VA space") the kernel
+ * half starts at PAGE_OFFSET = -(1 << VA_BITS), the linear map; user space ends at 1 << VA_BITS
+ * (TTBR0 covers as many bits as TTBR1 in the kernel's configuration).
+ */
+function addressSpace(vm: Vmcore): AddressSpace {
+  const vaBits = vm.vmcoreinfo.number('VA_BITS') ?? 48n;
+  const pageShift = BigInt(Math.log2(vm.dump.attrs.pageSize));
+  return {
+    // ARM64_HW_PGTABLE_LEVELS(va_bits)
+    levels: Number((vaBits - 4n) / (pageShift - 3n)),
+    kernelStart: (1n << 64n) - (1n << vaBits),
+    userEnd: 1n << vaBits,
+  };
+}
+
+/** PRSTATUS's user_pt_regs names are pt_regs' own (x0..x30, sp, pc, pstate) */
+function prstatusToPtRegs(regs: Record<string, bigint>): RegisterSet {
+  return { ...regs };
+}
+
+function prstatusStart(regs: Record<string, bigint>): StartRegisters {
+  return { pc: regs.pc ?? 0n, sp: regs.sp ?? 0n, bp: regs.x29 ?? 0n, regs: prstatusToPtRegs(regs), pcIsReturnAddress: false };
+}
+
+/**
+ * A switched-out task: cpu_switch_to() saved x19..x28, fp, sp and lr (its return address into
+ * __switch_to) in `thread.cpu_context` (arch/arm64/kernel/entry.S). A task that never ran
+ * resumes at ret_from_fork itself: an exact pc, not a return address.
+ */
+function sleepingTaskStart(vm: Vmcore, task: KObject): { regs: StartRegisters; from: 'cpu_context' } {
+  const c = task.member('thread.cpu_context').snapshot();
+  const pc = c.member('pc').bigint();
+  const fork = vm.symbols.lookup('ret_from_fork')?.address;
+  return {
+    regs: { pc, sp: c.member('sp').bigint(), bp: c.member('fp').bigint(), pcIsReturnAddress: pc !== fork },
+    from: 'cpu_context',
+  };
+}
+
+/** VMCOREINFO KERNELPACMASK (v5.7, "arm64: kexec: Export KERNELPACMASK"): 0 when the kernel signs no return addresses */
+function pacMask(vm: Vmcore): bigint {
+  return vm.vmcoreinfo.number('KERNELPACMASK') ?? 0n;
+}
+
+export const arm64: Arch = {
+  name: 'aarch64',
+  addressSpace,
+  // THREAD_SHIFT is 14 (16 KiB), 15 with KASAN, and at least PAGE_SHIFT with VMAP_STACK (64 KiB pages)
+  threadSize: (vm) => detectThreadSize(vm, { bytes: Math.max(0x4000, vm.dump.attrs.pageSize), why: 'arm64 default (MIN_THREAD_SHIFT 14, at least a page)' }),
+  prstatusToPtRegs,
+  prstatusStart,
+  sleepingTaskStart,
+  unwind: (vm, start, opts = {}) => unwindArm64(vm, { space: addressSpace(vm), threadSize: BigInt(arm64.threadSize(vm).bytes), pacMask: pacMask(vm) }, start, opts),
+};
+
+registerArch(arm64);
