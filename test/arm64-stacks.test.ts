@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vaatJson } from './cli.js';
 import { baseName } from './drgn-stacks.js';
-import { fixturesDir, truth } from './fixtures.js';
+import { allScenarios, fixturesDir, truth } from './fixtures.js';
 
 const bare = process.env.VAAT_VMLINUX === 'none';
-const sets = readdirSync(fixturesDir).filter((s) => s.startsWith('arm64-')).sort().map((scenario) => {
+const sets = allScenarios.filter((s) => s.startsWith('arm64-')).map((scenario) => {
   const name = readdirSync(join(fixturesDir, scenario)).find((f) => f.startsWith('vmcore'))!;
   return { scenario, path: join(fixturesDir, scenario, name) };
 });
