@@ -24,7 +24,7 @@
  * Anything not derivable stays absent: lookups fail with "symbol not found", never a guess.
  */
 import type { MemoryReader } from '../dump/dump.js';
-import { codeReferences, type CodeRefs } from '../arch/arm64/code-refs.js';
+import { codeReferences, type CodeRefs } from './arm64-code-refs.js';
 import type { TypeInfo } from '../types/typeinfo.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 

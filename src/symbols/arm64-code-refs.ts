@@ -4,7 +4,8 @@
  * without CONFIG_KALLSYMS_ALL names no data in kallsyms, but its small helpers (idle_cpu,
  * get_taint...) still say where the data is. Only the handful of A64 encodings these patterns
  * use are decoded (Arm ARM, "A64 instruction set encoding"); control flow is ignored, so callers
- * verify every address they take from here against the data it should hold.
+ * verify every address they take from here against the data it should hold. (Kept with the
+ * symbol sources, below the architecture seam: only derived.ts uses it.)
  */
 
 export interface CodeRefs {
