@@ -11,16 +11,32 @@ export type ParsedOptions = Record<string, unknown>;
 
 /** the options every command takes, single-dump and fleet runs alike */
 export function addCommonOptions(prog: Command): Command {
-  return prog
+  return addOpenOptions(prog
     .option('--json', 'machine-readable output')
     .option('--plain', 'no colour')
-    .option('--script', 'print a TypeScript program that computes the same with the vaat API')
+    .option('--script', 'print a TypeScript program that computes the same with the vaat API'));
+}
+
+/** the options that say how to open a dump (a session takes them once, for all its commands) */
+export function addOpenOptions(prog: Command): Command {
+  return prog
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
     .option('--reader <name>', "page reader: auto (vaat's own), vaat or libkdumpfile", 'auto')
     .option('--system-map <file>', "a System.map of the dump's kernel")
     .option('--btf <file>', "BTF to use instead of the BTF in the dump: a raw BTF file, or a vmlinux (its .BTF section)")
     .option('--vmlinux <file>', "a debug vmlinux: DWARF for types (checked against the dump's build-id), .symtab for symbols (cross-checked)")
     .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)');
+}
+
+/** the open options a command line set away from their defaults, as typed (`--vmlinux`) */
+export function openOptionsGiven(options: ParsedOptions): string[] {
+  const given: string[] = [];
+  if (options.zeroExcluded) given.push('--zero-excluded');
+  if (options.reader !== undefined && options.reader !== 'auto') given.push('--reader');
+  if (options.systemMap !== undefined) given.push('--system-map');
+  if (options.btf !== undefined) given.push('--btf');
+  if (options.vmlinux !== undefined && options.vmlinux !== true) given.push(options.vmlinux === false ? '--no-vmlinux' : '--vmlinux');
+  return given;
 }
 
 /** what the common options say about opening a dump */

@@ -2,23 +2,28 @@
  * The `vaat` command line: `vaat <command> <vmcore> [args] [options]`, `vaat <vmcore>` for the
  * default summary, `vaat help`. Every fault ends in one line on stderr and a non-zero exit.
  */
-import { Command, CommanderError } from 'commander';
 import { existsSync } from 'node:fs';
 import { openVmcore } from '../src/vmcore.js';
-import { Output, toJson } from '../src/output/sink.js';
 import { VaatError } from '../src/dump/errors.js';
 import { setProgressReporter } from '../src/progress.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
-import { addCommonOptions, openOptionsFrom } from './command-argv.js';
+import { openOptionsFrom } from './command-argv.js';
+import { chooseDump } from './dump-arg.js';
+import { reportFailure } from './errors.js';
+import { commandOutput, parseInvocation, refuseAmbiguousDump } from './run-command.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
+import { runShellCli } from './shell-cli.js';
 
 const DEFAULT_COMMAND = 'summary';
 
 function helpText(cmds: LoadedCommand[]): string {
   const w = Math.max(...cmds.map((c) => c.command.name.length));
   const lines = [
-    'usage: vaat <command> <vmcore> [args] [options]',
+    'usage: vaat shell [vmcore]      (a session: type commands without the dump, as at crash\'s prompt)',
+    '       vaat <command> [args] [vmcore] [options]',
     '       vaat <vmcore>            (summary)',
+    '',
+    'with no vmcore named: $VAAT_VMCORE, else the newest dump under --crash-dir ($VAAT_CRASH_DIR, /var/crash)',
     '',
     'commands:',
     ...cmds.map((c) => `  ${c.command.name.padEnd(w)}  ${c.command.summary}${c.source === 'built-in' ? '' : `  [${c.source}]`}`),
@@ -29,33 +34,22 @@ function helpText(cmds: LoadedCommand[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** `vaat <command> [args, the dump among them] [options]` */
 async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   const spec = lc.command;
-  const prog = addCommonOptions(new Command(spec.name)
-    .description(spec.summary)
-    .argument('<vmcore>', 'the dump file')
-    .argument('[args...]', spec.args ?? ''))
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const o of spec.options ?? []) prog.option(o.flags, o.description, o.default as string | boolean | string[] | undefined);
-  prog.parse(argv, { from: 'user' });
-  const [file, rest] = prog.processedArgs as [string, string[]];
-  const options = prog.opts();
+  const { args: positionals, options } = parseInvocation(spec, argv);
+  const chosen = chooseDump(positionals, { crashDir: options.crashDir as string | undefined, takesOperands: !!spec.args });
+  if (chosen.note) process.stderr.write(`vaat: dump: ${chosen.note}\n`);
+  const { file, args } = chosen;
   if (options.script) {
     if (!spec.script) throw new VaatError(`'${spec.name}' has no --script form yet`);
-    process.stdout.write(spec.script({ file, args: rest ?? [], options }));
+    process.stdout.write(spec.script({ file, args, options }));
     return;
   }
   const vm = openVmcore(file, openOptionsFrom(options));
   try {
-    const result = await spec.run({ vm, options, args: rest ?? [] });
-    if (options.json) {
-      process.stdout.write(toJson(result) + '\n');
-    } else {
-      const out = new Output({ plain: !!options.plain });
-      spec.render(result, out, options);
-      process.stdout.write(out.text());
-    }
+    refuseAmbiguousDump(spec, vm, chosen.typed);
+    process.stdout.write(await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY }));
   } finally {
     vm.close();
   }
@@ -74,10 +68,14 @@ export async function main(argv: string[]): Promise<number> {
   if (first === '--version' || first === '-V') { process.stdout.write('vaat 0.1.0\n'); return 0; }
   // -d DIR: the command over every vmcore under DIR, in worker processes (cli/fleet.ts)
   if (isFleetInvocation(argv, commands)) return runFleetCli(argv, commands);
+  // the session: `vaat shell [VMCORE]`, `vaat VMCORE --shell`
+  if (first === 'shell') return runShellCli(rest, commands);
+  if (argv.includes('--shell')) return runShellCli(argv.filter((a) => a !== '--shell'), commands);
   let lc = commands.find((c) => c.command.name === first);
   let args = rest;
   if (!lc) {
-    if (!existsSync(first) && !first.includes('/')) {
+    // `vaat VMCORE`, `vaat --json`: the summary of that dump, or of the current one
+    if (!first.startsWith('-') && !existsSync(first) && !first.includes('/')) {
       process.stderr.write(`vaat: unknown command '${first}' (see 'vaat help')\n`);
       return 2;
     }
@@ -88,10 +86,6 @@ export async function main(argv: string[]): Promise<number> {
     await runCommand(lc, args);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`vaat: ${msg.split('\n')[0]}\n`);
-    if (process.env.VAAT_DEBUG && err instanceof Error) process.stderr.write(String(err.stack) + '\n');
-    return err instanceof VaatError ? 1 : 3;
+    return reportFailure(err);
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * One command run against an opened dump, the same way from the command line and from the
+ * session (`vaat shell`): its argv parsed by commander, run() computed, then `--json` or the
+ * rendered text returned as one string, so the caller decides where it goes (stdout, a pager,
+ * a shell pipe).
+ */
+import type { Command } from 'commander';
+import type { Vmcore } from '../src/vmcore.js';
+import { Output, toJson } from '../src/output/sink.js';
+import type { VaatCommand } from '../src/plugin.js';
+import { parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
+import { UsageError } from './errors.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySpec = VaatCommand<any, any>;
+
+/** options of the single-dump command line that are not the command's own */
+function cliOnlyOptions(c: Command): void {
+  c.option('--crash-dir <dir>', 'where to look for the newest dump when none is named (default $VAAT_CRASH_DIR or /var/crash)');
+}
+
+/** parse a command's argv (positionals may include the dump; options anywhere) */
+export function parseInvocation(spec: AnySpec, argv: readonly string[]): ParsedCommandArgv {
+  return parseCommandArgv(spec, argv, cliOnlyOptions);
+}
+
+/** run `spec` on `vm` and return what it prints: `--json` text, or the rendered output */
+export async function commandOutput(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>, style: { color: boolean }): Promise<string> {
+  const result = await spec.run({ vm, options, args });
+  if (options.json) return toJson(result) + '\n';
+  const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color } });
+  spec.render(result, out, options);
+  return out.text();
+}
+
+/** what makes `token` a valid operand of a command, or null: a number, an address, a symbol or type of the dump */
+export function operandMeaning(vm: Vmcore, token: string): string | null {
+  if (token.includes('/')) return null; // a path written as one is never an operand
+  if (/^\d+$/.test(token)) return 'a number';
+  if (/^0x[0-9a-f]+$/i.test(token)) return 'an address';
+  // a symbol expression as p and lockinfo take them: `init_task.comm`, `runqueues:2`, `cpu_info[1]`
+  if (!/^[A-Za-z_]\w*(?:(?:\.|->)[A-Za-z_]\w*|\[\d+\]|:\w+)*$/.test(token)) return null;
+  const base = /^[A-Za-z_]\w*/.exec(token)![0];
+  try {
+    if (vm.symbols.lookup(base)) return 'a symbol of the dump';
+    if (vm.types.findType(token) !== null) return 'a type of the dump';
+  } catch { /* no symbols or types to tell by: the file wins */ }
+  return null;
+}
+
+/**
+ * A dump typed among a command's operands whose name is also a valid operand is ambiguous
+ * (`vaat lockinfo cgroup_mutex` with a dump file named cgroup_mutex in the directory): say so.
+ */
+export function refuseAmbiguousDump(spec: AnySpec, vm: Vmcore, typed: string | null): void {
+  if (typed === null || !spec.args) return;
+  const meaning = operandMeaning(vm, typed);
+  if (meaning) {
+    throw new UsageError(`'${typed}' is both a dump file here and ${meaning}, a valid operand of ${spec.name}: write it as ./${typed} for the file, or name the dump another way`);
+  }
+}
