@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Build: compiler, pkg-config, and the system libraries the addon links (found with pkg-config).
 BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
-# Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs).
+# Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs);
+# tmux and less for the interactive session test (a real terminal, a real pager).
 # The fixtures' kernel debug vmlinux (DWARF, test/dwarf.test.ts): a 280 MB download, 589 MB installed.
 # Debian's chromium: the HTML report's browser tests drive it with puppeteer-core (never a downloaded browser).
-TEST_PKGS="dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
+TEST_PKGS="tmux less dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
 PKGS="$BUILD_PKGS"
 [ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
 # No Node on the machine: Debian's own (18.19), with the headers node-gyp builds the addon against.
