@@ -34,12 +34,12 @@ export class Completer {
     if (cmd.includes('|')) return [[], ''];
     const toks = cmd.trimStart().split(/\s+/);
     const word = toks[toks.length - 1];
-    if (toks.length === 1) return [starts(this.session.commandNames(), word), word];
+    if (toks.length === 1) return [finished(starts(this.session.commandNames(), word)), word];
     const spec = this.session.command(toks[0])?.command;
     const prev = toks[toks.length - 2];
     if (word.startsWith('-')) {
       const flags = [...COMMON_OPTIONS, ...(spec?.options ?? []).flatMap((o) => o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')))];
-      return [starts([...new Set(flags)], word), word];
+      return [finished(starts([...new Set(flags)], word)), word];
     }
     const vm = this.session.vm;
     if (TASK_FIELD_OPTIONS.has(prev)) {
@@ -78,6 +78,11 @@ export class Completer {
     for (let i = lo; i < all.length && all[i].startsWith(prefix); i++) out.push(all[i]);
     return out;
   }
+}
+
+/** a single command or option candidate is a whole word: a space follows it, as in a shell */
+function finished(list: string[]): string[] {
+  return list.length === 1 ? [`${list[0]} `] : list;
 }
 
 function starts(list: string[], prefix: string): string[] {

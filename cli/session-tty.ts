@@ -76,11 +76,13 @@ export async function runInteractive(session: Session): Promise<number> {
   // Ctrl-C drops the line being typed, as in a shell
   rl.on('SIGINT', () => { process.stdout.write('^C\n'); rl.write(null, { ctrl: true, name: 'u' }); rl.prompt(); });
   rl.prompt();
+  let quit = false;
   for await (const line of rl) {
-    if (line.trim()) saveHistory(histFile, line);
-    if ((await session.execLine(line, sink)) === 'quit') break;
+    if (line.trim()) saveHistory(histFile, line.trim());
+    if ((await session.execLine(line, sink)) === 'quit') { quit = true; break; }
     rl.prompt();
   }
+  if (!quit) process.stdout.write('\n'); // Ctrl-D: end the prompt's line, as shells do
   rl.close();
   return 0;
 }
