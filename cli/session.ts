@@ -23,7 +23,7 @@ export interface SessionSink {
   err(text: string): void;
 }
 
-export const SESSION_BUILTINS = ['help', 'quit', 'exit'] as const;
+export const SESSION_BUILTINS = ['help', 'echo', 'quit', 'exit'] as const;
 
 /**
  * Split `text` at `sep` characters that are outside quotes and not escaped (`;` between
@@ -92,7 +92,7 @@ export class Session {
       `dump: ${this.vm.file}`,
       'commands (each takes --json, --plain, --script; `help COMMAND` or `COMMAND --help` for its options):',
       ...this.commands.map((c) => `  ${c.command.name.padEnd(w)}  ${c.command.summary}`),
-      "  `cmd | shell pipeline` and `cmd > file` go to the shell; `cmd; cmd` runs both; quit (or Ctrl-D) ends.",
+      "  `cmd | shell pipeline` and `cmd > file` go to the shell; `cmd; cmd` runs both; `echo TEXT` prints TEXT; quit (or Ctrl-D) ends.",
     ].join('\n') + '\n';
   }
 
@@ -130,6 +130,7 @@ export class Session {
   async #compute([name, ...rest]: string[], style: { color: boolean }): Promise<string | 'quit'> {
     if (name === 'quit' || name === 'exit' || name === 'q') return 'quit';
     if (name === 'help' && rest.length === 0) return this.helpText();
+    if (name === 'echo') return rest.join(' ') + '\n'; // as crash's: marks places in a command file's output
     const lc = this.#byName.get(name === 'help' ? rest[0] : name);
     if (!lc) throw new UsageError(`unknown command '${name === 'help' ? rest[0] : name}' (type help)`);
     const spec = lc.command;
