@@ -4,13 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { openVmcore } from '../src/vmcore.js';
-import { VaatError } from '../src/dump/errors.js';
 import { setProgressReporter } from '../src/progress.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
 import { openOptionsFrom } from './command-argv.js';
 import { chooseDump } from './dump-arg.js';
-import { reportFailure } from './errors.js';
-import { commandOutput, parseInvocation, refuseAmbiguousDump } from './run-command.js';
+import { reportFailure, UsageError } from './errors.js';
+import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
 
@@ -41,11 +40,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   const chosen = chooseDump(positionals, { crashDir: options.crashDir as string | undefined, takesOperands: !!spec.args });
   if (chosen.note) process.stderr.write(`vaat: dump: ${chosen.note}\n`);
   const { file, args } = chosen;
-  if (options.script) {
-    if (!spec.script) throw new VaatError(`'${spec.name}' has no --script form yet`);
-    process.stdout.write(spec.script({ file, args, options }));
-    return;
-  }
+  if (options.script) { process.stdout.write(scriptFor(spec, file, args, options)); return; }
   const vm = openVmcore(file, openOptionsFrom(options));
   try {
     refuseAmbiguousDump(spec, vm, chosen.typed);
@@ -67,7 +62,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (first === '--version' || first === '-V') { process.stdout.write('vaat 0.1.0\n'); return 0; }
   // -d DIR: the command over every vmcore under DIR, in worker processes (cli/fleet.ts)
-  if (isFleetInvocation(argv, commands)) return runFleetCli(argv, commands);
+  if (isFleetInvocation(argv, commands)) {
+    if (argv.includes('--script')) return reportFailure(new UsageError('runs over a set of dumps (-d DIR, report, triage, similar) have no --script form: script one dump, or loop over them'));
+    return runFleetCli(argv, commands);
+  }
   // the session: `vaat shell [VMCORE]`, `vaat VMCORE --shell`
   if (first === 'shell') return runShellCli(rest, commands);
   if (argv.includes('--shell')) return runShellCli(argv.filter((a) => a !== '--shell'), commands);

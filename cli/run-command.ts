@@ -4,11 +4,11 @@
  * rendered text returned as one string, so the caller decides where it goes (stdout, a pager,
  * a shell pipe).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Vmcore } from '../src/vmcore.js';
 import { Output, toJson } from '../src/output/sink.js';
-import type { VaatCommand } from '../src/plugin.js';
-import { parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
+import { commandScript, type VaatCommand } from '../src/plugin.js';
+import { openOptionsFrom, parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
 import { UsageError } from './errors.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -58,4 +58,14 @@ export function refuseAmbiguousDump(spec: AnySpec, vm: Vmcore, typed: string | n
   if (meaning) {
     throw new UsageError(`'${typed}' is both a dump file here and ${meaning}, a valid operand of ${spec.name}: write it as ./${typed} for the file, or name the dump another way`);
   }
+}
+
+/** `--script`: the command's own program, else the command object run from a program */
+export function scriptFor(spec: AnySpec, file: string, args: string[], options: Record<string, unknown>): string {
+  if ('fleetRun' in spec) throw new UsageError(`'${spec.name}' works on a set of dumps (-d DIR) in worker processes: it has no --script form`);
+  const own = Object.fromEntries((spec.options ?? []).map((o) => new Option(o.flags).attributeName())
+    .filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+  // how the dump was opened, without the defaults
+  const open = Object.fromEntries(Object.entries(openOptionsFrom(options)).filter(([k, v]) => !(k === 'zeroExcluded' && v === false) && !(k === 'backend' && v === 'auto')));
+  return spec.script?.({ file, args, options }) ?? commandScript({ name: spec.name, file, args, options: own, open });
 }

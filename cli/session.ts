@@ -13,7 +13,7 @@ import type { LoadedCommand } from './load-commands.js';
 import { openOptionsGiven } from './command-argv.js';
 import { dumpFormatOf } from './dump-arg.js';
 import { reportFailure, UsageError } from './errors.js';
-import { commandOutput, parseInvocation } from './run-command.js';
+import { commandOutput, parseInvocation, scriptFor } from './run-command.js';
 
 /** where a command's text goes: the terminal (maybe through a pager) or a plain stream */
 export interface SessionSink {
@@ -140,10 +140,7 @@ export class Session {
       throw new UsageError(`${[...given, ...(options.crashDir !== undefined ? ['--crash-dir'] : [])].join(', ')}: say how to open the dump, so they go to \`vaat shell\`, not to one command`);
     }
     const args = positionals.filter((a) => !this.#isSessionDump(a));
-    if (options.script) {
-      if (!spec.script) throw new UsageError(`'${spec.name}' has no --script form`);
-      return spec.script({ file: this.vm.file, args, options });
-    }
+    if (options.script) return scriptFor(spec, this.vm.file, args, options);
     return commandOutput(spec, this.vm, args, options, style);
   }
 

@@ -24,3 +24,11 @@ import report from './report.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const builtinCommands: VaatCommand<any, any>[] = [summary, info, sys, ps, log, mod, bt, stacks, runq, cgroupinfo, cpuinfo, rd, struct, p, sym, lockinfo, tasktable, signature, triage, similar, report];
+
+/** a built-in command by name (`builtinCommand('ps').run({ vm, args, options })`); throws for an unknown name */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function builtinCommand(name: string): VaatCommand<any, any> {
+  const c = builtinCommands.find((x) => x.name === name);
+  if (!c) throw new Error(`no built-in command '${name}' (there are: ${builtinCommands.map((x) => x.name).join(', ')})`);
+  return c;
+}

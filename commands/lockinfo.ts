@@ -270,9 +270,11 @@ function renderLock(l: LockJson, out: Output): void {
 }
 
 /** --script: the same lock read with the public object API */
-function lockScript(file: string, args: string[], options: LockinfoOptions): string {
+function lockScript(file: string, args: string[], options: LockinfoOptions): string | null {
   const target = args[0] ?? 'cgroup_mutex';
-  if (options.blocked || /^\d+$/.test(target) || target === 'task') return scriptPrelude(file) + BLOCKED_SCRIPT;
+  if (options.blocked) return scriptPrelude(file) + BLOCKED_SCRIPT;
+  // a task's wait: the command object itself (commandScript), which follows every kind of wait
+  if (/^(?:pid:|task:)?\d+$/.test(target) || target === 'task') return null;
   const obj = /^0x/i.test(target) ? `vm.objectAt(${target}n, ${JSON.stringify(options.type ?? 'struct mutex')})`
     : options.type ? `vm.object(${JSON.stringify(target)}, ${JSON.stringify(options.type)})` : `vm.object(${JSON.stringify(target)})`;
   const t = options.type ?? '';

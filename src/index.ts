@@ -4,6 +4,7 @@ export { Dump, type MemoryReader, type DumpAttrs, type CpuRegs } from './dump/du
 export { VmcoreInfo } from './dump/vmcoreinfo.js';
 export * from './dump/errors.js';
 export { defineCommand, type VaatCommand, type CommandContext, type OptionSpec } from './plugin.js';
+export { builtinCommand } from '../commands/index.js';
 export { Output, toJson, type TreeNode } from './output/sink.js';
 
 // The kernel model, for scripts: one module per subsystem, each helper named after the kernel concept.

@@ -33,8 +33,12 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
   /**
    * `--script`: a short TypeScript program using the public API that computes the same answer
    * (drgn's `--drgn` idea: it teaches the API). Given the vmcore path, arguments and options.
+   * Without it, or when it returns null for these arguments, `--script` prints commandScript():
+   * the command object itself run from a program.
    */
-  script?(input: { file: string; args: string[]; options: O }): string;
+  script?(input: { file: string; args: string[]; options: O }): string | null;
+  /** for `--script`: why this command has no program form (fleet-wide commands), instead of commandScript() */
+  noScript?: string;
   /**
    * `-d DIR` runs: this command's result as one row of the fleet overview table (column → cell,
    * in column order). Commands without it print one section per vmcore instead.
@@ -45,6 +49,28 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
 /** the opening lines every `--script` program shares */
 export function scriptPrelude(file: string): string {
   return `import { openVmcore } from 'vaat';\n\nconst vm = openVmcore(${JSON.stringify(file)});\n`;
+}
+
+/**
+ * `--script` for any command: a program that opens the dump with the public API and runs the
+ * command object on it, printing what `--json` prints. `options` are the command's own (camelCase,
+ * defaults filled in); `open` how the dump was opened (--vmlinux ...).
+ */
+export function commandScript(input: { name: string; file: string; args: string[]; options: Record<string, unknown>; open: Record<string, unknown> }): string {
+  const open = Object.keys(input.open).length ? `, ${JSON.stringify(input.open)}` : '';
+  return `import { openVmcore, builtinCommand, toJson } from 'vaat';
+
+// A command is an object (defineCommand): run() takes an opened dump, the arguments and the
+// options, and returns the typed result that --json prints.
+const vm = openVmcore(${JSON.stringify(input.file)}${open});
+const result = await builtinCommand(${JSON.stringify(input.name)}).run({
+  vm,
+  args: ${JSON.stringify(input.args)},
+  options: ${JSON.stringify(input.options)},
+});
+console.log(toJson(result));
+vm.close();
+`;
 }
 
 /** Identity helper that gives a command object its types. */
