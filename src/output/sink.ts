@@ -87,7 +87,8 @@ export function toJson(value: unknown): string {
 function alignedRows(data: string[][], right: ReadonlySet<number>): string {
   const widths: number[] = [];
   const cellWidths = data.map((r) => r.map((c, i) => {
-    const w = stringWidth(c);
+    // printable ASCII (most cells) is as wide as it is long; string-width for colour and wide characters
+    const w = /^[\x20-\x7e]*$/.test(c) ? c.length : stringWidth(c);
     widths[i] = Math.max(widths[i] ?? 0, w);
     return w;
   }));
