@@ -104,9 +104,9 @@ function aggregate(vm: Vmcore, t: TypeId): TypeId | null {
 export function typeOfExpr(vm: Vmcore, expr: string): TypeId | null {
   const m = /^([A-Za-z_]\w*)(?::\w+)?((?:\.|->|\[\d+\]|\w)*)$/.exec(expr);
   if (!m) return null;
-  const v = vm.types.findVariable(m[1]);
-  if (!v) return null;
-  let t: TypeId = v.type;
+  // the variable's type as `p` finds it: DWARF/BTF, else the well-known globals (BTF has no global variables)
+  let t: TypeId;
+  try { t = vm.object(m[1]).type; } catch { return null; }
   for (const name of m[2].split(/\.|->/).filter(Boolean)) {
     const agg = aggregate(vm, t);
     if (agg === null) return null;
