@@ -1,5 +1,5 @@
 /** Run the built CLI (bin/vaat.js → dist/) the way a person or script would. */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './fixtures.js';
@@ -45,4 +45,21 @@ export function runScript(args: string[]): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * vaat() without blocking the test worker: a test that runs many dumps one after another must
+ * let the worker answer vitest between them (a worker blocked for a minute is reported as an error).
+ */
+export function vaatAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [bin, ...args], { env: opts.env ?? { ...process.env, NO_COLOR: '1' }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    c.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    c.stdin.on('error', () => {});
+    c.stdin.end(opts.input ?? '');
+    c.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
 }

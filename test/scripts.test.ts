@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumps, projectRoot } from './fixtures.js';
-import { vaat } from './cli.js';
+import { vaatAsync } from './cli.js';
 
 /** the commands whose --script is the command object run from a program, with arguments to try */
 const GENERIC: string[][] = [
@@ -36,8 +36,8 @@ function runNode(file: string): Promise<{ stdout: string; stderr: string; status
 }
 
 /** a pid to ask `lockinfo PID` about: the first task in D state, else pid 1 */
-function someBlockedPid(file: string): string {
-  const r = vaat(['ps', '--state', 'D', file, '--json']);
+async function someBlockedPid(file: string): Promise<string> {
+  const r = await vaatAsync(['ps', '--state', 'D', file, '--json']);
   return r.status === 0 ? String(JSON.parse(r.stdout).tasks[0]?.pid ?? 1) : '1';
 }
 
@@ -45,9 +45,9 @@ const SPLIT = '@@vaat-test-split@@';
 
 describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: --script programs print what --json prints', (_, d) => {
   it([...GENERIC.map((a) => a.join(' ')), 'lockinfo PID'].join(', '), { timeout: 600_000 }, async () => {
-    const cases = [...GENERIC, ['lockinfo', someBlockedPid(d.path)]];
+    const cases = [...GENERIC, ['lockinfo', await someBlockedPid(d.path)]];
     // one session (one open) prints each command's --json and its --script, split by echo
-    const s = vaat(['shell', d.path, '-c', cases.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
+    const s = await vaatAsync(['shell', d.path, '-c', cases.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
     const parts = s.stdout.split(`${SPLIT}\n`);
     expect(parts).toHaveLength(cases.length * 2 + 1);
     const programs = cases.map((argv, i) => {
@@ -75,9 +75,9 @@ describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: --
 });
 
 describe('--script where there can be none', () => {
-  it('fleet-wide runs refuse it with the reason, exit 2', () => {
+  it('fleet-wide runs refuse it with the reason, exit 2', async () => {
     for (const argv of [['report', dumps[0].path], ['sys', '-d', dumps[0].path]]) {
-      const r = vaat([...argv, '--script']);
+      const r = await vaatAsync([...argv, '--script']);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/have no --script form/);
     }
