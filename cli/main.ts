@@ -29,6 +29,10 @@ function helpText(cmds: LoadedCommand[]): string {
     '',
     'every command takes --json (machine output) and --plain (no colour),',
     'and -d DIR to run over every vmcore under DIR (-j N workers).',
+    '',
+    'fleet service:',
+    '  vaat serve --crash-dir DIR...   watch, analyse and bucket new vmcores; HTTP on 127.0.0.1:8080',
+    '  vaat worker --queue redis://... --db postgres://...   a worker for vaat serve --queue/--db',
   ];
   return lines.join('\n') + '\n';
 }
@@ -51,6 +55,11 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // the fleet service: its own programs, loaded only when asked for (they need the database and HTTP modules)
+  if (argv[0] === 'serve' || argv[0] === 'worker') {
+    const svc = await import('../src/service/cli.js');
+    return argv[0] === 'serve' ? svc.runServe(argv.slice(1)) : svc.runWorker(argv.slice(1));
+  }
   // slow one-time work (DWARF indexing) is announced to people, never to programs reading stdout
   if (process.stderr.isTTY) setProgressReporter((m) => process.stderr.write(`vaat: ${m}\n`));
   const { commands, warnings } = await loadCommands();

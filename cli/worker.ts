@@ -8,11 +8,14 @@
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { Output, toJson } from '../src/output/sink.js';
 import type { FromWorker, JobOutcome, ToWorker, CommandJob, AnyCommand, FleetRow } from '../src/fleet/jobs.js';
-import { writeReport, type AnalysisRun } from '../src/fleet/report.js';
+import { writeReport, type AnalysisRun, type ReportDeps } from '../src/fleet/report.js';
+import { analyseForService } from '../src/service/analyse.js';
 import { loadCommands } from './load-commands.js';
 import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
+// the parent is gone (killed): nobody will read our results
+process.on('disconnect', () => process.exit(0));
 
 const { commands } = await loadCommands();
 const byName = new Map<string, AnyCommand>(commands.map((c) => [c.command.name, c.command]));
@@ -62,10 +65,10 @@ async function commandJob(path: string, job: CommandJob): Promise<Omit<JobOutcom
 process.on('message', (m: ToWorker) => {
   if (m.type === 'exit') { process.disconnect?.(); return; }
   const t0 = performance.now();
-  const work = m.spec.kind === 'command'
-    ? commandJob(m.path, m.spec)
-    : writeReport(m.path, m.spec, { names: [...byName.keys()], open: (p) => openFor(p, {}), run: runAnalysis })
-      .then((s) => ({ ok: true, json: toJson(s) }));
+  const deps: ReportDeps = { names: [...byName.keys()], open: (p) => openFor(p, {}), run: runAnalysis };
+  const work = m.spec.kind === 'command' ? commandJob(m.path, m.spec)
+    : m.spec.kind === 'report' ? writeReport(m.path, m.spec, deps).then((s) => ({ ok: true, json: toJson(s) }))
+      : analyseForService(m.path, m.spec, deps).then((s) => ({ ok: true, json: JSON.stringify(s) }));
   work.then(
     (r) => send({ type: 'done', id: m.id, path: m.path, ms: performance.now() - t0, ...r }),
     (e: unknown) => send({ type: 'done', id: m.id, path: m.path, ok: false, ms: performance.now() - t0, error: oneLine(e) }),

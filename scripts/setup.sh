@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
 # Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs);
 # tmux and less for the interactive session test (a real terminal, a real pager).
+# The fleet service's end-to-end tests start their own redis-server and PostgreSQL (initdb/pg_ctl) on loopback.
 # The fixtures' kernel debug vmlinux (DWARF, test/dwarf.test.ts): a 280 MB download, 589 MB installed.
 # Debian's chromium: the HTML report's browser tests drive it with puppeteer-core (never a downloaded browser).
-TEST_PKGS="tmux less dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
+TEST_PKGS="redis-server postgresql tmux less dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
 PKGS="$BUILD_PKGS"
 [ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
 # No Node on the machine: Debian's own (18.19), with the headers node-gyp builds the addon against.
@@ -56,6 +57,12 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   # per-platform packages of rollup that it never installs here; install still follows the lock.
   npm install --ignore-scripts --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.vaat-lock
+fi
+
+# better-sqlite3 (the service's embedded database) is a native module too: built here from the
+# SQLite sources its package ships, since --ignore-scripts skipped its own install step.
+if [ ! -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
+  (cd node_modules/better-sqlite3 && npx --no-install node-gyp rebuild --release -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn)
 fi
 
 # The native addon (node-gyp, offline against the Node headers named in .npmrc) and the TypeScript.

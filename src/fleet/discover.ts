@@ -46,52 +46,72 @@ function kdumpDir(file: string): { host: string | null; date: string | null } {
   return m ? { host: m[1], date: m[2] } : { host: null, date: null };
 }
 
-/** every dump under `root` (a directory, or one file), sorted by path */
-export function discoverDumps(root: string, opts: DiscoverOptions): Discovery {
-  const dumps: FoundDump[] = [];
-  const skipped: SkippedFile[] = [];
+export interface WalkOptions {
+  /** directory levels to descend (default 16) */
+  maxDepth?: number;
+  /** a file or directory passed over, with why */
+  onSkip?(path: string, reason: string): void;
+}
+
+/**
+ * Every regular file under `root` (a directory, or one file), in name order, each (dev, ino)
+ * once: symlinked directories are followed, loops and aliases cost nothing. Shared by discovery
+ * and the fleet service's rescans.
+ */
+export function walkFiles(root: string, visit: (path: string, st: Stats) => void, opts: WalkOptions = {}): void {
   const seen = new Set<string>();
   const maxDepth = opts.maxDepth ?? 16;
+  const skip = opts.onSkip ?? ((): void => {});
   const key = (s: Stats): string => `${s.dev}:${s.ino}`;
-
-  const visitFile = (path: string, st: Stats): void => {
-    if (seen.has(key(st))) { skipped.push({ path, reason: 'same file as one already found (link or alias)' }); return; }
-    seen.add(key(st));
-    const name = basename(path);
-    if (st.size < MIN_DUMP_BYTES) { skipped.push({ path, reason: `too small for a dump (${st.size} bytes)` }); return; }
-    let format: string | null;
-    try { format = opts.detect(path); } catch (e) { skipped.push({ path, reason: `unreadable: ${(e as Error).message.split('\n')[0]}` }); return; }
-    // vmcore-dmesg.txt, logs, archives: the probe reads a few header bytes and says no
-    if (!format) { skipped.push({ path, reason: 'not a dump (content)' }); return; }
-    const d = kdumpDir(path);
-    dumps.push({ path, format, size: st.size, mtimeMs: st.mtimeMs, incomplete: /^vmcore-incomplete/.test(name), dirHost: d.host, dirDate: d.date });
-  };
-
   const visitDir = (dir: string, depth: number): void => {
     let names: string[];
-    try { names = readdirSync(dir).sort(); } catch (e) { skipped.push({ path: dir, reason: `cannot list: ${(e as Error).message.split('\n')[0]}` }); return; }
+    try { names = readdirSync(dir).sort(); } catch (e) { skip(dir, `cannot list: ${(e as Error).message.split('\n')[0]}`); return; }
     for (const n of names) {
       const p = join(dir, n);
       let st: Stats;
       try { st = statSync(p); } catch {
         // a dangling symlink or a file that vanished mid-walk
-        skipped.push({ path: p, reason: lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ? 'dangling or looping symlink' : 'vanished' });
+        skip(p, lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ? 'dangling or looping symlink' : 'vanished');
         continue;
       }
+      if (seen.has(key(st))) { skip(p, st.isDirectory() ? 'directory already visited (symlink loop or alias)' : 'same file as one already found (link or alias)'); continue; }
       if (st.isDirectory()) {
-        if (seen.has(key(st))) { skipped.push({ path: p, reason: 'directory already visited (symlink loop or alias)' }); continue; }
-        if (depth >= maxDepth) { skipped.push({ path: p, reason: `deeper than ${maxDepth} levels` }); continue; }
+        if (depth >= maxDepth) { skip(p, `deeper than ${maxDepth} levels`); continue; }
         seen.add(key(st));
         visitDir(p, depth + 1);
       } else if (st.isFile()) {
-        visitFile(p, st);
+        seen.add(key(st));
+        visit(p, st);
       }
     }
   };
-
   const abs = resolve(root);
   const st = statSync(abs);
-  if (st.isDirectory()) { seen.add(key(st)); visitDir(abs, 0); } else visitFile(abs, st);
+  if (st.isDirectory()) { seen.add(key(st)); visitDir(abs, 0); } else visit(abs, st);
+}
+
+/** kdump's naming: `vmcore-incomplete` is a capture that did not finish */
+export const isIncompleteName = (path: string): boolean => /^vmcore-incomplete/.test(basename(path));
+
+/** the format probe's verdict on one file: a dump, or why not */
+export function probeFile(path: string, st: Pick<Stats, 'size' | 'mtimeMs'>, detect: (path: string) => string | null): FoundDump | SkippedFile {
+  if (st.size < MIN_DUMP_BYTES) return { path, reason: `too small for a dump (${st.size} bytes)` };
+  let format: string | null;
+  try { format = detect(path); } catch (e) { return { path, reason: `unreadable: ${(e as Error).message.split('\n')[0]}` }; }
+  // vmcore-dmesg.txt, logs, archives: the probe reads a few header bytes and says no
+  if (!format) return { path, reason: 'not a dump (content)' };
+  const d = kdumpDir(path);
+  return { path, format, size: st.size, mtimeMs: st.mtimeMs, incomplete: isIncompleteName(path), dirHost: d.host, dirDate: d.date };
+}
+
+/** every dump under `root` (a directory, or one file), sorted by path */
+export function discoverDumps(root: string, opts: DiscoverOptions): Discovery {
+  const dumps: FoundDump[] = [];
+  const skipped: SkippedFile[] = [];
+  walkFiles(root, (path, st) => {
+    const r = probeFile(path, st, opts.detect);
+    if ('reason' in r) skipped.push(r); else dumps.push(r);
+  }, { maxDepth: opts.maxDepth, onSkip: (path, reason) => skipped.push({ path, reason }) });
   dumps.sort((a, b) => a.path.localeCompare(b.path));
   return { dumps, skipped };
 }

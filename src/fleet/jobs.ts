@@ -30,7 +30,15 @@ export interface ReportJob {
   force: boolean;
 }
 
-export type JobSpec = CommandJob | ReportJob;
+/** the fleet service's analysis of one dump (src/service/analyse.ts): a report directory, returned whole */
+export interface ServiceJob {
+  kind: 'service';
+  reportsDir: string;
+  /** the crash directories: each dump's report directory is named for its path below its root */
+  roots: string[];
+}
+
+export type JobSpec = CommandJob | ReportJob | ServiceJob;
 
 export interface JobOutcome {
   path: string;

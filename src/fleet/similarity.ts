@@ -58,7 +58,7 @@ function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
 }
 
 /** state features that point at a cause: locks with their owners, and what blocked tasks do */
-function stateKeys(s: CrashSignature): { locks: Set<string>; blocked: Set<string> } {
+export function stateKeys(s: CrashSignature): { locks: Set<string>; blocked: Set<string> } {
   const locks = new Set<string>();
   if (s.state.lockGraph.available) {
     for (const e of s.state.lockGraph.edges) {
