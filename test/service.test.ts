@@ -1,0 +1,322 @@
+/**
+ * The fleet service end to end, on the real fixtures and real services: a crash directory that
+ * fills while `vaat serve` watches it — kdump layouts, one dump written slowly as
+ * `vmcore-incomplete` then renamed, a copy cut short (truncated), a file too short to open (its
+ * typed error stored), a non-dump — analysed by worker processes, bucketed incrementally, served
+ * over HTTP. Once embedded (SQLite, in-process queue, with a restart), once distributed (BullMQ on
+ * a redis-server and PostgreSQL started here, two `vaat worker`s, one killed in the middle of a job).
+ * The right bucket is the one `vaat triage` gives when it sees the whole directory at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dumps, projectRoot, type Json } from './fixtures.js';
+import { vaatJson } from './cli.js';
+import { startPostgres, startRedis, type Service } from './services.js';
+import { candidateKeys, indexKeys } from '../src/service/bucketing.js';
+import { mapPath, parsePathMap } from '../src/service/processor.js';
+import { parseListen } from '../src/service/http.js';
+
+const bin = join(projectRoot, 'bin', 'vaat.js');
+const fixture = (scenario: string, name?: string): string => dumps.find((d) => d.scenario === scenario && (!name || d.name === name))!.path;
+
+function head(src: string, bytes: number): Buffer {
+  const buf = Buffer.alloc(bytes);
+  const fd = openSync(src, 'r');
+  try { readSync(fd, buf, 0, bytes, 0); } finally { closeSync(fd); }
+  return buf;
+}
+
+interface CrashDir {
+  root: string;
+  /** role → path once complete */
+  paths: Record<'sysrqLzo' | 'sysrqZlib' | 'oopsA' | 'oopsB' | 'slow' | 'truncated' | 'broken' | 'nonDump', string>;
+  slowIncomplete: string;
+}
+
+/** the directory's first files: links to the fixtures, a truncated copy, a broken one and a non-dump */
+function makeCrashDir(): CrashDir {
+  const root = mkdtempSync(join(tmpdir(), 'vaat-crash-'));
+  const at = (rel: string): string => { const p = join(root, rel); mkdirSync(join(p, '..'), { recursive: true }); return p; };
+  const paths: CrashDir['paths'] = {
+    sysrqLzo: at('web1-2026-11-21-21:41/vmcore'),
+    sysrqZlib: at('copies/web1-zlib/vmcore'),
+    oopsA: at('db1-2026-11-21-21:43/vmcore'),
+    oopsB: at('db2-2026-11-21-21:50/vmcore'),
+    slow: at('spin-2026-11-21-22:00/vmcore'),
+    truncated: at('trunc-2026-11-21-22:10/vmcore'),
+    broken: at('broken-2026-11-21-22:20/vmcore'),
+    nonDump: at('web1-2026-11-21-21:41/vmcore-dmesg.txt'),
+  };
+  symlinkSync(fixture('sysrq-basic', 'vmcore.kdump-lzo'), paths.sysrqLzo);
+  symlinkSync(fixture('sysrq-basic', 'vmcore.kdump-zlib'), paths.sysrqZlib);
+  symlinkSync(fixture('oops-null-a'), paths.oopsA);
+  symlinkSync(fixture('oops-null-b'), paths.oopsB);
+  // a capture cut short: headers intact, most pages missing
+  writeFileSync(paths.truncated, head(fixture('oops-null-a'), 3 << 20));
+  // ends inside the kdump sub-header: cannot be opened at all
+  writeFileSync(paths.broken, head(fixture('oops-null-a'), 4096));
+  writeFileSync(paths.nonDump, '[    0.000000] Linux version 6.1.0-54-cloud-amd64\n'.repeat(200));
+  return { root, paths, slowIncomplete: join(root, 'spin-2026-11-21-22:00', 'vmcore-incomplete') };
+}
+
+/** kdump at work: the dump written in pieces as vmcore-incomplete, renamed to vmcore when complete */
+async function writeSlowly(cd: CrashDir, ms = 3000): Promise<void> {
+  const src = fixture('softlockup');
+  const all = head(src, (await import('node:fs')).statSync(src).size);
+  const pieces = 12;
+  writeFileSync(cd.slowIncomplete, '');
+  for (let i = 0; i < pieces; i++) {
+    appendFileSync(cd.slowIncomplete, all.subarray(Math.floor((all.length * i) / pieces), Math.floor((all.length * (i + 1)) / pieces)));
+    await new Promise((r) => setTimeout(r, ms / pieces));
+  }
+  renameSync(cd.slowIncomplete, cd.paths.slow);
+}
+
+interface Proc { child: ChildProcess; stderr: string; exited: Promise<void> }
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const p: Proc = { child, stderr: '', exited: new Promise((r) => child.once('exit', () => r())) };
+  child.stderr!.on('data', (d: Buffer) => { p.stderr += d.toString(); });
+  return p;
+}
+
+async function stop(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill(signal);
+  await p.exited;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms: number, proc?: Proc): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${proc ? `; stderr: ${proc.stderr.slice(-2000)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** vaat serve's address, from its start-up line */
+const served = (p: Proc): Promise<string> => waitFor('vaat serve to listen', async () => /serving (http:\/\/\S+)/.exec(p.stderr)?.[1], 60_000, p);
+
+const getJson = async (url: string): Promise<Json> => {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+};
+
+const TERMINAL = new Set(['done', 'failed', 'rejected']);
+/** every file of the directory has a final state */
+async function settled(base: string, cd: CrashDir, p?: Proc): Promise<Json[]> {
+  return waitFor('every dump to be analysed', async () => {
+    const ds: Json[] = await getJson(`${base}/api/dumps`);
+    const want = Object.values(cd.paths);
+    return want.every((w) => ds.some((d) => d.path === w && TERMINAL.has(d.state))) ? ds : null;
+  }, 240_000, p);
+}
+
+/** the checks both setups must pass */
+async function checkResults(base: string, cd: CrashDir, ds: Json[]): Promise<void> {
+  const by = (p: string): Json => ds.find((d) => d.path === p);
+  const p = cd.paths;
+  // every dump once: one row per file, one stored analysis per analysed dump
+  expect(ds.map((d) => d.path).sort()).toEqual(Object.values(p).sort());
+  for (const role of ['sysrqLzo', 'sysrqZlib', 'oopsA', 'oopsB', 'slow', 'truncated'] as const) {
+    expect(by(p[role]).state, role).toBe('done');
+    expect(by(p[role]).analyses, role).toBe(1);
+    expect(by(p[role]).bucketId, role).toBeGreaterThan(0);
+  }
+  // the slowly written one was taken only once complete, under its final name
+  expect(ds.some((d) => d.path === cd.slowIncomplete)).toBe(false);
+  expect(by(p.slow).incomplete).toBe(false);
+  expect(by(p.slow).truncated).toBe(false);
+  // the capture cut short is analysed and marked
+  expect(by(p.truncated).truncated).toBe(true);
+  expect(by(p.oopsA).truncated).toBe(false);
+  // the file that cannot be opened: failed, with the typed error's one line naming the file
+  expect(by(p.broken).state).toBe('failed');
+  expect(by(p.broken).error).toMatch(new RegExp(`^${p.broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: file ends inside`));
+  expect(by(p.broken).error).not.toContain('\n');
+  expect(by(p.broken).analyses).toBe(0);
+  // the non-dump is rejected by content
+  expect(by(p.nonDump).state).toBe('rejected');
+  expect(by(p.nonDump).error).toBe('not a dump (content)');
+
+  // buckets: the same bug twice shares one, the same crash written twice is a copy of the first
+  expect(by(p.oopsA).bucketId).toBe(by(p.oopsB).bucketId);
+  expect(by(p.sysrqLzo).bucketId).toBe(by(p.sysrqZlib).bucketId);
+  const copy = [by(p.sysrqLzo), by(p.sysrqZlib)].find((d) => d.duplicateOf !== null);
+  expect(copy).toBeDefined();
+  expect([by(p.sysrqLzo).id, by(p.sysrqZlib).id]).toContain(copy.duplicateOf);
+  const distinct = new Set([by(p.oopsA).bucketId, by(p.sysrqLzo).bucketId, by(p.slow).bucketId]);
+  expect(distinct.size).toBe(3);
+
+  // the HTTP API
+  const buckets: Json[] = await getJson(`${base}/api/buckets`);
+  const oopsBucket = buckets.find((b) => b.id === by(p.oopsA).bucketId);
+  expect(oopsBucket).toMatchObject({ files: 2, count: 2, kind: by(p.oopsA).kind });
+  expect(buckets.find((b) => b.id === by(p.sysrqLzo).bucketId)).toMatchObject({ files: 2, count: 1 });
+  const one = await getJson(`${base}/api/dumps/${by(p.oopsB).id}`);
+  expect(one.path).toBe(p.oopsB);
+  expect(one.sections.map((s: Json) => s.name)).toContain('signature');
+  const sig = await getJson(`${base}/api/dumps/${by(p.oopsB).id}/report/signature`);
+  expect(sig.class.title).toBe(one.title);
+  const sys = await (await fetch(`${base}/api/dumps/${by(p.oopsB).id}/report/sys?format=text`)).text();
+  expect(sys).toContain(p.oopsB);
+  const similar: Json[] = await getJson(`${base}/api/similar/${by(p.oopsB).id}`);
+  expect(similar[0].id).toBe(by(p.oopsA).id);
+  expect(similar[0].score).toBeGreaterThanOrEqual(0.75);
+  const api = await getJson(`${base}/openapi.json`);
+  for (const route of ['/api/buckets', '/api/dumps/{id}', '/api/dumps/{id}/report/{section}', '/api/similar/{id}']) expect(Object.keys(api.paths)).toContain(route);
+  // pages, and no way out of the database through a URL
+  const page = await (await fetch(`${base}/dumps/${by(p.oopsA).id}`)).text();
+  expect(page).toContain(one.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\[/g, '['));
+  expect((await fetch(`${base}/api/dumps/${by(p.oopsA).id}/report/..%2F..%2F..%2Fetc%2Fpasswd`)).status).toBe(400);
+  expect((await fetch(`${base}/api/dumps/..%2Fetc`)).status).toBe(400);
+  expect((await fetch(`${base}/api/buckets`, { method: 'POST' })).status).toBe(404);
+}
+
+describe('pieces', () => {
+  it('index keys: a frame names candidates within its class only; copies and exact matches have their own keys', () => {
+    const sig = (kind: string, frames: string[], deliberate = false): Json => ({
+      identity: { crashTime: 1, buildId: 'b', nodename: 'h', panicCpu: 0, panicPid: 1, panicTask: '0x1' },
+      class: { kind, title: `${kind} in ${frames[0]}`, deliberate }, frames: { guilty: frames[0], relevant: frames, top: frames },
+      state: { lockGraph: { available: true, edges: [{ lock: 'cgroup_mutex', ownerIn: 'x' }], cycles: 0 }, blocked: null },
+    });
+    expect(candidateKeys(sig('gpf', ['a', 'b']))).toEqual(['frame:gpf|a', 'frame:gpf|b']);
+    expect(candidateKeys(sig('sysrq', ['sysrq_handle_crash'], true))).toEqual(['state:sysrq|lock:cgroup_mutex', 'state:sysrq|owner:cgroup_mutex@x']);
+    expect(candidateKeys(sig('gpf', ['a']), 0.5)).toContain('class:gpf');
+    const keys = indexKeys(sig('gpf', ['a']));
+    expect(keys.some((k) => k.startsWith('dup:'))).toBe(true);
+    expect(keys).toContain('exact:gpf|gpf in a|a');
+  });
+
+  it('--map-path and --listen', () => {
+    const m = parsePathMap(['/var/crash=/mnt/crash/']);
+    expect(mapPath(m, '/var/crash/h-1/vmcore')).toBe('/mnt/crash/h-1/vmcore');
+    expect(mapPath(m, '/var/crashes/x')).toBe('/var/crashes/x');
+    expect(() => parsePathMap(['nothing'])).toThrow(/FROM=TO/);
+    expect(parseListen(undefined)).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(parseListen('0.0.0.0:9000')).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    expect(() => parseListen('x:99999')).toThrow(/range/);
+  });
+});
+
+describe('vaat serve, embedded: SQLite and worker processes in one service', () => {
+  let cd: CrashDir;
+  let data: string;
+  let serve: Proc | undefined;
+  let base: string;
+  let ds: Json[];
+  const args = (): string[] => ['serve', '--crash-dir', cd.root, '--listen', '127.0.0.1:0', '--settle', '1s', '-j', '2'];
+  beforeAll(async () => {
+    cd = makeCrashDir();
+    data = mkdtempSync(join(tmpdir(), 'vaat-data-'));
+    serve = start(args(), { XDG_DATA_HOME: data });
+    base = await served(serve);
+    await writeSlowly(cd);
+    ds = await settled(base, cd, serve);
+  }, 300_000);
+  afterAll(async () => {
+    await stop(serve);
+    if (cd) rmSync(cd.root, { recursive: true, force: true });
+    if (data) rmSync(data, { recursive: true, force: true });
+  });
+
+  it('every dump analysed once, in its bucket; the truncated one marked, the broken one failed, the non-dump rejected; all over HTTP', async () => {
+    await checkResults(base, cd, ds);
+    expect(ds.every((d: Json) => d.attempts <= 1)).toBe(true);
+  });
+
+  it('the buckets are the ones vaat triage gives for the whole directory at once', () => {
+    const t = vaatJson(['triage', '-d', cd.root]);
+    const analysed = ds.filter((d: Json) => d.state === 'done');
+    for (const a of analysed) {
+      for (const b of analysed) {
+        expect(a.bucketId === b.bucketId, `${a.path} / ${b.path}`).toBe(t.assignment[a.path] === t.assignment[b.path]);
+      }
+    }
+  });
+
+  it('the database is under $XDG_DATA_HOME/vaat; a restart analyses nothing again; a failed dump is retried only once it changes', async () => {
+    const status = await getJson(`${base}/api/status`);
+    expect(status.database).toBe(join(data, 'vaat', 'service.sqlite'));
+    await stop(serve);
+    serve = start(args(), { XDG_DATA_HOME: data });
+    base = await served(serve);
+    // the rescan on start has seen every file again once the settle time has passed
+    await new Promise((r) => setTimeout(r, 4000));
+    const again: Json[] = await getJson(`${base}/api/dumps`);
+    for (const d of ds) {
+      const e = again.find((x) => x.id === d.id);
+      expect(e, d.path).toMatchObject({ state: d.state, attempts: d.attempts, analyses: d.analyses, analysedAt: d.analysedAt });
+    }
+    const broken = again.find((x) => x.path === cd.paths.broken);
+    appendFileSync(cd.paths.broken, Buffer.alloc(512));
+    const retried = await waitFor('the changed dump to be analysed again', async () => {
+      const d = await getJson(`${base}/api/dumps/${broken.id}`);
+      return d.state === 'failed' && d.attempts === broken.attempts + 1 ? d : null;
+    }, 60_000, serve);
+    // a new error for the new file, still one line naming it
+    expect(retried.error.startsWith(`${cd.paths.broken}: `)).toBe(true);
+    expect(retried.analysedAt).toBeGreaterThan(broken.analysedAt);
+  }, 180_000);
+});
+
+describe('vaat serve --queue redis --db postgres with two vaat workers, one killed mid-job', () => {
+  let redis: Service | undefined, pg: Service | undefined;
+  let cd: CrashDir;
+  let reports: string;
+  let serve: Proc | undefined;
+  const workers: Proc[] = [];
+  let base: string;
+  let ds: Json[];
+  let killed: Json;
+  beforeAll(async () => {
+    [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
+    cd = makeCrashDir();
+    reports = mkdtempSync(join(tmpdir(), 'vaat-reports-'));
+    const q = ['--queue', redis.url, '--db', pg.url, '--lock', '2s'];
+    serve = start(['serve', '--crash-dir', cd.root, ...q, '--listen', '127.0.0.1:0', '--settle', '1s']);
+    base = await served(serve);
+    for (const name of ['w1', 'w2']) workers.push(start(['worker', ...q, '--name', name, '--reports', join(reports, name)]));
+    // w1 is killed as soon as it is analysing a dump: its job must go to w2
+    killed = await waitFor('w1 to take a job', async () => (await getJson(`${base}/api/dumps?state=analysing`) as Json[]).find((d) => d.worker === 'w1'), 120_000, serve);
+    await stop(workers[0], 'SIGKILL');
+    await writeSlowly(cd);
+    ds = await settled(base, cd, workers[1]);
+  }, 300_000);
+  afterAll(async () => {
+    for (const w of workers) await stop(w);
+    await stop(serve);
+    await redis?.stop();
+    await pg?.stop();
+    if (cd) rmSync(cd.root, { recursive: true, force: true });
+    if (reports) rmSync(reports, { recursive: true, force: true });
+  });
+
+  it('every dump analysed once, in its bucket; the truncated one marked, the broken one failed, the non-dump rejected; all over HTTP', async () => {
+    await checkResults(base, cd, ds);
+  });
+
+  it("the killed worker's dump was taken over by the other and stored once", () => {
+    const d = ds.find((x: Json) => x.id === killed.id);
+    expect(d.state).toBe('done');
+    expect(d.worker).toBe('w2');
+    expect(d.attempts).toBeGreaterThanOrEqual(2);
+    expect(d.analyses).toBe(1);
+  });
+
+  it('the queue is BullMQ and the database PostgreSQL', async () => {
+    const s = await getJson(`${base}/api/status`);
+    expect(s.database).toMatch(/^127\.0\.0\.1:\d+\/postgres$/);
+    expect(s.queue.failed).toBe(0);
+    expect(s.queue.completed).toBeGreaterThanOrEqual(6);
+    expect(await getJson(`${base}/api/dead-letters`)).toEqual([]);
+  });
+});
