@@ -2,9 +2,10 @@
  * Real Redis and PostgreSQL for the fleet service's tests: Debian's redis-server and PostgreSQL 15
  * (scripts/setup.sh installs them), each started here in its own temporary directory on a free
  * loopback port and stopped at the end — never the packages' system services. PostgreSQL's
- * initdb refuses to run as root, so as root the cluster belongs to `nobody`.
+ * initdb refuses to run as root, so as root the cluster belongs to `nobody`. Plain JavaScript:
+ * bench/service.mjs starts its services with it too.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,19 +14,19 @@ import { join } from 'node:path';
 export const PG_BIN = ['/usr/lib/postgresql/15/bin', ...['16', '17', '14', '13'].map((v) => `/usr/lib/postgresql/${v}/bin`)].find((d) => existsSync(join(d, 'initdb')));
 export const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 
-/** a port nobody listens on now */
-export function freePort(): Promise<number> {
+/** a port nobody listens on now @returns {Promise<number>} */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
   });
 }
 
-async function waitForPort(port: number, what: string, ms = 20_000): Promise<void> {
+async function waitForPort(port, what, ms = 20_000) {
   const end = Date.now() + ms;
   for (;;) {
-    const ok = await new Promise<boolean>((r) => {
+    const ok = await new Promise((r) => {
       const c = createConnection({ host: '127.0.0.1', port }, () => { c.end(); r(true); });
       c.once('error', () => r(false));
     });
@@ -35,13 +36,14 @@ async function waitForPort(port: number, what: string, ms = 20_000): Promise<voi
   }
 }
 
-export interface Service { url: string; stop(): Promise<void> }
+/** @typedef {{ url: string, stop(): Promise<void> }} Service */
 
-export async function startRedis(): Promise<Service> {
+/** @returns {Promise<Service>} */
+export async function startRedis() {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed (scripts/setup.sh --with-test-tools installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'vaat-redis-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
+  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], { stdio: 'ignore' });
   await waitForPort(port, 'redis-server');
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -52,13 +54,14 @@ export async function startRedis(): Promise<Service> {
   };
 }
 
-export async function startPostgres(): Promise<Service> {
+/** @returns {Promise<Service>} */
+export async function startPostgres() {
   if (!PG_BIN) throw new Error('PostgreSQL is not installed (scripts/setup.sh --with-test-tools installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'vaat-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(dir, 65534, 65534);
-  const run = (cmd: string, args: string[]): void => {
+  const run = (cmd, args) => {
     const r = asRoot ? spawnSync('runuser', ['-u', 'nobody', '--', cmd, ...args], { encoding: 'utf8', cwd: dir }) : spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
   };
@@ -68,7 +71,7 @@ export async function startPostgres(): Promise<Service> {
   return {
     url: `postgres://vaat@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      try { run(join(PG_BIN!, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']); } finally { rmSync(dir, { recursive: true, force: true }); }
+      try { run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']); } finally { rmSync(dir, { recursive: true, force: true }); }
     },
   };
 }
