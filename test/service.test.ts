@@ -22,6 +22,10 @@ import { mapPath, parsePathMap } from '../src/service/processor.js';
 import { parseListen } from '../src/service/http.js';
 
 const bin = join(projectRoot, 'bin', 'vaat.js');
+/** the report's analyses the tests run (the signature always runs): enough to check sections, quick on a busy machine */
+const ANALYSES = 'sys,log';
+/** generous: the machine may be shared; nothing here measures speed */
+const SETUP_MS = 900_000;
 const fixture = (scenario: string, name?: string): string => dumps.find((d) => d.scenario === scenario && (!name || d.name === name))!.path;
 
 function head(src: string, bytes: number): Buffer {
@@ -103,7 +107,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null |
 }
 
 /** vaat serve's address, from its start-up line */
-const served = (p: Proc): Promise<string> => waitFor('vaat serve to listen', async () => /serving (http:\/\/\S+)/.exec(p.stderr)?.[1], 60_000, p);
+const served = (p: Proc): Promise<string> => waitFor('vaat serve to listen', async () => /serving (http:\/\/\S+)/.exec(p.stderr)?.[1], SETUP_MS, p);
 
 const getJson = async (url: string): Promise<Json> => {
   const r = await fetch(url);
@@ -118,7 +122,7 @@ async function settled(base: string, cd: CrashDir, p?: Proc): Promise<Json[]> {
     const ds: Json[] = await getJson(`${base}/api/dumps`);
     const want = Object.values(cd.paths);
     return want.every((w) => ds.some((d) => d.path === w && TERMINAL.has(d.state))) ? ds : null;
-  }, 240_000, p);
+  }, SETUP_MS, p);
 }
 
 /** the checks both setups must pass */
@@ -215,7 +219,7 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
   let serve: Proc | undefined;
   let base: string;
   let ds: Json[];
-  const args = (): string[] => ['serve', '--crash-dir', cd.root, '--listen', '127.0.0.1:0', '--settle', '1s', '-j', '2'];
+  const args = (): string[] => ['serve', '--crash-dir', cd.root, '--listen', '127.0.0.1:0', '--settle', '1s', '-j', '2', '--analyses', ANALYSES];
   beforeAll(async () => {
     cd = makeCrashDir();
     data = mkdtempSync(join(tmpdir(), 'vaat-data-'));
@@ -223,7 +227,7 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     base = await served(serve);
     await writeSlowly(cd);
     ds = await settled(base, cd, serve);
-  }, 300_000);
+  }, SETUP_MS);
   afterAll(async () => {
     await stop(serve);
     if (cd) rmSync(cd.root, { recursive: true, force: true });
@@ -232,10 +236,12 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
 
   it('every dump analysed once, in its bucket; the truncated one marked, the broken one failed, the non-dump rejected; all over HTTP', async () => {
     await checkResults(base, cd, ds);
+    // the analyses asked for, and the signature
+    expect((await getJson(`${base}/api/dumps/${ds.find((d: Json) => d.path === cd.paths.oopsA).id}`)).sections.map((x: Json) => x.name).sort()).toEqual(['log', 'signature', 'sys']);
     expect(ds.every((d: Json) => d.attempts <= 1)).toBe(true);
   });
 
-  it('the buckets are the ones vaat triage gives for the whole directory at once', () => {
+  it('the buckets are the ones vaat triage gives for the whole directory at once', { timeout: SETUP_MS }, () => {
     const t = vaatJson(['triage', '-d', cd.root]);
     const analysed = ds.filter((d: Json) => d.state === 'done');
     for (const a of analysed) {
@@ -263,11 +269,11 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     const retried = await waitFor('the changed dump to be analysed again', async () => {
       const d = await getJson(`${base}/api/dumps/${broken.id}`);
       return d.state === 'failed' && d.attempts === broken.attempts + 1 ? d : null;
-    }, 60_000, serve);
+    }, SETUP_MS, serve);
     // a new error for the new file, still one line naming it
     expect(retried.error.startsWith(`${cd.paths.broken}: `)).toBe(true);
     expect(retried.analysedAt).toBeGreaterThan(broken.analysedAt);
-  }, 180_000);
+  }, SETUP_MS);
 });
 
 describe('vaat serve --queue redis --db postgres with two vaat workers, one killed mid-job', () => {
@@ -286,13 +292,13 @@ describe('vaat serve --queue redis --db postgres with two vaat workers, one kill
     const q = ['--queue', redis.url, '--db', pg.url, '--lock', '2s'];
     serve = start(['serve', '--crash-dir', cd.root, ...q, '--listen', '127.0.0.1:0', '--settle', '1s']);
     base = await served(serve);
-    for (const name of ['w1', 'w2']) workers.push(start(['worker', ...q, '--name', name, '--reports', join(reports, name)]));
+    for (const name of ['w1', 'w2']) workers.push(start(['worker', ...q, '--name', name, '--reports', join(reports, name), '--analyses', ANALYSES]));
     // w1 is killed as soon as it is analysing a dump: its job must go to w2
-    killed = await waitFor('w1 to take a job', async () => (await getJson(`${base}/api/dumps?state=analysing`) as Json[]).find((d) => d.worker === 'w1'), 120_000, serve);
+    killed = await waitFor('w1 to take a job', async () => (await getJson(`${base}/api/dumps?state=analysing`) as Json[]).find((d) => d.worker === 'w1'), SETUP_MS, serve);
     await stop(workers[0], 'SIGKILL');
     await writeSlowly(cd);
     ds = await settled(base, cd, workers[1]);
-  }, 300_000);
+  }, SETUP_MS);
   afterAll(async () => {
     for (const w of workers) await stop(w);
     await stop(serve);

@@ -36,6 +36,8 @@ export interface ServiceJob {
   reportsDir: string;
   /** the crash directories: each dump's report directory is named for its path below its root */
   roots: string[];
+  /** the report's commands to run (default: all of REPORT_ANALYSES); the signature always runs */
+  commands?: string[];
 }
 
 export type JobSpec = CommandJob | ReportJob | ServiceJob;

@@ -39,8 +39,10 @@ const readOr = (file: string): string | null => { try { return readFileSync(file
 
 export async function analyseForService(path: string, job: ServiceJob, deps: ReportDeps): Promise<ServiceAnalysis> {
   let attrs: { format: string; truncated: boolean; warnings: string[] } | null = null;
+  const names = job.commands ? deps.names.filter((n) => n === 'signature' || job.commands!.includes(n)) : deps.names;
   const summary: ReportSummary = await writeReport(path, { kind: 'report', outDir: job.reportsDir, roots: job.roots, force: true }, {
     ...deps,
+    names,
     open: (p) => {
       const vm = deps.open(p);
       attrs = { format: vm.dump.attrs.format, truncated: vm.dump.attrs.truncated, warnings: [...vm.dump.attrs.warnings] };

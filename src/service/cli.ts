@@ -15,6 +15,9 @@ import { Executor } from './executor.js';
 import { makeProcessor, parsePathMap, workerName } from './processor.js';
 import { CrashDirWatcher } from './watcher.js';
 import { buildHttp, parseListen } from './http.js';
+import { REPORT_ANALYSES } from '../fleet/report.js';
+
+const commandList = (v: string | undefined): string[] | undefined => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 /** $XDG_DATA_HOME/vaat (~/.local/share/vaat): the embedded database and the report files */
 export function dataDir(env = process.env): string {
@@ -57,6 +60,7 @@ function onStop(stop: () => Promise<void>): void {
 
 const common = (c: Command): Command => c
   .option('--reports <dir>', 'where report files are written', join(dataDir(), 'reports'))
+  .option('--analyses <commands>', `the report's analyses to run, comma-separated (default: all: ${[...new Set(REPORT_ANALYSES.map((a) => a.command))].join(',')}); the signature always runs`)
   .option('--timeout <duration>', 'longest one analysis may take before its process is killed', '10m')
   .option('--attempts <n>', 'tries per dump when its worker process is lost (then the dead-letter list)', '3')
   .addOption(new Option('--lock <duration>', 'BullMQ job lock: a killed worker\'s job runs again after this').default('30s').hideHelp());
@@ -75,7 +79,7 @@ export async function runServe(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try { prog.parse(argv, { from: 'user' }); } catch (e) { if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; throw e; }
-  const o = prog.opts<{ crashDir: string[]; db?: string; queue?: string; listen: string; jobs?: string; settle: string; incompleteAfter: string; rescan: string; reports: string; timeout: string; attempts: string; lock: string }>();
+  const o = prog.opts<{ crashDir: string[]; db?: string; queue?: string; listen: string; jobs?: string; settle: string; incompleteAfter: string; rescan: string; reports: string; analyses?: string; timeout: string; attempts: string; lock: string }>();
   let listen: { host: string; port: number };
   let durations: { settle: number; incompleteAfter: number; rescan: number; timeout: number; lock: number };
   try {
@@ -89,7 +93,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const queue = await openQueue(o.queue, { attempts: Number(o.attempts), lockMs: durations.lock });
   const executor = new Executor({ timeoutMs: durations.timeout });
   if (jobs > 0) {
-    const p = makeProcessor({ storage, executor, reportsDir: resolve(o.reports), onResult: (j, r) => { if (!r.ok) log(`${j.path}: ${r.error}`); } });
+    const p = makeProcessor({ storage, executor, reportsDir: resolve(o.reports), commands: commandList(o.analyses), onResult: (j, r) => { if (!r.ok) log(`${j.path}: ${r.error}`); } });
     queue.consume(p.handler, { concurrency: jobs, onDead: p.onDead });
   }
   // what was queued or being analysed when the service last stopped
@@ -129,7 +133,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try { prog.parse(argv, { from: 'user' }); } catch (e) { if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; throw e; }
-  const o = prog.opts<{ queue: string; db: string; concurrency: string; mapPath: string[]; name?: string; reports: string; timeout: string; attempts: string; lock: string }>();
+  const o = prog.opts<{ queue: string; db: string; concurrency: string; mapPath: string[]; name?: string; reports: string; analyses?: string; timeout: string; attempts: string; lock: string }>();
   let pathMap: ReturnType<typeof parsePathMap>;
   let timeout: number, lock: number;
   try { pathMap = parsePathMap(o.mapPath); timeout = parseDuration(o.timeout); lock = parseDuration(o.lock); } catch (e) {
@@ -141,7 +145,7 @@ export async function runWorker(argv: string[]): Promise<number> {
   const executor = new Executor({ timeoutMs: timeout });
   const name = o.name ?? workerName();
   const p = makeProcessor({
-    storage, executor, reportsDir: resolve(o.reports), pathMap, worker: name,
+    storage, executor, reportsDir: resolve(o.reports), commands: commandList(o.analyses), pathMap, worker: name,
     onResult: (j, r) => log(`${j.path}: ${r.ok ? `analysed in ${Math.round(r.ms)} ms` : r.error}${r.stored ? '' : ' (already stored)'}`),
   });
   queue.consume(p.handler, { concurrency: Math.max(1, Number(o.concurrency)), onDead: p.onDead });

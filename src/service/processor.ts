@@ -31,6 +31,8 @@ export interface ProcessorOptions {
   storage: Storage;
   executor: Executor;
   reportsDir: string;
+  /** the report's commands to run (default: all); the signature always runs */
+  commands?: string[];
   pathMap?: PathMap;
   /** names this worker in the database: host:pid by default */
   worker?: string;
@@ -47,7 +49,7 @@ export function makeProcessor(o: ProcessorOptions): { handler: JobHandler; onDea
     const local = mapPath(o.pathMap ?? [], job.path);
     const t0 = performance.now();
     // each dump's report directory under the reports directory, named for its id: paths differ between machines
-    const outcome = await o.executor.run(local, { kind: 'service', reportsDir: join(o.reportsDir, String(job.dumpId)), roots: [] });
+    const outcome = await o.executor.run(local, { kind: 'service', reportsDir: join(o.reportsDir, String(job.dumpId)), roots: [], commands: o.commands });
     const ms = performance.now() - t0;
     if (outcome.ok && outcome.json) {
       const stored = await o.storage.finish(job, worker, JSON.parse(outcome.json) as ServiceAnalysis, ms);
