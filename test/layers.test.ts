@@ -1,7 +1,7 @@
 /**
  * The layering of the source tree, checked from the import statements themselves: layers import
  * only downwards (native bytes → dump → symbols/types/elf → object → vmcore → arch → kernel model
- * → commands → CLI, fleet and report on top; src/report, the HTML report, sits beside src/fleet),
+ * → commands → CLI, fleet service and report on top; src/report, the HTML report, sits beside src/fleet),
  * and no module imports itself back through others.
  */
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,8 @@ function layer(f: string): number {
     [/^src\/(fleet|report)\//, 7],
     [/^commands\//, 8],
     [/^(cli\/|src\/index\.ts$)/, 9],
+    // the fleet service: a program beside the CLI, on top of src/fleet
+    [/^src\/service\//, 9],
   ];
   const hit = rules.find(([re]) => re.test(f));
   if (!hit) throw new Error(`${f}: no layer assigned (add it to test/layers.test.ts)`);
