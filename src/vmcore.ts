@@ -22,7 +22,7 @@ import { findBtfInImage } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
 import { readBtfFile } from './elf/sections.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
-import { WELL_KNOWN_GLOBALS } from './types/well-known.js';
+import { globalType } from './types/well-known.js';
 import { KObject, type ObjectContext } from './object/kobject.js';
 
 export interface OpenVmcoreOptions extends OpenDumpOptions {
@@ -205,9 +205,9 @@ export class Vmcore implements ObjectContext {
   /** `func+0x1a/0x40 [module]` for an address */
   symbolize(addr: bigint): string { return formatSymbol(this.symbols, addr); }
 
-  /** the global `name` as an object of `type` (default: BTF's variable type, then the well-known table) */
+  /** the global `name` as an object of `type` (default: the variable's type in the debug info, then its declaration in src/types/well-known.ts) */
   object(name: string, type?: TypeRef): KObject {
-    const t = type ?? this.types.findVariable(name)?.type ?? WELL_KNOWN_GLOBALS[name];
+    const t = type ?? globalType(this.types, name) ?? undefined;
     if (t === undefined) throw new VaatError(`no type known for '${name}': name one, e.g. vm.object('${name}', 'struct foo')`, this.file);
     return KObject.at(this, this.address(name), t);
   }

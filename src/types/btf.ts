@@ -12,7 +12,7 @@ import {
 } from './btf-format.js';
 import { BtfError, TypeLookupError } from './errors.js';
 import { canonicalBaseName, nameKey } from './names.js';
-import { TypeSource } from './type-source.js';
+import { DERIVED_TYPE_BASE, TypeSource } from './type-source.js';
 import type {
   Enumerator, EnumeratorRef, FunctionSymbol, Member, Parameter, TypeDesc, TypeId, VariableSymbol,
 } from './typeinfo.js';
@@ -103,6 +103,10 @@ export class BtfTypes extends TypeSource {
   }
 
   describe(id: TypeId): TypeDesc {
+    if (id >= DERIVED_TYPE_BASE) {
+      const d = this.derivedType(id) ?? this.base?.derivedType(id);
+      if (d) return d;
+    }
     if (id < this.firstId) {
       if (id === 0 && !this.base) return VOID;
       return this.#baseOrThrow(id).describe(id);

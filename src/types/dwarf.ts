@@ -11,7 +11,7 @@
 import { VaatError } from '../dump/errors.js';
 import { TypeLookupError } from './errors.js';
 import { canonicalBaseName, nameKey } from './names.js';
-import { TypeSource } from './type-source.js';
+import { DERIVED_TYPE_BASE, TypeSource } from './type-source.js';
 import type {
   Enumerator, EnumeratorRef, FunctionSymbol, Member, Parameter, TypeDesc, TypeId, VariableSymbol,
 } from './typeinfo.js';
@@ -127,6 +127,8 @@ export class DwarfTypes extends TypeSource {
   get hasInlines(): boolean { return this.header.hasInlines; }
 
   describe(id: TypeId): TypeDesc {
+    const derived = id >= DERIVED_TYPE_BASE ? this.derivedType(id) : undefined;
+    if (derived) return derived;
     if (!Number.isInteger(id) || id < 0 || id >= this.typeCount) throw new TypeLookupError(`${this.label}: no type id ${id} (valid: 0..${this.typeCount - 1})`);
     let d = this.#descs[id];
     if (d === undefined) this.#descs[id] = d = this.#decode(id);

@@ -19,6 +19,13 @@ interface FlatIndex {
   readonly byName: ReadonlyMap<string, FlatMember>;
 }
 
+/**
+ * Ids at and above this are derived types (`T *`, `T [n]`) minted on request by pointerTo/arrayOf:
+ * BTF and DWARF hold only the derived types some declaration used, and a global typed from its
+ * header declaration (src/types/well-known.ts) may need one the data never spelled.
+ */
+export const DERIVED_TYPE_BASE = 0x4000_0000;
+
 /** A member path that did not resolve, with the reason memberPath reports. */
 interface PathMiss { readonly miss: string }
 
@@ -40,6 +47,36 @@ export abstract class TypeSource implements TypeInfo {
   #pathCache = new Map<TypeId, Map<string, MemberLocation | PathMiss>>();
   #aliasCache = new Map<TypeId, Map<string, ResolvedMember | null>>();
   #enumNames = new Map<TypeId, Map<bigint, string>>();
+  #derived: TypeDesc[] = [];
+  #derivedByKey = new Map<string, TypeId>();
+
+  /** `T *` for a type of this source: a derived id, the same one on every call. */
+  pointerTo(ref: TypeRef): TypeId {
+    const target = this.getType(ref);
+    return this.#derive(`*${target}`, (id) => ({ kind: 'pointer', id, name: null, target }));
+  }
+
+  /** `T [length]` (0: a flexible array, `T []`) for a type of this source. */
+  arrayOf(ref: TypeRef, length: number): TypeId {
+    const element = this.getType(ref);
+    if (!Number.isSafeInteger(length) || length < 0) throw new TypeLookupError(`array length ${length} is not a count`);
+    return this.#derive(`[${length}]${element}`, (id) => ({ kind: 'array', id, name: null, element, length }));
+  }
+
+  #derive(key: string, make: (id: TypeId) => TypeDesc): TypeId {
+    let id = this.#derivedByKey.get(key);
+    if (id === undefined) {
+      id = DERIVED_TYPE_BASE + this.#derived.length;
+      this.#derived.push(make(id));
+      this.#derivedByKey.set(key, id);
+    }
+    return id;
+  }
+
+  /** A derived type's description, or undefined for an id this source did not derive. Subclasses' describe() asks here first for ids >= DERIVED_TYPE_BASE. */
+  protected derivedType(id: TypeId): TypeDesc | undefined {
+    return this.#derived[id - DERIVED_TYPE_BASE];
+  }
 
   findType(name: string, opts: FindTypeOptions = {}): TypeId | null {
     const cacheKey = `${opts.exact ? '=' : '~'}${name}`;
@@ -59,8 +96,30 @@ export abstract class TypeSource implements TypeInfo {
       this.describe(ref); // throws for an id we never issued
       return ref;
     }
-    const id = this.findType(ref);
+    const id = this.findType(ref) ?? this.#declarator(ref);
     if (id === null) throw new TypeLookupError(`no type named '${ref}' in ${this.source}`);
+    return id;
+  }
+
+  /**
+   * A C type expression with pointer and array declarators after a named type: `struct foo *`,
+   * `char *[]`, `unsigned long [8]`, `const struct cpumask *` (qualifiers do not change layout
+   * and are dropped). Null when it is no such expression or its base name is unknown.
+   */
+  #declarator(expr: string): TypeId | null {
+    const m = /^\s*((?:const |volatile )*)([A-Za-z_][A-Za-z0-9_ ]*?)\s*((?:\*\s*(?:const\s*|volatile\s*)*)*)((?:\[\s*\w*\s*\]\s*)*)$/.exec(expr);
+    if (!m || (!m[3] && !m[4])) return null;
+    let id = this.findType(m[2]);
+    if (id === null) return null;
+    for (let n = (m[3].match(/\*/g) ?? []).length; n > 0; n--) id = this.pointerTo(id);
+    // A length is a number, empty (`[]`), or an enumerator such as CGROUP_SUBSYS_COUNT.
+    const dims: number[] = [];
+    for (const d of m[4].matchAll(/\[\s*(\w*)\s*\]/g)) {
+      const n = d[1] === '' ? 0 : /^\d+$/.test(d[1]) ? Number(d[1]) : this.findEnumerator(d[1])?.value;
+      if (n === undefined || n < 0 || n > Number.MAX_SAFE_INTEGER) return null;
+      dims.push(Number(n));
+    }
+    for (let i = dims.length - 1; i >= 0; i--) id = this.arrayOf(id, dims[i]);
     return id;
   }
 

@@ -160,6 +160,11 @@ export interface TypeInfo {
   /** C spelling of a type: `char [16]`, `struct css_set *`, `const char *`. */
   typeName(ref: TypeRef): string;
 
+  /** `T *`: a pointer type to `ref`, derived when the data has none (ids from DERIVED_TYPE_BASE up). */
+  pointerTo(ref: TypeRef): TypeId;
+  /** `T [length]` (0: `T []`), derived the same way. */
+  arrayOf(ref: TypeRef, length: number): TypeId;
+
   sizeof(ref: TypeRef): number;
   offsetof(ref: TypeRef, path: string): number;
   /** `'se.vruntime'`, `'cpus_mask.bits[1]'`; anonymous struct/union members are searched through. Throws when absent. */

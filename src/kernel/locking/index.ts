@@ -6,7 +6,7 @@
  */
 import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';
-import { WELL_KNOWN_GLOBALS } from '../../types/well-known.js';
+import { globalType } from '../../types/well-known.js';
 import { VaatError } from '../../dump/errors.js';
 import { isKernelAddress } from '../../arch/index.js';
 import { lockSymbol, type ListWaiter, type LockKind, type LockTask } from './common.js';
@@ -40,11 +40,10 @@ export function lockKindOfType(typeName: string): LockKind | null {
   return KIND_BY_TYPE[typeName.replace(/^(const |volatile )+/, '').trim()] ?? null;
 }
 
-/** a global's type name: BTF's variable (per-CPU only), then the well-known table */
+/** a global's type name: the debug info's variable, then the well-known declarations */
 export function globalTypeName(vm: Vmcore, name: string): string | null {
-  const v = vm.types.findVariable(name);
-  if (v) return vm.types.typeName(v.type);
-  return WELL_KNOWN_GLOBALS[name] ?? null;
+  const t = globalType(vm.types, name);
+  return t === null ? null : vm.types.typeName(t);
 }
 
 /** a list_head at `addr` whose neighbours point back at it (an empty one points at itself) */

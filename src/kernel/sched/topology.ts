@@ -7,6 +7,7 @@ import type { Vmcore } from '../../vmcore.js';
 import type { KObject } from '../../object/kobject.js';
 import { cpumaskToList } from '../../object/helpers.js';
 import { cpuMask, nrCpuIds } from '../cpu.js';
+import { globalType } from '../../types/well-known.js';
 
 export interface CpuTopology {
   cpu: number;
@@ -80,13 +81,18 @@ function cpumaskVar(obj: KObject): KObject {
   return obj.kind === 'pointer' ? obj.deref() : obj.kind === 'array' ? obj.index(0) : obj;
 }
 
+/** a per-CPU variable this kernel has: a symbol with a type (debug info's, or its declaration) */
+function hasPerCpu(vm: Vmcore, name: string): boolean {
+  return globalType(vm.types, name) !== null && vm.symbols.lookup(name) !== undefined;
+}
+
 function perCpuMask(vm: Vmcore, name: string, cpu: number, n: number): number[] | null {
-  if (!vm.types.findVariable(name)) return null;
+  if (!hasPerCpu(vm, name)) return null;
   try { return cpumaskToList(cpumaskVar(vm.perCpu(name, cpu)), n); } catch { return null; }
 }
 
 function perCpuInt(vm: Vmcore, name: string, cpu: number): number | null {
-  if (!vm.types.findVariable(name)) return null;
+  if (!hasPerCpu(vm, name)) return null;
   try { return vm.perCpu(name, cpu).number(); } catch { return null; }
 }
 
