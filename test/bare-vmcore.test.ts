@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openVmcore } from '../src/index.js';
-import { dumps, kernelDir, primaryTruth, truth } from './fixtures.js';
+import { drgnTruth, dumps, kernelDir, primaryTruth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 describe('object API on every dump, no vmlinux or System.map', () => {
@@ -36,7 +36,7 @@ describe('object API on every dump, no vmlinux or System.map', () => {
         // the panicking task's saved RIP (PRSTATUS) names the kernel function drgn's stack starts in
         const regs = vm.dump.cpuRegs().find((c) => c.cpu === t.panic_task.cpu) ?? vm.dump.cpuRegs()[t.panic_task.cpu];
         const rip = vm.symbols.symbolize(regs.regs.rip);
-        const stack0 = truth(d.scenario, 'truth-drgn-0.0.33+unknown.json').panic_task.backtrace as string[];
+        const stack0 = drgnTruth(d.scenario).panic_task.backtrace as string[];
         expect(rip).toBeDefined();
         // drgn's first frames include inlined helpers (crash_setup_regs); ours is the real function
         // they are inlined into. drgn drops compiler suffixes (.constprop.0.isra.0) and shows

@@ -1,16 +1,15 @@
 /** `vaat bt -a --json`: one trace per CPU, the task drgn saw on it, stable field names. */
 import { describe, expect, it } from 'vitest';
-import { dumps, truth } from './fixtures.js';
+import { drgnTruth, dumps } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
-const DRGN = 'truth-drgn-0.0.33+unknown.json';
 
 describe('vaat bt -a', () => {
   for (const scenario of ['sysrq-basic', 'softlockup']) {
     it(`${scenario}: --json has a trace per CPU with the task on it`, () => {
       const d = dumps.find((x) => x.scenario === scenario)!;
       const r = vaatJson(['bt', d.path, '-a']);
-      const active = truth(scenario, DRGN).active_backtraces as Record<string, { pid: number; comm: string }>;
+      const active = drgnTruth(scenario).active_backtraces as Record<string, { pid: number; comm: string }>;
       expect(r.traces.map((t: { cpu: number }) => t.cpu).sort()).toEqual(Object.keys(active).map(Number).sort());
       for (const t of r.traces) {
         expect(Object.keys(t).sort()).toEqual(['comm', 'cpu', 'frames', 'pid', 'startedFrom', 'stoppedBecause', 'task']);

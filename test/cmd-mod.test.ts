@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dumps, fixturesDir, truth } from './fixtures.js';
+import { drgnTruth, dumps, fixturesDir, truth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 describe('vaat mod', () => {
@@ -13,7 +13,7 @@ describe('vaat mod', () => {
       .map((l) => l.trim().split(/\s+/)).map(([module, name, base, size]) => ({ module: `0x${module}`, name, base: `0x${base}`, size: Number(size) }));
     const got = r.modules.map((m: { module: string; name: string; base: string; size: number }) => ({ module: m.module, name: m.name, base: m.base, size: m.size }));
     expect(got.sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name))).toEqual(crash.sort((a, b) => a.name.localeCompare(b.name)));
-    expect(r.count).toBe(truth(scenario, scenario === 'qemu-dump' ? 'truth-drgn-0.0.33+unknown.json' : 'truth.json').modules.length);
+    expect(r.count).toBe((scenario === 'qemu-dump' ? drgnTruth(scenario) : truth(scenario)).modules.length);
   });
 
   it('prints taints and users', () => {

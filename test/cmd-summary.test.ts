@@ -1,6 +1,6 @@
 /** The triage summary (`vaat VMCORE`): every section against drgn's truth and the MANIFEST. */
 import { describe, expect, it } from 'vitest';
-import { dumps, primaryTruth, truth } from './fixtures.js';
+import { drgnTruth, dumps, primaryTruth, truth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 describe('vaat VMCORE (summary)', () => {
@@ -15,7 +15,7 @@ describe('vaat VMCORE (summary)', () => {
       expect(r.panic.pid).toBe(t.panic_task.tid);
       // every function of the panic stack is one drgn 0.0.33 names too (the README's better stack
       // reference; drgn also lists inlined frames, which ORC cannot see)
-      const drgnFns = new Set(truth(d.scenario, 'truth-drgn-0.0.33+unknown.json').panic_task.backtrace.map((f: string) => f.replace(/\.(constprop|isra|cold)\b.*$/, '')));
+      const drgnFns = new Set(drgnTruth(d.scenario).panic_task.backtrace.map((f: string) => f.replace(/\.(constprop|isra|cold)\b.*$/, '')));
       const ours = r.panic.stack.map((f: string) => f.replace(/\+0x.*$/, '').replace(/\.(constprop|isra|cold)\b.*$/, '')).filter((f: string) => !f.startsWith('0x'));
       expect(ours.length).toBeGreaterThan(2);
       expect(ours.filter((f: string) => drgnFns.has(f)).length).toBeGreaterThanOrEqual(ours.length - 2);

@@ -13,8 +13,40 @@ if (!existsSync(join(fixturesDir, 'README.md'))) {
   throw new Error(`vmcore fixtures not found at ${fixturesDir}: the tests need ../shared/fixtures (or VAAT_FIXTURES)`);
 }
 
+/** One kernel build the fixtures were made with: `kernel-<release>/` (System.map, config, BTF, modules). */
+export interface KernelFixture {
+  release: string;
+  arch: 'x86_64' | 'arm64';
+  /** `../shared/fixtures/kernel-<release>` */
+  dir: string;
+  systemMap: string;
+  /** the scenario modules (`vaat_*.ko`, with DWARF) */
+  modulesDir: string;
+}
+
+function kernelFixture(release: string): KernelFixture {
+  const dir = join(fixturesDir, `kernel-${release}`);
+  const config = readFileSync(join(dir, `config-${release}`), 'utf8');
+  const arch = /^CONFIG_ARM64=y$/m.test(config) ? 'arm64' : /^CONFIG_X86_64=y$/m.test(config) ? 'x86_64' : null;
+  if (!arch) throw new Error(`${dir}: config names neither x86_64 nor arm64`);
+  return { release, arch, dir, systemMap: join(dir, `System.map-${release}`), modulesDir: join(dir, 'modules') };
+}
+
+/**
+ * Architectures whose fixture sets every per-fixture test runs on. The arm64 sets join when
+ * arm64 support lands (issue #11's arm64 half); until then test/fixtures.test.ts lists them as
+ * skipped, with that reason in the test's name. VAAT_TEST_SETS=all runs every set regardless.
+ */
+export const testedArches: ReadonlySet<string> = new Set(process.env.VAAT_TEST_SETS === 'all' ? ['x86_64', 'arm64'] : ['x86_64']);
+
 export interface DumpFixture {
   scenario: string;
+  /**
+   * What happened, the same across kernel sets: `k510-cgroup-mutex-hung` and `arm64-cgroup-mutex-hung`
+   * are `cgroup-mutex-hung` on another kernel (the set's prefix dropped).
+   */
+  kind: string;
+  kernel: KernelFixture;
   /** file name inside the scenario directory */
   name: string;
   path: string;
@@ -22,29 +54,41 @@ export interface DumpFixture {
   primary: boolean;
 }
 
-/** every scenario directory (those with a truth/ folder), whichever kernel and architecture */
+const kernels = new Map<string, KernelFixture>();
+function kernelOfScenario(scenario: string): KernelFixture {
+  const release = readFileSync(join(fixturesDir, scenario, 'MANIFEST.txt'), 'utf8').match(/^kernel: (\S+)/m)?.[1];
+  if (!release) throw new Error(`${scenario}/MANIFEST.txt names no kernel`);
+  if (!kernels.has(release)) kernels.set(release, kernelFixture(release));
+  return kernels.get(release)!;
+}
+
+/** every scenario directory (those with a truth/ folder), of every set */
 export const allScenarios: string[] = readdirSync(fixturesDir)
   .filter((d) => existsSync(join(fixturesDir, d, 'truth', 'truth.json')))
   .sort();
 
-/**
- * The fixture sets the per-fixture tests run on. The 5.10 (`k510-*`) and arm64 (`arm64-*`) sets
- * were added to ../shared/fixtures after the model was proven on 6.1 x86_64; they join this list as
- * their support lands (issue 11). VAAT_TEST_SETS=all runs every set regardless.
- */
-const pendingSets = [/^k510-/, /^arm64-/];
-export const scenarios: string[] =
-  process.env.VAAT_TEST_SETS === 'all' ? allScenarios : allScenarios.filter((s) => !pendingSets.some((re) => re.test(s)));
-
-/** every dump file of every scenario */
-export const dumps: DumpFixture[] = scenarios.flatMap((scenario) => {
+/** every dump file of every scenario of every set, tested or not */
+export const allDumps: DumpFixture[] = allScenarios.flatMap((scenario) => {
   const dir = join(fixturesDir, scenario);
   const primaryLine = readFileSync(join(dir, 'truth', 'PRIMARY.txt'), 'utf8').match(/^primary: (\S+)/m);
+  const kernel = kernelOfScenario(scenario);
+  const kind = scenario.replace(/^(k\d+|arm64)-/, '');
   return readdirSync(dir)
     .filter((f) => f.startsWith('vmcore'))
     .sort()
-    .map((name) => ({ scenario, name, path: join(dir, name), primary: primaryLine?.[1] === name }));
+    .map((name) => ({ scenario, kind, kernel, name, path: join(dir, name), primary: primaryLine?.[1] === name }));
 });
+
+/** every dump file the per-fixture tests run on: the sets of the tested architectures */
+export const dumps: DumpFixture[] = allDumps.filter((d) => testedArches.has(d.kernel.arch));
+
+/** the tested scenario directories */
+export const scenarios: string[] = [...new Set(dumps.map((d) => d.scenario))];
+
+/** every tested dump of one kind of scenario, one per kernel set and file: `dumpsOf('cgroup-mutex-hung')` */
+export function dumpsOf(kind: string, opts: { primary?: boolean } = {}): DumpFixture[] {
+  return dumps.filter((d) => d.kind === kind && (!opts.primary || d.primary));
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
@@ -64,7 +108,21 @@ export function truth(scenario: string, file = 'truth.json'): Json {
  */
 export function primaryTruth(scenario: string): Json {
   const t = truth(scenario);
-  return t.uname ? t : truth(scenario, 'truth-drgn-0.0.33+unknown.json');
+  return t.uname ? t : drgnTruth(scenario);
+}
+
+/**
+ * The newest drgn's truth of a scenario: truth.json or a `truth-drgn-<version>.json` beside it,
+ * whichever drgn is newer (0.0.33 for the 6.1 set, 0.2.0 for the 5.10 and arm64 sets). Newer drgn
+ * unwinds some stacks older ones cannot; the README names it the better reference for stacks.
+ */
+export function drgnTruth(scenario: string): Json {
+  const files = readdirSync(join(fixturesDir, scenario, 'truth')).filter((f) => f === 'truth.json' || /^truth-drgn-.*\.json$/.test(f));
+  const version = (f: string): number[] => String(truth(scenario, f).drgn_version ?? '0').split(/[.+]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
+  const newer = (a: number[], b: number[]): boolean => { for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i]; return false; };
+  let best = 'truth.json';
+  for (const f of files) if (newer(version(f), version(best))) best = f;
+  return truth(scenario, best);
 }
 
 /** the scenario's MANIFEST.txt */
@@ -72,11 +130,9 @@ export function manifest(scenario: string): string {
   return readFileSync(join(fixturesDir, scenario, 'MANIFEST.txt'), 'utf8');
 }
 
-/** the kernel files (System.map, BTF, layouts.json, modules) of a scenario's kernel, by its release */
-export function kernelDirOf(scenario: string): string {
-  const t = primaryTruth(scenario);
-  return join(fixturesDir, `kernel-${t.uname.release}`);
-}
+/** the kernel of the developer set (Debian 12's 6.1 x86_64), which single-kernel tests use */
+export const devKernel: KernelFixture = kernelOfScenario('sysrq-basic');
+export const kernelDir = devKernel.dir;
 
-/** the kernel files of the first scenario: the one kernel every kernel-file test checks */
-export const kernelDir = kernelDirOf(scenarios.find((s) => primaryTruth(s).uname) ?? scenarios[0]);
+/** the kernel sets the tested dumps come from */
+export const testedKernels: KernelFixture[] = [...new Set(dumps.map((d) => d.kernel))];

@@ -14,7 +14,7 @@ import { loadSystemMap } from '../src/symbols/systemmap.js';
 import { CombinedSymbolTable, SymbolSourceMismatchError } from '../src/symbols/combine.js';
 import { vmcoreinfoSymbolTable } from '../src/symbols/vmcoreinfo-symbols.js';
 import { formatReturnAddress, formatSymbol, type SortedSymbolTable } from '../src/symbols/symtab.js';
-import { fixturesDir, kernelDir, truth } from './fixtures.js';
+import { drgnTruth, fixturesDir, kernelDir } from './fixtures.js';
 
 const systemMapPath = join(kernelDir, 'System.map-6.1.0-54-cloud-amd64');
 
@@ -153,8 +153,8 @@ describe.each(DUMPS)('kallsyms of $scenario/$file', ({ scenario, file }) => {
   });
 
   it('names the panic task\'s frames in the order drgn unwinds them', () => {
-    const drgn: string[] = truth(scenario, 'truth-drgn-0.0.33+unknown.json').panic_task.backtrace;
-    const pid: number = truth(scenario, 'truth-drgn-0.0.33+unknown.json').panic_task.tid;
+    const drgn: string[] = drgnTruth(scenario).panic_task.backtrace;
+    const pid: number = drgnTruth(scenario).panic_task.tid;
     const text = readFileSync(join(fixturesDir, scenario, 'truth', 'crash', 'bt.txt'), 'utf8');
     expect(text).toMatch(new RegExp(`^PID: ${pid}\\b`, 'm'));
     const both = new CombinedSymbolTable([{ table: modules, crossCheck: false }, scan]);
@@ -189,7 +189,7 @@ describe.each(DUMPS)('kallsyms of $scenario/$file', ({ scenario, file }) => {
   });
 
   it('reads the loaded modules\' own symbol tables', () => {
-    const want: string[] = truth(scenario, 'truth-drgn-0.0.33+unknown.json').modules;
+    const want: string[] = drgnTruth(scenario).modules;
     expect(modules.modules.map((m) => m.name).sort()).toEqual([...want].sort());
     for (const c of crashMods()) {
       const m = modules.module(c.name)!;
@@ -243,7 +243,7 @@ describe('scenario specifics', () => {
     try {
       const k = findKallsyms(dump, dump.vmcoreinfo, { method: 'rodata-scan' });
       const mods = readModules(dump, k.lookup('modules')!.address, LAYOUT_6_1);
-      const bare = truth('qemu-dump', 'truth-drgn-0.0.33+unknown.json').panic_task.backtrace[0] as string;
+      const bare = drgnTruth('qemu-dump').panic_task.backtrace[0] as string;
       expect(bare).toMatch(/^0xffffffffc0/);
       const s = mods.symbolize(BigInt(bare));
       expect(s).toMatchObject({ module: 'pvpanic' });

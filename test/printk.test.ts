@@ -21,7 +21,7 @@ import {
   readKernelLog,
   type LogRecord,
 } from '../src/kernel/printk/index.js';
-import { dumps, fixturesDir, truth } from './fixtures.js';
+import { drgnTruth, dumps, fixturesDir, truth } from './fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // Real dumps
@@ -40,11 +40,11 @@ interface LogTruth {
 
 /**
  * drgn's dmesg tail and panic lines. qemu-dump's truth.json has neither (drgn 0.0.22 faults on
- * that guest's page tables, see its `errors`); drgn 0.0.33's truth file has both.
+ * that guest's page tables, see its `errors`); the newest drgn's truth file has both.
  */
 function logTruth(scenario: string): LogTruth {
-  for (const file of ['truth.json', 'truth-drgn-0.0.33+unknown.json']) {
-    const t = truth(scenario, file);
+  for (const t of [truth(scenario), drgnTruth(scenario)]) {
+    const file = `drgn ${t.drgn_version}`;
     if (t.dmesg_tail?.length && t.panic) return { file, dmesg_tail: t.dmesg_tail, panic: t.panic };
   }
   throw new Error(`${scenario}: no truth file has dmesg_tail and panic`);

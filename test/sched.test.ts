@@ -13,12 +13,12 @@ import {
   avgVruntime, cfsRqForEachEntity, cfsRqInfo, cpuRq, runqueues, taskGroupTree, throttledGroups,
   type CfsEntity, type RqModel, type TaskGroupNode,
 } from '../src/kernel/sched/index.js';
-import { dumps, manifest, truth, type Json } from './fixtures.js';
+import { drgnTruth, dumps, manifest, truth, type Json } from './fixtures.js';
 
-/** drgn 0.0.22 could not read qemu-dump's page tables (truth.json `errors`); 0.0.33 could */
+/** drgn 0.0.22 could not read qemu-dump's page tables (truth.json `errors`); newer drgn could */
 function rqTruth(scenario: string): { file: string; runqueues: Json[] } {
-  for (const file of ['truth.json', 'truth-drgn-0.0.33+unknown.json']) {
-    const t = truth(scenario, file);
+  for (const t of [truth(scenario), drgnTruth(scenario)]) {
+    const file = `drgn ${t.drgn_version}`;
     if (t.runqueues?.length) return { file, runqueues: t.runqueues };
   }
   throw new Error(`${scenario}: no truth file has runqueues`);

@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumps, kernelDir, truth, type Json } from './fixtures.js';
+import { drgnTruth, dumps, kernelDir, type Json } from './fixtures.js';
 import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
@@ -31,7 +31,6 @@ import { loadDwarfIndex } from '../src/types/type-cache.js';
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
 
-const DRGN = 'truth-drgn-0.0.33+unknown.json';
 const RELEASE = '6.1.0-54-cloud-amd64';
 const VMLINUX = `/usr/lib/debug/boot/vmlinux-${RELEASE}`;
 const hasDbg = existsSync(VMLINUX);
@@ -152,7 +151,7 @@ describe('inline-range index', () => {
 });
 
 describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
-  const t = truth(fx.scenario, DRGN);
+  const t = drgnTruth(fx.scenario);
   let vm: Vmcore;
   beforeAll(() => { vm = openVmcore(fx.path); });
   afterAll(() => vm?.close());
@@ -232,7 +231,7 @@ describe('vaat bt: inlined frames', () => {
   afterAll(() => vm?.close());
 
   it(btfOnly ? 'BTF only: none listed, --json says inlined: false' : 'lists them by name, marked (inlined), and as inlined: true in --json; --no-inline hides them', async () => {
-    const pid = (truth(fx.scenario, DRGN).uninterruptible_backtraces as Json[])[0].pid as number;
+    const pid = (drgnTruth(fx.scenario).uninterruptible_backtraces as Json[])[0].pid as number;
     const r = await bt.run({ vm, options: {}, args: [String(pid)] });
     const frames = r.traces[0].frames;
     const out = new Output({ plain: true });

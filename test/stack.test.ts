@@ -19,7 +19,7 @@
  * drgn frames left over after our last frame fail the comparison.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumps, truth, type Json } from './fixtures.js';
+import { drgnTruth, dumps, type Json } from './fixtures.js';
 import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
@@ -27,7 +27,6 @@ import { decodeOrcEntry, orcLayout, orcLayoutForRelease, orcUnwindInfo } from '.
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
 
-const DRGN = 'truth-drgn-0.0.33+unknown.json';
 
 
 
@@ -87,14 +86,14 @@ function pendingCallInto(vm: Vmcore, name: string, callee: StackFrame, caller: S
 }
 
 function tasksByPid(scenario: string): Map<number, Json> {
-  return new Map((truth(scenario, DRGN).tasks as Json[]).map((t: Json) => [t.pid as number, t]));
+  return new Map((drgnTruth(scenario).tasks as Json[]).map((t: Json) => [t.pid as number, t]));
 }
 
 const summary: string[] = [];
 afterAll(() => { if (process.env.VAAT_STACK_SUMMARY) console.log(summary.join('\n')); });
 
 describe.each(dumps)('stacks: $scenario/$name', (fx) => {
-  const t = truth(fx.scenario, DRGN);
+  const t = drgnTruth(fx.scenario);
   let vm: Vmcore;
   beforeAll(() => { vm = openVmcore(fx.path); });
   afterAll(() => vm?.close());
@@ -226,14 +225,14 @@ describe('vaat bt', () => {
   it('shows the panic task by default and pids on request', async () => {
     const r = await bt.run({ vm, options: {}, args: [] });
     expect(r.traces).toHaveLength(1);
-    expect(r.traces[0].pid).toBe(truth(fx.scenario, DRGN).panic_task.tid);
+    expect(r.traces[0].pid).toBe(drgnTruth(fx.scenario).panic_task.tid);
     expect(r.traces[0].frames[0].module).toBe('vaat_oops');
     expect(r.traces[0].frames.at(-1)).toMatchObject({ user: true, boundary: 'syscall' });
     const out = new Output({ plain: true });
     bt.render(r, out, {});
     expect(out.text()).toMatch(/ #1  \[[0-9a-f]+\] vaat_oops_write\+0x[0-9a-f]+\/0x[0-9a-f]+ \[vaat_oops\]/);
     const byPid = await bt.run({ vm, options: { cpu: '0' }, args: ['1'] });
-    expect(byPid.traces.map((t) => t.pid)).toEqual([truth(fx.scenario, DRGN).active_backtraces['0'].pid, 1]);
+    expect(byPid.traces.map((t) => t.pid)).toEqual([drgnTruth(fx.scenario).active_backtraces['0'].pid, 1]);
     expect(byPid.traces[1].startedFrom).toBe('inactive_task_frame');
   });
 });

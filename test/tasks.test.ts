@@ -10,12 +10,12 @@ import { cpuInfo, cpuCurr } from '../src/kernel/cpu.js';
 import { crashTime, decodeTaint, kernelLog, panicCpu, panicInfo } from '../src/kernel/panic.js';
 import { listModules } from '../src/kernel/module/index.js';
 import { taskCgroupPath } from '../src/kernel/cgroup/path.js';
-import { dumps, manifest, truth, type Json } from './fixtures.js';
+import { drgnTruth, dumps, manifest, truth, type Json } from './fixtures.js';
 
 /** truth.json, or (qemu-dump, where drgn 0.0.22 could not open the primary) drgn 0.0.33's */
 function drgnTruth(scenario: string): Json {
   const t = truth(scenario);
-  return t.tasks ? t : truth(scenario, 'truth-drgn-0.0.33+unknown.json');
+  return t.tasks ? t : drgnTruth(scenario);
 }
 
 interface ManifestTask { pid: number; comm: string; cgroup: string; nice: number; state: string }
