@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
-import { dumps, manifest, primaryTruth, truth, type Json } from './fixtures.js';
+import { dumps, dumpsOf, manifest, primaryTruth, truth, type Json } from './fixtures.js';
 import { runScript, vaat, vaatJson } from './cli.js';
 
 const open: Vmcore[] = [];
@@ -96,9 +96,10 @@ describe.each(dumps)('$scenario/$name', (d) => {
   });
 });
 
-describe('vaat cgroupinfo', () => {
-  const d = dumps.find((x) => x.scenario === 'cgroup-mutex-hung')!;
+describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat cgroupinfo: $scenario', (d) => {
   const t: Json[] = primaryTruth(d.scenario).cgroups;
+  const id = (path: string): number => t.find((c) => c.path === path)!.id;
+  const nTasks = (path: string): number => (primaryTruth(d.scenario).tasks as Json[]).filter((x) => x.cgroup === path).length;
 
   it('--json is the tree with controllers and tasks', () => {
     const r = vaatJson(['cgroupinfo', d.path, '--tasks']);
@@ -119,11 +120,14 @@ describe('vaat cgroupinfo', () => {
   it('draws a tree, and --flat a table', () => {
     const tree = vaat(['cgroupinfo', d.path]);
     expect(tree.status).toBe(0);
-    expect(tree.stdout).toMatch(/^└── vaat\.slice id 23 tasks 0 \[cpuset cpu memory pids\]/m);
-    expect(tree.stdout).toMatch(/^ {4}├── web id 70 tasks 5 .*weight 300.*pids 5\/64/m);
-    expect(tree.stdout).toMatch(/^ {4}│ {3}└── waiter-3 id 198 tasks 0$/m);
+    // the MANIFEST's limits: web cpus 0-1, weight 300, pids.max 64; db cpus 2-3, weight 50, 128 MiB, pids.max 32
+    const web = nTasks('/vaat.slice/web');
+    expect(tree.stdout).toMatch(new RegExp(`^└── vaat\\.slice id ${id('/vaat.slice')} tasks 0 \\[cpuset cpu memory pids\\]`, 'm'));
+    expect(tree.stdout).toMatch(new RegExp(`^ {4}├── web id ${id('/vaat.slice/web')} tasks ${web} .*weight 300.*pids ${web}/64`, 'm'));
+    expect(tree.stdout).toMatch(new RegExp(`^ {4}│ {3}└── waiter-3 id ${id('/vaat.slice/web/waiter-3')} tasks 0$`, 'm'));
     const flat = vaat(['cgroupinfo', d.path, '--flat']);
-    expect(flat.stdout).toMatch(/^\/vaat\.slice\/db\s+117\s+4\s+-\s+2-3\s+2-3\s+50\s+\S+ KiB\s+128 MiB\s+4\s+32$/m);
+    const db = nTasks('/vaat.slice/db');
+    expect(flat.stdout).toMatch(new RegExp(`^/vaat\\.slice/db\\s+${id('/vaat.slice/db')}\\s+${db}\\s+-\\s+2-3\\s+2-3\\s+50\\s+\\S+ KiB\\s+128 MiB\\s+${db}\\s+32$`, 'm'));
   });
 
   it('--script prints the same ids, levels and weights', () => {

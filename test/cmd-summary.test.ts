@@ -1,6 +1,6 @@
 /** The triage summary (`vaat VMCORE`): every section against drgn's truth and the MANIFEST. */
 import { describe, expect, it } from 'vitest';
-import { drgnTruth, dumps, primaryTruth, truth } from './fixtures.js';
+import { drgnTruth, dumps, dumpsOf, primaryTruth, printedTaint, truth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 describe('vaat VMCORE (summary)', () => {
@@ -32,26 +32,28 @@ describe('vaat VMCORE (summary)', () => {
     });
   }
 
-  it('names what is odd: hung mkdirs, the spinning CPU, the taint', () => {
-    const hung = vaatJson([dumps.find((d) => d.scenario === 'cgroup-mutex-hung')!.path]);
+  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('names what is odd: the hung mkdirs and whom they wait for: $scenario', (d) => {
+    const hung = vaatJson([d.path]);
     expect(hung.findings).toContain('3 tasks in uninterruptible sleep (D)');
     expect(hung.blocked.groups[0].comms).toEqual(['mkdir']);
     expect(hung.blocked.groups[0].functions).toContain('cgroup_kn_lock_live');
     // who they wait for, from the mutex_waiters on their stacks: truth.json's cgroup_mutex owner
-    const ht = truth('cgroup-mutex-hung');
+    const ht = truth(d.scenario);
     const cm = ht.cgroup_mutex;
     const ownerState = ht.tasks.find((x: { pid: number }) => x.pid === cm.owner.pid).state;
     const what = `cgroup_mutex (mutex) → held by ${cm.owner.comm}(${cm.owner.pid}) ${ownerState}`;
     expect(hung.lockWaits).toEqual([{ waiters: cm.waiters.length, what, pids: cm.waiters.map((w: { pid: number }) => w.pid) }]);
     expect(hung.findings).toContain(`${cm.waiters.length} tasks wait on ${what}`);
     expect(hung.deadlocks).toEqual([]);
+    // what a partial dump lacks, in makedumpfile's page classes
+    expect(hung.findings).toContain('partial dump (level 31): zero, cache, cache-private, user, free pages left out');
+  });
+
+  it('names what is odd: the spinning CPU, the taint, a QEMU dump\'s level', () => {
     const soft = vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
     expect(soft.findings.some((f: string) => /^CPU 3: vaat_spin\(\d+\) had been running for 1\d\.\d s/.test(f))).toBe(true);
     // the letters of the last "Tainted:" line the kernel printed (drgn's dmesg tail), minus G
-    const printed = (truth('softlockup').dmesg_tail as string[]).map((l) => /Tainted: (.*?)\s+6\.1/.exec(l)?.[1]).filter(Boolean).at(-1)!;
-    expect(soft.findings).toContain(`kernel tainted: ${printed.replace(/[G\s]/g, '')}`);
-    // what a partial dump lacks, in makedumpfile's page classes
-    expect(hung.findings).toContain('partial dump (level 31): zero, cache, cache-private, user, free pages left out');
+    expect(soft.findings).toContain(`kernel tainted: ${printedTaint('softlockup')!.replace(/^Tainted: |[G\s]/g, '')}`);
     expect(vaatJson([dumps.find((d) => d.scenario === 'qemu-dump')!.path]).findings).toContain('partial dump (level 1): zero pages left out');
   });
 

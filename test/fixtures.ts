@@ -136,3 +136,18 @@ export const kernelDir = devKernel.dir;
 
 /** the kernel sets the tested dumps come from */
 export const testedKernels: KernelFixture[] = [...new Set(dumps.map((d) => d.kernel))];
+
+/**
+ * The taint text the kernel itself last printed ("Tainted: G           OE    ", one letter or space
+ * per taint flag the kernel knows: 18 on 5.10, 19 since v5.19), from drgn's dmesg tail; null when
+ * no line there shows it.
+ */
+export function printedTaint(scenario: string): string | null {
+  const t = primaryTruth(scenario);
+  const release = t.uname.release as string;
+  const lines = (t.dmesg_tail as string[]).filter((l) => l.includes('Tainted: ') && l.includes(` ${release}`));
+  const last = lines.at(-1);
+  if (!last) return null;
+  const from = last.indexOf('Tainted: ');
+  return last.slice(from, last.indexOf(` ${release}`, from));
+}
