@@ -72,3 +72,9 @@ if [ ! -f build/Release/vaat_native.node ] || [ -n "$(find native binding.gyp -n
   touch "$stamp"
 fi
 npm run --silent build:ts
+
+# The 5.10 fixture set's DWARF: Debian 11's kernel -dbg (a 262 MB download, ~2 min here; 1.8 GB
+# unpacked), fetched from the bullseye archive with a private apt configuration, once.
+if [ "${1:-}" = "--with-test-tools" ]; then
+  bash scripts/fetch-debug-kernel.sh bullseye linux-image-5.10.0-43-cloud-amd64-dbg 5.10.0-43-cloud-amd64
+fi

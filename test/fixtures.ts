@@ -151,3 +151,25 @@ export function printedTaint(scenario: string): string | null {
   const from = last.indexOf('Tainted: ');
   return last.slice(from, last.indexOf(` ${release}`, from));
 }
+
+/** where Debian's `linux-image-<release>-dbg` puts the kernel's DWARF vmlinux (scripts/setup.sh installs the tested ones) */
+export function debugVmlinux(k: KernelFixture): string {
+  return `/usr/lib/debug/boot/vmlinux-${k.release}`;
+}
+
+/**
+ * What a test run types this kernel's dumps from: 'btf' when told so (VAAT_VMLINUX=none, the first
+ * pass of scripts/test.sh), 'dwarf' when its -dbg vmlinux is installed, else 'missing'.
+ */
+export function typesMode(k: KernelFixture): 'btf' | 'dwarf' | 'missing' {
+  const env = process.env.VAAT_VMLINUX;
+  if (env === 'none') return 'btf';
+  if (env) return 'dwarf';
+  return existsSync(debugVmlinux(k)) ? 'dwarf' : 'missing';
+}
+
+/** ' (…)' naming why a DWARF-only test does not run on this kernel, '' when it does */
+export function dwarfOnlyNote(k: KernelFixture): string {
+  const m = typesMode(k);
+  return m === 'dwarf' ? '' : m === 'btf' ? ' (DWARF mode only: VAAT_VMLINUX=none)' : ` (SKIPPED: needs linux-image-${k.release}-dbg: ${debugVmlinux(k)} not installed)`;
+}

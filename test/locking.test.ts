@@ -11,21 +11,23 @@ import {
   semaphoreState, semaphoreWaiters,
 } from '../src/kernel/locking/index.js';
 import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/locking/waits.js';
-import { dumps, kernelDir, truth, type Json } from './fixtures.js';
+import { dumps, dumpsOf, truth, type DumpFixture, type Json } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const hx = (v: bigint): string => `0x${v.toString(16)}`;
-const hung = dumps.find((d) => d.scenario === 'cgroup-mutex-hung' && d.primary)!;
+const hungs = dumpsOf('cgroup-mutex-hung', { primary: true });
 const soft = dumps.find((d) => d.scenario === 'softlockup' && d.primary)!;
-const layouts: Json = JSON.parse(readFileSync(join(kernelDir, 'layouts.json'), 'utf8')).types;
+/** the DWARF layouts of the dump's kernel (kernel-<release>/layouts.json) */
+const layoutsOf = (d: DumpFixture): Json => JSON.parse(readFileSync(join(d.kernel.dir, 'layouts.json'), 'utf8')).types;
 
 const opened: Vmcore[] = [];
 const open = (path: string): Vmcore => { const vm = openVmcore(path); opened.push(vm); return vm; };
 afterAll(() => { for (const vm of opened) vm.close(); });
 
-describe('cgroup_mutex on cgroup-mutex-hung', () => {
+describe.each(hungs)('cgroup_mutex on $scenario', (hung) => {
   const vm = open(hung.path);
+  const layouts = layoutsOf(hung);
   const want = truth(hung.scenario).cgroup_mutex;
 
   it('mutexOwner masks the flag bits and names the owner task', () => {
@@ -70,8 +72,9 @@ describe('cgroup_mutex on cgroup-mutex-hung', () => {
   });
 });
 
-describe('other lock kinds, checked against raw words at DWARF offsets', () => {
+describe.each(hungs)('other lock kinds, checked against raw words at DWARF offsets: $scenario', (hung) => {
   const vm = open(hung.path);
+  const layouts = layoutsOf(hung);
 
   it('rw_semaphore (uts_sem): state from count bits, owner from the masked owner word', () => {
     const addr = vm.address('uts_sem');
@@ -122,7 +125,7 @@ describe('other lock kinds, checked against raw words at DWARF offsets', () => {
 });
 
 describe('waits_for: D-state tasks equal extra.json (every scenario: test/cmd-lockinfo.test.ts)', () => {
-  for (const d of [hung, soft]) {
+  for (const d of [...hungs, soft]) {
     it(d.scenario, () => {
       const want = truth(d.scenario, 'extra.json').waits_for;
       const vm = open(d.path);

@@ -93,7 +93,7 @@ describe('kernel log from every fixture dump', () => {
         r.forEach((rec, i) => i > 0 && expect(rec.seq).toBe(r[i - 1].seq + 1));
         expect(r.every((x) => x.level !== null && x.level >= 0 && x.level <= 7)).toBe(true);
         expect(r.every((x) => /^[TC]\d+$/.test(x.callerId ?? ''))).toBe(true);
-        expect(r[0].text).toMatch(/^Linux version 6\.1\.0-54-cloud-amd64 /);
+        expect(r[0].text.startsWith(`Linux version ${d.kernel.release} `)).toBe(true);
         expect(r[0].level).toBe(5); // KERN_NOTICE linux_banner
       });
 

@@ -145,7 +145,7 @@ describe.each(dumps)('stacks: $scenario/$name', (fx) => {
       expect(m.why, `pid ${u.pid}: ${s.frames.map((f) => f.text).join(' < ')}`).toBe('');
     }
     // the scenario that is about D tasks has them
-    if (fx.scenario === 'cgroup-mutex-hung') expect(un.length).toBe(3);
+    if (fx.kind === 'cgroup-mutex-hung') expect(un.length).toBe(3);
   });
 
   it('unwinds every task to a clean end, by ORC alone after the start', () => {
