@@ -155,7 +155,7 @@ export default defineCommand<Record<string, never>, SummaryResult>({
         ['DATE', s.dateText],
         ['UPTIME', s.uptime?.text ?? null],
         ['LOAD AVERAGE', s.loadAverage?.text ?? null],
-        ['TASKS', s.tasks.total],
+        ['TASKS', s.tasks?.total ?? 'unknown'],
         ['CPUS', `${s.cpus}${s.cpusOffline ? ` (${s.cpusOffline} offline)` : ''}`],
         ['MEMORY', s.memory?.text ?? null],
       ]);
@@ -164,7 +164,8 @@ export default defineCommand<Record<string, never>, SummaryResult>({
       out.line();
       out.heading(c.red(`PANIC: ${r.panic.message ?? '(no panic message)'}`));
       for (const l of r.panic.oopsLines.slice(0, 3)) out.line(`  ${l}`);
-      out.line(`  on CPU ${r.panic.cpu ?? '?'}, task ${r.panic.comm ?? '?'} (pid ${r.panic.pid ?? '?'})`);
+      const who = r.panic.comm === null && r.panic.pid === null ? 'task unknown' : `task ${r.panic.comm ?? 'unknown'} (pid ${r.panic.pid ?? 'unknown'})`;
+      out.line(`  on CPU ${r.panic.cpu ?? 'unknown'}, ${who}`);
       for (const f of r.panic.stack) out.line(c.dim('    ') + f);
     }
     if (r.states) {

@@ -22,8 +22,8 @@ export interface SysResult {
   dateText: string | null;
   uptime: { seconds: number; text: string; hz: number } | null;
   loadAverage: { values: number[]; text: string } | null;
-  /** every thread plus one idle task per possible CPU */
-  tasks: { total: number; threads: number; idle: number };
+  /** every thread plus one idle task per possible CPU; null when the task list could not be read (see warnings) */
+  tasks: { total: number; threads: number; idle: number } | null;
   nodename: string | null;
   release: string | null;
   version: string | null;
@@ -60,8 +60,8 @@ export function sysInfo(vm: Vmcore): SysResult {
   const uts = attempt(warnings, 'uname', () => utsname(vm));
   const possible = attempt(warnings, 'cpu masks', () => cpuMask(vm, 'possible')) ?? [];
   const online = attempt(warnings, 'cpu masks', () => cpuMask(vm, 'online')) ?? [];
-  const tasks = attempt(warnings, 'tasks', () => listTasks(vm)) ?? [];
-  const idle = tasks.filter((t) => t.isIdle).length;
+  const tasks = attempt(warnings, 'tasks', () => listTasks(vm));
+  const idle = tasks?.filter((t) => t.isIdle).length ?? 0;
   const up = attempt(warnings, 'uptime', () => uptime(vm));
   const la = attempt(warnings, 'load average', () => loadAverage(vm));
   const present = attempt(warnings, 'memory', () => nodePresentPages(vm));
@@ -82,7 +82,7 @@ export function sysInfo(vm: Vmcore): SysResult {
     dateText: date,
     uptime: up ? { seconds: up.seconds, text: up.text, hz: up.hz } : null,
     loadAverage: la ? { values: la.values, text: la.text } : null,
-    tasks: { total: tasks.length, threads: tasks.length - idle, idle },
+    tasks: tasks ? { total: tasks.length, threads: tasks.length - idle, idle } : null,
     nodename: uts?.nodename ?? a.uts?.nodename ?? null,
     release: uts?.release ?? vm.vmcoreinfo.osrelease ?? null,
     version: uts?.version ?? null,
@@ -118,7 +118,7 @@ export default defineCommand<{ json?: boolean }, SysResult>({
     UPTIME: r.uptime?.text ?? null,
     CPUS: r.cpus,
     MEMORY: r.memory?.text ?? null,
-    TASKS: r.tasks.total,
+    TASKS: r.tasks?.total ?? null,
     LOAD: r.loadAverage?.text ?? null,
     PANIC: shorten(r.panic.message, 48),
     'PANIC TASK': r.command === null ? null : `${r.command}(${r.pid}) cpu ${r.cpu}`,
@@ -135,7 +135,7 @@ export default defineCommand<{ json?: boolean }, SysResult>({
       ['DATE', r.dateText ? `${r.dateText}${r.date?.source === 'timekeeper' ? '  (no CRASHTIME: last timer tick)' : ''}` : null],
       ['UPTIME', r.uptime?.text],
       ['LOAD AVERAGE', r.loadAverage?.text],
-      ['TASKS', r.tasks.total],
+      ['TASKS', r.tasks?.total ?? 'unknown'],
       ['NODENAME', r.nodename],
       ['RELEASE', r.release],
       ['VERSION', r.version],

@@ -87,7 +87,7 @@ export const WELL_KNOWN_GLOBALS: Readonly<Record<string, string | readonly strin
   // _totalram_pages since v5.0 ("mm: convert totalram_pages and totalhigh_pages variables to atomic", ca79b0c211af)
   _totalram_pages: 'atomic_long_t',
   totalram_pages: 'unsigned long',
-  node_data: 'struct pglist_data *[]',
+  node_data: 'pg_data_t *[]', // [MAX_NUMNODES]
   contig_page_data: 'struct pglist_data',
   vm_zone_stat: 'atomic_long_t [NR_VM_ZONE_STAT_ITEMS]',
   vm_node_stat: 'atomic_long_t [NR_VM_NODE_STAT_ITEMS]',
