@@ -25,7 +25,9 @@ export function addOpenOptions(prog: Command): Command {
     .option('--system-map <file>', "a System.map of the dump's kernel")
     .option('--btf <file>', "BTF to use instead of the BTF in the dump: a raw BTF file, or a vmlinux (its .BTF section)")
     .option('--vmlinux <file>', "a debug vmlinux: DWARF for types (checked against the dump's build-id), .symtab for symbols (cross-checked)")
-    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)');
+    .option('--no-vmlinux', 'never look for a debug vmlinux in the standard places (types from BTF)')
+    .option('--module-debug <dir>', 'a directory of module .ko files with DWARF (out-of-tree modules), searched before /usr/lib/debug/lib/modules/<release>; repeatable',
+      (dir: string, prev: string[] = []) => [...prev, dir]);
 }
 
 /** the open options a command line set away from their defaults, as typed (`--vmlinux`) */
@@ -47,6 +49,7 @@ export function openOptionsFrom(options: ParsedOptions): OpenVmcoreOptions {
     ...(typeof options.systemMap === 'string' ? { systemMap: options.systemMap } : {}),
     ...(typeof options.btf === 'string' ? { btf: options.btf } : {}),
     ...(typeof options.vmlinux === 'string' || options.vmlinux === false ? { vmlinux: options.vmlinux } : {}),
+    ...(Array.isArray(options.moduleDebug) ? { moduleDebug: options.moduleDebug as string[] } : {}),
   };
 }
 

@@ -28,6 +28,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <unistd.h>
@@ -209,7 +210,7 @@ struct RawMember {
   Dwarf_Die type;
 };
 
-struct ElfSection { std::string_view name; uint64_t addr, size; };
+struct ElfSection { std::string_view name; uint64_t addr, size; uint32_t index; };
 
 // ---- the walk ------------------------------------------------------------------------------------
 
@@ -992,7 +993,7 @@ ElfIdentity identify(const std::string& path, Elf* e, std::vector<ElfSection>* s
     if (!name) throw DwarfError("CORRUPT", path + ": section name out of range");
     std::string_view nm(name);
     if ((nm == ".debug_info" || nm == ".zdebug_info") && sh.sh_type != SHT_NOBITS && sh.sh_size > 0) id.hasDebugInfo = true;
-    if (sections && (sh.sh_flags & SHF_ALLOC) && sh.sh_size > 0) sections->push_back({nm, sh.sh_addr, sh.sh_size});
+    if (sections && (sh.sh_flags & SHF_ALLOC) && sh.sh_size > 0) sections->push_back({nm, sh.sh_addr, sh.sh_size, uint32_t(elf_ndxscn(scn))});
     if (nm == ".rodata" && sh.sh_type == SHT_PROGBITS && id.release.empty()) {
       Elf_Data* data = elf_rawdata(scn, nullptr);
       if (!data || !data->d_buf) throw DwarfError("CORRUPT", path + ": .rodata runs past the end of the file");
@@ -1027,8 +1028,30 @@ ElfIdentity readElfIdentity(const std::string& path) {
   return identify(path, eh.e, nullptr, nullptr, nullptr);
 }
 
+namespace {
+
+// libdwfl owns what it opens: the relocated Elf and its Dwarf live until dwfl_end.
+struct DwflHandle {
+  Dwfl* d = nullptr;
+  ~DwflHandle() { if (d) dwfl_end(d); }
+};
+
+// The file's own debug sections are the ones wanted: never look for a separate debuginfo file.
+int noSeparateDebuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**) {
+  return -1;
+}
+
+const Dwfl_Callbacks kOfflineCallbacks = {
+    nullptr,                       // find_elf: the file is reported by path
+    noSeparateDebuginfo,           // find_debuginfo
+    dwfl_offline_section_address,  // section_address: libdwfl's own layout of an ET_REL file
+    nullptr,                       // debuginfo_path
+};
+
+}  // namespace
+
 std::vector<uint8_t> buildDwarfIndex(const std::string& path, const DwarfIndexOptions& opts, ElfIdentity& id,
-                                     DwarfIndexStats& stats) {
+                                     DwarfIndexStats& stats, std::vector<SectionAddress>* sectionsOut) {
   auto t0 = std::chrono::steady_clock::now();
   Fd fd;
   ElfHandle eh;
@@ -1042,16 +1065,42 @@ std::vector<uint8_t> buildDwarfIndex(const std::string& path, const DwarfIndexOp
                                               " does not match the expected " + opts.expectBuildId);
   if (!id.hasDebugInfo) throw DwarfError("NO_DWARF", path + ": no DWARF debug info (no .debug_info section; a stripped vmlinux?)");
   DwarfHandle dh;
-  dh.d = dwarf_begin_elf(eh.e, DWARF_C_READ, nullptr);
-  if (!dh.d) throw DwarfError("CORRUPT", path + ": libdw cannot read its DWARF (" + dwarf_errmsg(-1) + ")");
+  DwflHandle dwfl;
+  Dwarf* dwarf = nullptr;
+  if (id.type == "rel") {
+    // A module .ko is relocatable: its DWARF holds section-relative addresses and string offsets
+    // that only its .rela.debug_* records complete. libdwfl lays its sections out and applies
+    // them; the index's addresses are then relative to that layout (sections, below).
+    dwfl.d = dwfl_begin(&kOfflineCallbacks);
+    if (!dwfl.d) throw DwarfError("IO", path + ": libdwfl: " + dwfl_errmsg(-1));
+    Dwfl_Module* mod = dwfl_report_offline(dwfl.d, "module", path.c_str(), -1);
+    if (!mod || dwfl_report_end(dwfl.d, nullptr, nullptr) != 0)
+      throw DwarfError("CORRUPT", path + ": libdwfl cannot load it (" + dwfl_errmsg(-1) + ")");
+    Dwarf_Addr bias = 0;
+    dwarf = dwfl_module_getdwarf(mod, &bias);
+    if (!dwarf) throw DwarfError("CORRUPT", path + ": libdwfl cannot relocate its DWARF (" + dwfl_errmsg(-1) + ")");
+    if (bias != 0) throw DwarfError("CORRUPT", path + ": unexpected address bias 0x" + std::to_string(bias) + " on a relocatable file");
+    GElf_Addr elfBias = 0;
+    Elf* relocated = dwfl_module_getelf(mod, &elfBias);
+    if (!relocated) throw DwarfError("CORRUPT", path + ": libdwfl lost its ELF (" + dwfl_errmsg(-1) + ")");
+    sections.clear();
+    identify(path, relocated, &sections, nullptr, nullptr);
+  } else {
+    dh.d = dwarf_begin_elf(eh.e, DWARF_C_READ, nullptr);
+    if (!dh.d) throw DwarfError("CORRUPT", path + ": libdw cannot read its DWARF (" + dwarf_errmsg(-1) + ")");
+    dwarf = dh.d;
+  }
   Extractor x(bigEndian, opts.inlines);
   try {
-    x.run(dh.d, stats);
+    x.run(dwarf, stats);
     x.finalize(stats);
   } catch (const DwarfError& e) {
     throw DwarfError(e.code, path + ": " + e.what());
   }
   std::vector<uint8_t> out = x.serialize(pointerSize, id.buildId, sections, stats);
+  if (sectionsOut) {
+    for (const ElfSection& s : sections) sectionsOut->push_back({s.index, std::string(s.name), s.addr, s.size});
+  }
   stats.ms = msSince(t0);
   return out;
 }
@@ -1114,9 +1163,20 @@ Napi::Value DwarfIndexJs(const Napi::CallbackInfo& info) {
   }
   ElfIdentity id;
   DwarfIndexStats st;
-  std::vector<uint8_t> bytes = guardedDwarf(env, [&] { return buildDwarfIndex(path, opts, id, st); });
+  std::vector<SectionAddress> sections;
+  std::vector<uint8_t> bytes = guardedDwarf(env, [&] { return buildDwarfIndex(path, opts, id, st, &sections); });
   Napi::Object o = identityJs(env, id);
   o.Set("index", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+  Napi::Array secs = Napi::Array::New(env, sections.size());
+  for (size_t i = 0; i < sections.size(); i++) {
+    Napi::Object so = Napi::Object::New(env);
+    so.Set("index", sections[i].index);
+    so.Set("name", sections[i].name);
+    so.Set("addr", Napi::BigInt::New(env, sections[i].addr));
+    so.Set("size", Napi::BigInt::New(env, sections[i].size));
+    secs[i] = so;
+  }
+  o.Set("sections", secs);
   Napi::Object s = Napi::Object::New(env);
   s.Set("cus", st.cus);
   s.Set("types", st.types);

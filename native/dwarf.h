@@ -37,8 +37,17 @@ struct DwarfIndexStats {
 };
 
 ElfIdentity readElfIdentity(const std::string& path);
+// An allocated section and the address its DWARF was relocated to: the link address in an
+// executable; for a relocatable file (a kernel module .ko), where libdwfl laid it out, which is
+// what the index's addresses (inline ranges, variables) are relative to.
+struct SectionAddress {
+  uint32_t index = 0;
+  std::string name;
+  uint64_t addr = 0, size = 0;
+};
+
 std::vector<uint8_t> buildDwarfIndex(const std::string& path, const DwarfIndexOptions& opts, ElfIdentity& id,
-                                     DwarfIndexStats& stats);
+                                     DwarfIndexStats& stats, std::vector<SectionAddress>* sectionsOut = nullptr);
 
 // exports.elfIdentity(path) and exports.dwarfIndex(path, options)
 void registerDwarf(Napi::Env env, Napi::Object exports);

@@ -32,6 +32,8 @@ export interface OpenVmcoreOptions extends OpenDumpOptions {
   btf?: string;
   /** a debug vmlinux whose DWARF gives the types (checked against the dump's build-id) and whose .symtab is a symbol source (cross-checked); false: never look for one. Default: look in the standard places (/usr/lib/debug...), unless `btf` is given */
   vmlinux?: string | false;
+  /** directories holding loaded modules' .ko files with DWARF (out-of-tree modules, a build tree); searched before /usr/lib/debug/lib/modules/<release> (src/kernel/module/debug.ts) */
+  moduleDebug?: string | string[];
 }
 
 export class SymbolNotFoundError extends VaatError {}

@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openVmcore } from '../src/index.js';
-import { drgnTruth, dumps, kernelDir, primaryTruth } from './fixtures.js';
+import { devKernel, drgnTruth, dumps, kernelDir, primaryTruth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 describe('object API on every dump, no vmlinux or System.map', () => {
@@ -89,7 +89,7 @@ describe('mismatched symbol sources are refused', () => {
       const src = readFileSync(join(kernelDir, 'System.map-6.1.0-54-cloud-amd64'), 'utf8');
       // every text/data symbol 16 KiB further on: what a map of a slightly different build looks like
       writeFileSync(map, src.replace(/^(ffffffff[0-9a-f]{8})/gm, (a) => (BigInt('0x' + a) + 0x4000n).toString(16)));
-      const d = dumps[0];
+      const d = dumps.find((x) => x.kernel === devKernel)!;
       const r = vaat(['sym', d.path, 'init_task', '--system-map', map]);
       expect(r.status).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

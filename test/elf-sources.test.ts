@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dumps, kernelDir, primaryTruth, type DumpFixture } from './fixtures.js';
+import { debugVmlinux, dumps, kernelDir, primaryTruth, type DumpFixture } from './fixtures.js';
 import { vaatJson } from './cli.js';
 import { Dump } from '../src/dump/dump.js';
 import { openVmcore, Vmcore } from '../src/vmcore.js';
@@ -140,11 +140,14 @@ describe(`vmlinux .symtab as a symbol source${needs}`, () => {
 
   withVmlinux('agrees with kallsyms and the System.map of every scenario\'s dump, KASLR slide applied', () => {
     for (const d of primaries) {
+      // each dump against its own kernel's vmlinux and System.map (the 5.10 set: Debian 11's)
+      const kernelVmlinux = debugVmlinux(d.kernel);
+      if (!existsSync(kernelVmlinux)) throw new Error(`${d.scenario}: ${kernelVmlinux} not installed (scripts/setup.sh --with-test-tools)`);
       const vm = openVmcore(d.path, { vmlinux: false });
       try {
         const slide = vm.vmcoreinfo.kernelOffset;
-        const elf = loadElfSymbols(vmlinux, { kernelOffset: slide });
-        const map = loadSystemMap(systemMapPath, { kernelOffset: slide });
+        const elf = loadElfSymbols(kernelVmlinux, { kernelOffset: slide });
+        const map = loadSystemMap(d.kernel.systemMap, { kernelOffset: slide });
         let shared = 0;
         const bad: string[] = [];
         for (const k of vm.kallsyms.all()) {
@@ -160,7 +163,7 @@ describe(`vmlinux .symtab as a symbol source${needs}`, () => {
         }
         console.log(`${d.scenario}: slide 0x${slide.toString(16)}, ${shared} unique names shared with kallsyms, ${bad.length} disagree`);
         expect(bad).toEqual([]);
-        expect(shared).toBeGreaterThan(80_000);
+        expect(shared).toBeGreaterThan(50_000);
         // per-CPU offsets are not relocated, text is
         expect(elf.lookup('runqueues')!.address).toBeLessThan(0x100000n);
         expect(elf.lookup('_stext')!.address).toBe(0xffffffff81000000n + slide);
@@ -298,19 +301,25 @@ describe('module BTF from the dump\'s memory', () => {
     } finally { vm.close(); }
   });
 
-  it('the scenario modules (built out of tree without BTF) say so', () => {
+  it('the scenario modules (built out of tree without BTF) say so, and so does a kernel without module BTF', () => {
     let checked = 0;
     for (const d of primaries) {
       const mods: string[] = primaryTruth(d.scenario).modules ?? [];
       if (d.scenario === 'qemu-dump') continue;
+      // Debian 11's 5.10 is built without CONFIG_DEBUG_INFO_BTF_MODULES
+      const moduleBtf = /^CONFIG_DEBUG_INFO_BTF_MODULES=y$/m.test(readFileSync(join(d.kernel.dir, `config-${d.kernel.release}`), 'utf8'));
       const vm = openVmcore(d.path, { vmlinux: false });
       try {
         for (const name of mods) {
-          expect(moduleTypes(vm, name)).toEqual({ ok: false, module: name, reason: `module ${name} carries no BTF (btf_data_size 0: built without BTF)` });
+          const reason = moduleBtf
+            ? `module ${name} carries no BTF (btf_data_size 0: built without BTF)`
+            : 'this kernel keeps no module BTF (struct module has no btf_data: built without CONFIG_DEBUG_INFO_BTF_MODULES)';
+          expect(moduleTypes(vm, name)).toEqual({ ok: false, module: name, reason });
           checked++;
         }
       } finally { vm.close(); }
     }
-    expect(checked).toBe(4);
+    expect(checked).toBe(primaries.filter((d) => d.scenario !== 'qemu-dump').reduce((n, d) => n + (primaryTruth(d.scenario).modules ?? []).length, 0));
+    expect(checked).toBeGreaterThan(4);
   });
 });

@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { dumps, projectRoot } from './fixtures.js';
+import { devKernel, dumps, projectRoot } from './fixtures.js';
 
 /** small deterministic PRNG (mulberry32) so failures reproduce */
 function rng(seed: number): () => number {
@@ -59,7 +59,7 @@ describe('mutated dumps never crash native code', () => {
   ];
   for (const c of cases) {
     it(`${c.name}: 24 seeded mutations`, () => {
-      const src = dumps.find((d) => d.name === c.name)!.path;
+      const src = dumps.find((d) => d.kernel === devKernel && d.name === c.name)!.path;
       const tmp = mkdtempSync(join(tmpdir(), 'vaat-fuzz-'));
       const script = join(tmp, 'child.mjs');
       writeFileSync(script, CHILD);

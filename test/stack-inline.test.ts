@@ -1,19 +1,22 @@
 /**
- * Inlined frames (src/kernel/stack/inline.ts) against drgn 0.0.33, which unwinds with the same
- * DWARF vmlinux and lists every inlined function as a frame of its own.
+ * Inlined frames (src/kernel/stack/inline.ts, src/kernel/module/debug.ts) against drgn's newest
+ * truth, which unwinds with the same DWARF vmlinux and module .ko files and lists every inlined
+ * function as a frame of its own.
  *
- * With DWARF (the -dbg vmlinux installed, VAAT_VMLINUX not `none`) our function sequence must be
- * drgn's, frame for frame, after cutting drgn's list at its first user-space address (past it drgn
- * reads the user stack as frames) and dropping GCC clone suffixes (`.constprop.0`, `.isra.0`,
- * `.cold`). Three kinds of pair are equal without equal names, each for a reason checked here:
+ * With DWARF (the -dbg vmlinux installed, VAAT_VMLINUX not `none`), the dumps opened with
+ * `moduleDebug` naming the fixture kernel's modules/ (the scenario .ko files, with DWARF), our
+ * function sequence must be drgn's, frame for frame, after cutting drgn's list at its first
+ * user-space address (past it drgn reads the user stack as frames) and dropping GCC clone
+ * suffixes (`.constprop.0`, `.isra.0`, `.cold`). Functions inlined into a module function
+ * (softlockup's `rep_nop < cpu_relax` inside vaat_spin_locked) come from the module's DWARF and
+ * must also be what `addr2line -i` reads from that .ko at the pc. Two kinds of pair are equal
+ * without equal names, each for a reason checked here:
  *   - drgn's hex address equals our pc on a module frame: drgn had no symbols for that module
- *     (qemu-dump's pvpanic: `0xffffffffc046c230` is our `pvpanic_panic_notify`);
+ *     (qemu-dump's pvpanic: `0xffffffffc046c230` is our `pvpanic_panic_notify`); our inlines
+ *     there, from the -dbg package's pvpanic.ko, are checked by addr2line alone;
  *   - an assembly label: kallsyms has no sizes, so our name is the last label before the pc
  *     (`entry_SYSCALL_64_after_hwframe`, `secondary_startup_64_no_verify`), where drgn names the
- *     function holding it; only the pairs in ASM_LABELS, with drgn's symbol just before ours;
- *   - functions inlined into a module function: vaat loads no module DWARF, drgn read the .ko's
- *     (softlockup's `rep_nop < cpu_relax` inside vaat_spin_locked). drgn's extra names there must
- *     be exactly what `addr2line -i` reads from the fixture's .ko at that pc.
+ *     function holding it; only the pairs in ASM_LABELS, with drgn's symbol just before ours.
  *
  * With BTF only (VAAT_VMLINUX=none) there is no inlining information: asking for inlined frames
  * must change nothing.
@@ -27,6 +30,7 @@ import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
 import { inlineSource, withInlinedFrames } from '../src/kernel/stack/inline.js';
+import { moduleDebug } from '../src/kernel/module/debug.js';
 import { loadDwarfIndex } from '../src/types/type-cache.js';
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
@@ -59,9 +63,8 @@ function sameFunction(vm: Vmcore, f: StackFrame, name: string): boolean {
 }
 
 const koSymbols = new Map<string, Map<string, { value: bigint; section: string }>>();
-/** `addr2line -i` on the fixture's .ko: the functions inlined at a module frame's pc, innermost first; null when it cannot tell */
-function moduleInlines(f: StackFrame, modulesDir: string): string[] | null {
-  const ko = join(modulesDir, `${f.module}.ko`);
+/** `addr2line -i` on a module's .ko: the functions inlined at a module frame's pc, innermost first; null when it cannot tell */
+function moduleInlines(f: StackFrame, ko: string): string[] | null {
   if (!hasAddr2line || !existsSync(ko) || f.function === undefined || f.offset === undefined) return null;
   let syms = koSymbols.get(ko);
   if (!syms) {
@@ -81,27 +84,34 @@ function moduleInlines(f: StackFrame, modulesDir: string): string[] | null {
   return baseName(names[names.length - 1]) === baseName(f.function) ? names.slice(0, -1) : null;
 }
 
-/** '' when our frames are drgn's (module inlines checked against the .ko), else where they part */
-function compareExact(vm: Vmcore, trace: StackTrace, drgnBt: readonly string[], modulesDir: string): string {
+/**
+ * '' when our frames are drgn's, frame for frame, the inlined ones in modules included; else where
+ * they part. A module frame's inlined functions (ours, from the .ko vaat read) must also be what
+ * `addr2line -i` reads from that .ko at the pc. Where drgn had no symbols or debug info for a
+ * module it names the frame by address and lists no inlines: ours are then checked by addr2line alone.
+ */
+function compareExact(vm: Vmcore, trace: StackTrace, drgnBt: readonly string[]): string {
   const d = drgnKernelPart(drgnBt);
   const ours = trace.frames;
   const show = (): string => `\n ours: ${ours.map((f) => `${f.inlined ? '~' : ''}${f.function ?? f.text}`).join(' < ')}\n drgn: ${d.join(' < ')}`;
   let j = 0;
   for (let i = 0; i < ours.length; i++, j++) {
-    const f = ours[i];
-    if (f.module !== undefined && !f.inlined) {
-      // drgn lists the module's own inlines first; they must be the .ko's, at this pc
-      const want = moduleInlines(f, modulesDir);
-      let k = j;
-      while (k < d.length && !sameFunction(vm, f, d[k])) k++;
-      const extra = d.slice(j, k);
-      if (want !== null && extra.join(' < ') !== want.join(' < ')) {
-        return `before module frame ${f.text}: drgn has [${extra.join(', ')}], the .ko's inlines there are [${want.join(', ')}]${show()}`;
-      }
-      j = k;
+    if (ours[i].module !== undefined && ours[i].inlined && j < d.length && isHex(d[j])) {
+      let p = i;
+      while (ours[p]?.inlined) p++;
+      if (p < ours.length && sameFunction(vm, ours[p], d[j])) i = p;
     }
+    const f = ours[i];
     if (j >= d.length) return `our frame ${i} ${f.text} is past drgn's last${show()}`;
     if (!sameFunction(vm, f, d[j])) return `frame ${i}: ours ${f.inlined ? '(inlined) ' : ''}${f.text}, drgn's ${d[j]}${show()}`;
+    if (f.module !== undefined && !f.inlined) {
+      let k = i;
+      while (k > 0 && ours[k - 1].inlined && ours[k - 1].module === f.module) k--;
+      const got = ours.slice(k, i).map((x) => x.function);
+      const dbg = moduleDebug(vm, f.module);
+      const want = dbg.ok ? moduleInlines(f, dbg.file) : null;
+      if (want !== null && got.join(' < ') !== want.join(' < ')) return `before module frame ${f.text}: ours [${got.join(', ')}], addr2line on ${dbg.ok ? dbg.file : '?'} [${want.join(', ')}]${show()}`;
+    }
   }
   return j === d.length ? '' : `drgn has more frames: ${d.slice(j).join(', ')}${show()}`;
 }
@@ -118,7 +128,7 @@ function physical(frames: readonly StackFrame[]): StackFrame[] {
   return out;
 }
 
-/** every inlined frame is followed, after any further inlined ones, by a vmlinux frame at its pc and sp */
+/** every inlined frame is followed, after any further inlined ones, by the physical frame (vmlinux's or its module's) at its pc and sp */
 function checkGroups(frames: readonly StackFrame[], label: string): void {
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i];
@@ -127,7 +137,7 @@ function checkGroups(frames: readonly StackFrame[], label: string): void {
     while (frames[k]?.inlined) k++;
     const host = frames[k];
     expect(host, `${label}: inlined ${f.function} ends the list`).toBeDefined();
-    expect([host.pc, host.sp, host.module, host.user], `${label}: ${f.function} in ${host.text}`).toEqual([f.pc, f.sp, undefined, undefined]);
+    expect([host.pc, host.sp, host.module, host.user], `${label}: ${f.function} in ${host.text}`).toEqual([f.pc, f.sp, f.module, undefined]);
     if (i > 0 && frames[i - 1].inlined) expect(f.boundary, label).toBeUndefined();
   }
 }
@@ -154,17 +164,18 @@ describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
   const btfOnly = btfOnlyFor(fx);
   const DWARF_ONLY = dwarfOnlyNote(fx.kernel);
   let vm: Vmcore;
-  beforeAll(() => { vm = openVmcore(fx.path); });
+  // the scenario modules' .ko files (with DWARF) as --module-debug names them
+  beforeAll(() => { vm = openVmcore(fx.path, { moduleDebug: fx.kernel.modulesDir }); });
   afterAll(() => vm?.close());
 
   it.skipIf(btfOnly)(`the panic task and every active CPU: drgn's frames exactly, inlined ones included${DWARF_ONLY}`, () => {
     expect(vm.types.source).toBe('dwarf');
     const p = panicStack(vm, undefined, { inlines: true });
     expect(p.task?.pid).toBe(t.panic_task.tid);
-    expect(compareExact(vm, p, t.panic_task.backtrace, fx.kernel.modulesDir)).toBe('');
+    expect(compareExact(vm, p, t.panic_task.backtrace)).toBe('');
     for (const [cpu, a] of Object.entries(t.active_backtraces as Record<string, Json>)) {
       const s = cpuStack(vm, Number(cpu), { inlines: true });
-      expect(compareExact(vm, s, a.backtrace, fx.kernel.modulesDir), `cpu ${cpu}`).toBe('');
+      expect(compareExact(vm, s, a.backtrace), `cpu ${cpu}`).toBe('');
     }
     // the panic came through crash_setup_regs(), inlined into __crash_kexec, wherever kdump ran
     if (p.frames.some((f) => f.function === '__crash_kexec')) {
@@ -178,7 +189,7 @@ describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
     const un = t.uninterruptible_backtraces as Json[];
     for (const u of un) {
       const s = taskStack(vm, BigInt(pids.get(u.pid).task_struct), { inlines: true });
-      expect(compareExact(vm, s, u.backtrace, fx.kernel.modulesDir), `pid ${u.pid}`).toBe('');
+      expect(compareExact(vm, s, u.backtrace), `pid ${u.pid}`).toBe('');
       if (fx.kind !== 'cgroup-mutex-hung') continue;
       const i = s.frames.findIndex((f) => f.function === '__mutex_lock_common');
       const [common, lock] = s.frames.slice(i, i + 2);
@@ -231,7 +242,8 @@ describe.each(dumps)('inlined frames: $scenario/$name', (fx) => {
 describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat bt: inlined frames: $scenario', (fx) => {
   const btfOnly = btfOnlyFor(fx);
   let vm: Vmcore;
-  beforeAll(() => { vm = openVmcore(fx.path); });
+  // the scenario modules' .ko files (with DWARF) as --module-debug names them
+  beforeAll(() => { vm = openVmcore(fx.path, { moduleDebug: fx.kernel.modulesDir }); });
   afterAll(() => vm?.close());
 
   it(btfOnly ? 'BTF only: none listed, --json says inlined: false' : 'lists them by name, marked (inlined), and as inlined: true in --json; --no-inline hides them', async () => {

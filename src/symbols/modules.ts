@@ -37,12 +37,17 @@ export interface ModuleLayout {
 
 export interface ModuleRegion { label: string; start: bigint; end: bigint; textEnd?: bigint }
 
+/** A symbol of the module's in-memory symtab with the .ko section it was defined in (st_shndx, kept from the file). */
+export interface ModuleElfSymbol { name: string; shndx: number; address: bigint }
+
 export interface LoadedModule {
   name: string;
   /** address of the struct module */
   address: bigint;
   regions: ModuleRegion[];
   symbols: SortedSymbolTable;
+  /** each named symbol with its .ko section index: where the .ko's sections were loaded (module DWARF) */
+  elfSymbols: ModuleElfSymbol[];
 }
 
 export class ModuleWalkError extends VaatError {}
@@ -85,6 +90,7 @@ function readModule(mem: MemoryReader, mod: bigint, layout: ModuleLayout): Loade
 
   const ks = mem.readVirt(mod + BigInt(L.kallsyms), 8).readBigUInt64LE(0);
   const syms: KernelSymbol[] = [];
+  const elfSymbols: ModuleElfSymbol[] = [];
   if (ks !== 0n) {
     const symtab = mem.readVirt(ks + BigInt(K.symtab), 8).readBigUInt64LE(0);
     const num = mem.readVirt(ks + BigInt(K.numSymtab), 4).readUInt32LE(0);
@@ -110,10 +116,11 @@ function readModule(mem: MemoryReader, mod: bigint, layout: ModuleLayout): Loade
         // the kernel skips unnamed and mapping symbols ($x, $d, .L...) when symbolizing
         if (sname === '' || sname.startsWith('$') || sname.startsWith('.L')) continue;
         syms.push({ name: sname, address: value, type: types ? String.fromCharCode(types[i]) : typeFromInfo(info), module: name });
+        if (shndx < 0xff00) elfSymbols.push({ name: sname, shndx, address: value }); // not SHN_ABS/COMMON/XINDEX
       }
     }
   }
-  return { name, address: mod, regions, symbols: new SortedSymbolTable(`module ${name}`, sizeWithin(syms, regions), { sizes: 'given' }) };
+  return { name, address: mod, regions, symbols: new SortedSymbolTable(`module ${name}`, sizeWithin(syms, regions), { sizes: 'given' }), elfSymbols };
 }
 
 function readStrtab(mem: MemoryReader, at: bigint, maxName: number): Buffer {

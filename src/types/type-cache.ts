@@ -36,9 +36,16 @@ export interface DwarfExtractStats {
   readonly functions: number; readonly inlines: number; readonly fwdResolved: number; readonly merged: number; readonly ms: number;
 }
 
+/**
+ * An allocated section and the address the index's addresses are relative to: the link address
+ * in a vmlinux; in a module .ko (relocatable), where libdwfl laid the section out to apply the
+ * .ko's relocations to its DWARF.
+ */
+export interface DwarfSectionAddress { readonly index: number; readonly name: string; readonly addr: bigint; readonly size: bigint }
+
 interface NativeDwarf {
   elfIdentity(path: string): ElfIdentity;
-  dwarfIndex(path: string, opts?: { inlines?: boolean; expectBuildId?: string }): ElfIdentity & { index: Buffer; stats: DwarfExtractStats };
+  dwarfIndex(path: string, opts?: { inlines?: boolean; expectBuildId?: string }): ElfIdentity & { index: Buffer; stats: DwarfExtractStats; sections?: DwarfSectionAddress[] };
 }
 
 /** The addon's DWARF entry points; a clear error when the built addon predates them. */
@@ -100,6 +107,8 @@ export interface LoadedDwarfIndex {
   readonly ms: number;
   /** extraction figures, when the index was extracted now */
   readonly stats: DwarfExtractStats | null;
+  /** the allocated sections and their addresses in the index, when extracted now (not kept in the cache) */
+  readonly sections: readonly DwarfSectionAddress[] | null;
 }
 
 let extractions = 0;
@@ -128,7 +137,7 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
   let cacheNote: string | null = buildId ? null : 'no build-id: not cached';
   if (useCache) {
     const hit = readTypeCache(buildId!, { needInlines: opts.inlines, env: opts.env });
-    if (hit.index) return { index: hit.index, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null };
+    if (hit.index) return { index: hit.index, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null, sections: null };
     if (hit.why !== 'no cache file') cacheNote = `cache ignored: ${hit.why}`;
   }
   extractions++;
@@ -143,5 +152,5 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
   if (useCache) {
     try { cacheFile = writeTypeCache(buildId!, r.index, opts.env); } catch (e) { cacheNote = `cache not written: ${(e as Error).message}`; }
   }
-  return { index: r.index, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats };
+  return { index: r.index, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats, sections: r.sections ?? null };
 }

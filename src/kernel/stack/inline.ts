@@ -13,6 +13,7 @@ import type { Vmcore } from '../../vmcore.js';
 import { DwarfTypes, type InlineRange } from '../../types/dwarf.js';
 import { dwarfTypesForDump } from '../../types/debuginfo.js';
 import type { StackFrame } from '../../arch/index.js';
+import { moduleInlinedAt } from '../module/debug.js';
 
 /** Where a Vmcore's inline ranges come from, or why there are none. */
 export type InlineSource =
@@ -48,10 +49,16 @@ export function inlineSource(vm: Vmcore): InlineSource {
   return src;
 }
 
-/** The inlined functions at `pc` (a pc inside vmlinux), innermost first; [] when none or unknown. */
-export function inlinedFunctionsAt(vm: Vmcore, pc: bigint): string[] {
+/**
+ * The inlined functions at `pc`, innermost first; [] when none or unknown. A pc inside module
+ * `module` is looked up in that module's DWARF (src/kernel/module/debug.ts), which is read only
+ * when vmlinux's DWARF is in use: with BTF there is no inline information anywhere.
+ */
+export function inlinedFunctionsAt(vm: Vmcore, pc: bigint, module?: string): string[] {
   const src = inlineSource(vm);
-  return src.ranges ? chain(src.ranges.inlinedAt((pc - src.offset) & 0xffff_ffff_ffff_ffffn)) : [];
+  if (!src.ranges) return [];
+  if (module !== undefined) return chain(moduleInlinedAt(vm, module, pc));
+  return chain(src.ranges.inlinedAt((pc - src.offset) & 0xffff_ffff_ffff_ffffn));
 }
 
 /**
@@ -69,21 +76,22 @@ function chain(ranges: readonly InlineRange[]): string[] {
 }
 
 /**
- * `frames` with each vmlinux frame preceded by its inlined functions (innermost first). They share
+ * `frames` with each kernel frame preceded by its inlined functions (innermost first): vmlinux
+ * frames from vmlinux's DWARF, module frames from the module's (when its .ko is found). They share
  * the physical frame's pc, sp, method and reliability; an interrupt boundary moves to the first
- * frame of the group, where the interrupted context begins. Module and user frames stay as they
- * are (no module DWARF is loaded).
+ * frame of the group, where the interrupted context begins. User frames stay as they are.
  */
 export function withInlinedFrames(vm: Vmcore, frames: readonly StackFrame[]): StackFrame[] {
   const out: StackFrame[] = [];
   for (const f of frames) {
-    if (f.user || f.inlined || f.function === undefined || f.module !== undefined) { out.push(f); continue; }
+    if (f.user || f.inlined || f.function === undefined) { out.push(f); continue; }
     // a return address's call is at pc - 1, as for the symbol
-    const names = inlinedFunctionsAt(vm, f.returnAddress ? f.pc - 1n : f.pc);
+    const names = inlinedFunctionsAt(vm, f.returnAddress ? f.pc - 1n : f.pc, f.module);
     if (names.length === 0) { out.push(f); continue; }
     const { boundary, ...physical } = f;
     names.forEach((name, i) => {
       const g: StackFrame = { pc: f.pc, sp: f.sp, function: name, text: name, method: f.method, reliable: f.reliable, inlined: true };
+      if (f.module !== undefined) g.module = f.module;
       if (f.returnAddress) g.returnAddress = true;
       if (i === 0 && boundary) g.boundary = boundary;
       out.push(g);
