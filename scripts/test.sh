@@ -11,13 +11,16 @@ if [ ! -d "${VAAT_FIXTURES:-../shared/fixtures}" ]; then
 fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
+# Both passes run whatever the first gives; the exit status says whether either failed.
+status=0
 echo "== tests, types from each dump's own BTF (VAAT_VMLINUX=none)"
-VAAT_VMLINUX=none npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/btf.json" "$@"
+VAAT_VMLINUX=none npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/btf.json" "$@" || status=1
 echo "== tests, types from the debug vmlinux's DWARF where installed"
-npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/dwarf.json" "$@"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$results/dwarf.json" "$@" || status=1
 # One closing line for both passes.
 node -e '
   const r = process.argv.slice(1).map((f) => JSON.parse(require("fs").readFileSync(f, "utf8")));
   const sum = (k) => r.reduce((n, x) => n + x[k], 0);
   console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`);
 ' "$results/btf.json" "$results/dwarf.json"
+exit $status
