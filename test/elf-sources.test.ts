@@ -159,6 +159,9 @@ describe(`vmlinux .symtab as a symbol source${needs}`, () => {
         }
         for (const m of map.all()) {
           const got = elf.uniqueAddress(m.name);
+          // 5.10's System.map still lists the export strings (__kstrtab_*), which mksysmap leaves out since;
+          // the vmlinux view follows the newer filter, so only those may be missing from it
+          if (got === undefined) { if (!/^__kstrtab(ns)?_/.test(m.name)) bad.push(`${m.name}: in System.map, not in the vmlinux view`); continue; }
           if (got !== null && got !== map.uniqueAddress(m.name)) bad.push(`${m.name}: System.map vs vmlinux`);
         }
         console.log(`${d.scenario}: slide 0x${slide.toString(16)}, ${shared} unique names shared with kallsyms, ${bad.length} disagree`);
