@@ -9,7 +9,7 @@ import type { MemoryReader } from '../src/dump/dump.js';
 import { KObject } from '../src/object/kobject.js';
 import { moduleLayout, type Vmcore } from '../src/vmcore.js';
 import { readModules } from '../src/symbols/modules.js';
-import { cgroupId, pidsState } from '../src/kernel/cgroup.js';
+import { cgroupId, pidsState } from '../src/kernel/cgroup/index.js';
 import { declaredGlobalType, globalType } from '../src/types/well-known.js';
 
 /** A BTF builder by name: `t('name')` is the id of a type added before. */
