@@ -1,10 +1,6 @@
 {
-  # System libraries come from pkg-config; VAAT_PKG_CONFIG names another pkg-config binary
-  # (cross builds, a private prefix). PKG_CONFIG_PATH works as usual.
-  "variables": {
-    "pkg_config%": "<!(node -p \"process.env.VAAT_PKG_CONFIG || 'pkg-config'\")",
-    "vaat_pkgs": "libkdumpfile lzo2 snappy libzstd zlib libdw libelf"
-  },
+  # Libraries come from pkg-config through native/build-flags.cjs, which also says how they are
+  # linked (VAAT_LINK=shared, the default, or static) and names another pkg-config for cross builds.
   "targets": [
     {
       "target_name": "vaat_native",
@@ -19,6 +15,7 @@
         "native/vaat_backend.cc",
         "native/page_tables.cc",
         "native/kdumpfile_backend.cc",
+        "native/kdumpfile_loader.cc",
         "native/errors.cc",
         "native/dwarf.cc"
       ],
@@ -29,8 +26,8 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++17"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "<!@(<(pkg_config) --cflags <(vaat_pkgs))"],
-      "libraries": ["<!@(<(pkg_config) --libs <(vaat_pkgs))"]
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra", "<!@(node native/build-flags.cjs cflags)"],
+      "libraries": ["<!@(node native/build-flags.cjs libs)"]
     }
   ]
 }

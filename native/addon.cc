@@ -1,6 +1,5 @@
 // N-API surface: DumpFile, detectFormat, versions (the contract is src/dump/native.ts).
 // Every DumpError becomes a JS Error with .code (and .address / .errno where they apply).
-#include <libkdumpfile/kdumpfile.h>
 #include <napi.h>
 
 #include <cstring>
@@ -8,6 +7,7 @@
 #include "codecs.h"
 #include "dwarf.h"
 #include "errors.h"
+#include "kdumpfile_loader.h"
 #include "reader.h"
 
 namespace vaat {
@@ -262,7 +262,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("DumpFile", ctor);
   exports.Set("detectFormat", Napi::Function::New(env, DetectFormat, "detectFormat"));
   Napi::Object versions = Napi::Object::New(env);
-  versions.Set("libkdumpfile", KDUMPFILE_VERSION_STRING);
+  // A getter: asking opens libkdumpfile (optional, native/kdumpfile_loader.cc); null when it is not installed.
+  versions.DefineProperty(Napi::PropertyDescriptor::Accessor(
+      env, versions, "libkdumpfile",
+      [](const Napi::CallbackInfo& info) -> Napi::Value {
+        const char* v = kdumpfileVersion();
+        return v ? Napi::Value(Napi::String::New(info.Env(), v)) : info.Env().Null();
+      },
+      napi_enumerable));
   versions.Set("lzo", lzoVersionString());
   versions.Set("zstd", zstdVersionString());
   versions.Set("zlib", zlibVersionString());

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "byte_source.h"
 #include "errors.h"
+#include "kdumpfile_loader.h"
 
 namespace vaat {
 namespace {
@@ -145,6 +146,7 @@ class KdumpfileBackend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> openKdumpfileBackend(const std::string& path, PageStore& store) {
+  requireKdumpfile();  // libkdumpfile is optional: loaded at run time
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throwIO("cannot open", errno);
   auto shared = std::make_shared<SharedFd>(fd);

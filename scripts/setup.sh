@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: compiler, pkg-config, and the system libraries the addon links (found with pkg-config).
-BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
+# Build: compiler, pkg-config, and the system libraries the addon links (found with pkg-config);
+# curl, bzip2 and m4 fetch, unpack and build elfutils' source (scripts/elfutils-pic.sh).
+BUILD_PKGS="g++ make python3 pkg-config curl bzip2 m4 libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev liblzma-dev libbz2-dev"
+# The linux-arm64-gnu prebuilt binary, cross-built here and run under qemu (scripts/build-arm64.sh).
+CROSS_PKGS="g++-aarch64-linux-gnu qemu-user-static"
 # Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs);
 # tmux and less for the interactive session test (a real terminal, a real pager).
 # The fleet service's end-to-end tests start their own redis-server and PostgreSQL (initdb/pg_ctl) on loopback.
@@ -13,7 +16,14 @@ BUILD_PKGS="g++ make python3 pkg-config libkdumpfile-dev liblzo2-dev libsnappy-d
 # Debian's chromium: the HTML report's browser tests drive it with puppeteer-core (never a downloaded browser).
 TEST_PKGS="redis-server postgresql tmux less dwarves crash python3-drgn python3-libkdumpfile python3-snappy lzop zstd makedumpfile linux-image-6.1.0-54-cloud-amd64-dbg chromium"
 PKGS="$BUILD_PKGS"
-[ "${1:-}" = "--with-test-tools" ] && PKGS="$PKGS $TEST_PKGS"
+cross=no
+for arg in "$@"; do
+  case $arg in
+    --with-test-tools) PKGS="$PKGS $TEST_PKGS" ;;
+    --with-cross) PKGS="$PKGS $CROSS_PKGS"; cross=yes ;;
+    *) echo "setup: unknown option $arg (--with-test-tools, --with-cross)" >&2; exit 2 ;;
+  esac
+done
 # No Node on the machine: Debian's own (18.19), with the headers node-gyp builds the addon against.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs npm libnode-dev"
 
@@ -65,12 +75,16 @@ if [ ! -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
   (cd node_modules/better-sqlite3 && npx --no-install node-gyp rebuild --release -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn)
 fi
 
-# The native addon (node-gyp, offline against the Node headers named in .npmrc) and the TypeScript.
+# The native addon (node-gyp, offline against the Node headers named in .npmrc), linked as the
+# prebuilt linux-x64-gnu binary is: codecs and elfutils static, so it needs only glibc and
+# libstdc++ (native/build-flags.cjs). Then the TypeScript.
 stamp=build/.vaat-native-stamp
 if [ ! -f build/Release/vaat_native.node ] || [ -n "$(find native binding.gyp -newer "$stamp" 2>/dev/null | head -1)" ] || [ ! -f "$stamp" ]; then
-  npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
+  elfutils=$(bash scripts/elfutils-pic.sh x64)
+  VAAT_LINK=static VAAT_LIBDIRS=$elfutils npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
   touch "$stamp"
 fi
+if [ $cross = yes ]; then bash scripts/build-arm64.sh; fi
 npm run --silent build:ts
 
 # The 5.10 fixture set's DWARF: Debian 11's kernel -dbg (a 262 MB download, ~2 min here; 1.8 GB

@@ -4,7 +4,8 @@
 # from the debug vmlinux the set-up installs. Every analysis must agree with the truth both ways.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --with-test-tools
+# --with-cross: the linux-arm64-gnu binary too, cross-built and run under qemu by test/packaging.test.ts
+bash scripts/setup.sh --with-test-tools --with-cross
 if [ ! -d "${VAAT_FIXTURES:-../shared/fixtures}" ]; then
   echo "test: fixtures not found at ${VAAT_FIXTURES:-../shared/fixtures} (set VAAT_FIXTURES)" >&2
   exit 1

@@ -93,24 +93,68 @@ export interface NativeModule {
   DumpFile: new (path: string, options?: NativeOpenOptions) => NativeDumpFile;
   /** detect a file's format by content without opening it fully; null if not a dump */
   detectFormat(path: string): string | null;
-  versions: { libkdumpfile: string; lzo: string; zstd: string; zlib: string; snappy: string };
+  /** libkdumpfile is null when it is not installed (it is optional: opened at run time) */
+  versions: { libkdumpfile: string | null; lzo: string; zstd: string; zlib: string; snappy: string };
 }
 
 let cached: NativeModule | undefined;
 
-/** Load the compiled addon from build/Release (or VAAT_NATIVE, a path to a .node file). */
+/** The platforms with a prebuilt addon package, `@vaat/<platform>` (npm/<platform>/ in the repository). */
+export const PREBUILT_PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'] as const;
+
+/** This machine as a prebuilt package names it: `linux-x64-gnu`, `linux-arm64-musl`, `darwin-arm64`... */
+export function runtimePlatform(): string {
+  const base = `${process.platform}-${process.arch}`;
+  if (process.platform !== 'linux') return base;
+  // glibc reports its version in the process report; musl does not (detect-libc does the same).
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return `${base}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+}
+
+/** The addon could not be found or loaded: says what was tried and what to do. */
+export class NativeAddonError extends Error {
+  override name = 'NativeAddonError';
+}
+
+const SOURCE_BUILD_HINT =
+  'build it from source (needs g++, make, python3, pkg-config and the -dev packages of libdw, libelf, lzo2, snappy, zstd, zlib, libkdumpfile): ' +
+  'npm explore vaat -- npm run build:native';
+
+/**
+ * Load the addon, first found of: VAAT_NATIVE (a path to a .node file); a build from source in the
+ * package (build/Release, what a checkout and `npm run build:native` make); the prebuilt package
+ * for this platform (`@vaat/linux-x64-gnu`...), an optional dependency npm installs only on the
+ * platform it fits. VAAT_BUILD_FROM_SOURCE=1 uses the build from source only.
+ */
 export function loadNative(): NativeModule {
   if (cached) return cached;
-  const root = packageRoot();
-  const candidates = [
-    process.env.VAAT_NATIVE,
-    root ? join(root, 'build/Release/vaat_native.node') : undefined,
-  ].filter((p): p is string => !!p);
-  const path = candidates.find((p) => existsSync(p));
-  if (!path) {
-    throw new Error(`vaat native addon not built (looked in ${candidates.join(', ')}); run: npm run build:native`);
-  }
   const require = createRequire(import.meta.url);
-  cached = require(path) as NativeModule;
-  return cached;
+  const load = (path: string): NativeModule => {
+    try {
+      return require(path) as NativeModule;
+    } catch (e) {
+      throw new NativeAddonError(`cannot load the native addon ${path}: ${(e as Error).message}`);
+    }
+  };
+  if (process.env.VAAT_NATIVE) return (cached = load(process.env.VAAT_NATIVE));
+  const root = packageRoot();
+  const built = root ? join(root, 'build/Release/vaat_native.node') : undefined;
+  if (built && existsSync(built)) return (cached = load(built));
+  const platform = runtimePlatform();
+  if (process.env.VAAT_BUILD_FROM_SOURCE === '1') {
+    throw new NativeAddonError(`VAAT_BUILD_FROM_SOURCE=1 but there is no build at ${built ?? 'build/Release'}; ${SOURCE_BUILD_HINT}`);
+  }
+  const pkg = `@vaat/${platform}`;
+  let prebuilt: string | undefined;
+  try {
+    prebuilt = require.resolve(`${pkg}/vaat_native.node`);
+  } catch { /* not installed: explained below */ }
+  if (prebuilt) return (cached = load(prebuilt));
+  if (!(PREBUILT_PLATFORMS as readonly string[]).includes(platform)) {
+    throw new NativeAddonError(`no prebuilt binary for ${platform} (prebuilt: ${PREBUILT_PLATFORMS.join(', ')}); ${SOURCE_BUILD_HINT}`);
+  }
+  throw new NativeAddonError(
+    `vaat: the prebuilt binary for ${platform} (${pkg}, an optional dependency) is not installed; ` +
+      `reinstall without --omit=optional / --no-optional, or ${SOURCE_BUILD_HINT}`,
+  );
 }
