@@ -14,6 +14,7 @@ export function addCommonOptions(prog: Command): Command {
   return addOpenOptions(prog
     .option('--json', 'machine-readable output')
     .option('--plain', 'no colour')
+    .option('--debug', 'on an internal error, print its stack')
     .option('--script', 'print a TypeScript program that computes the same with the vaat API'));
 }
 

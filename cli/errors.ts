@@ -1,18 +1,11 @@
 /**
- * How a failed command ends, in one place for the CLI and the session: one line for stderr and
- * the exit status (1: the input's fault, 2: usage, 3: a bug of ours). The typed error contract
- * of the error-handling issue replaces the mapping here when it lands.
+ * How a failed command ends, in one place for the CLI and the session: the error contract of
+ * src/errors/ — one line naming the file and the fault, exit 1 for the input's fault, 2 for usage,
+ * 3 for a bug in vaat (asking for a report; the stack with --debug or VAAT_DEBUG).
  */
-import { CommanderError } from 'commander';
-import { VaatError } from '../src/dump/errors.js';
+import { describeFailure, isCommanderUsage, VaatError } from '../src/errors/index.js';
 
-/** the command line is wrong: unknown command, missing or ambiguous dump (exit 2) */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from '../src/errors/index.js';
 
 export interface Failure {
   /** the line for stderr, without the `vaat: ` prefix; null when already printed (commander) */
@@ -20,19 +13,23 @@ export interface Failure {
   code: number;
 }
 
-export function failureOf(err: unknown): Failure {
+export function failureOf(err: unknown, ctx: { file?: string } = {}): Failure {
+  const f = describeFailure(err, ctx);
   // commander printed its own message (or help, exit 0)
-  if (err instanceof CommanderError) return { line: null, code: err.exitCode === 0 ? 0 : 2 };
-  const msg = err instanceof Error ? err.message : String(err);
-  const line = msg.split('\n')[0];
-  if (err instanceof UsageError) return { line, code: 2 };
-  return { line, code: err instanceof VaatError ? 1 : 3 };
+  return { line: isCommanderUsage(err) ? null : f.line, code: f.exitCode };
 }
 
-/** print the failure's line (and the stack with VAAT_DEBUG) and return its exit status */
-export function reportFailure(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
-  const f = failureOf(err);
+/** name the dump in a fault that does not name a file yet */
+export function inFile(err: unknown, file: string): unknown {
+  if (err instanceof VaatError && err.kind === 'input') err.inFile(file);
+  return err;
+}
+
+/** print the failure's line (and the stack with --debug / VAAT_DEBUG) and return its exit status */
+export function reportFailure(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s), ctx: { file?: string; debug?: boolean } = {}): number {
+  const f = failureOf(err, ctx);
   if (f.line !== null) write(`vaat: ${f.line}\n`);
-  if (process.env.VAAT_DEBUG && err instanceof Error) write(String(err.stack) + '\n');
+  const debug = ctx.debug || !!process.env.VAAT_DEBUG || process.argv.includes('--debug');
+  if (debug && err instanceof Error && f.code !== 2) write(String(err.stack) + '\n');
   return f.code;
 }

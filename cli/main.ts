@@ -8,7 +8,7 @@ import { setProgressReporter } from '../src/progress.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
 import { openOptionsFrom } from './command-argv.js';
 import { chooseDump } from './dump-arg.js';
-import { reportFailure, UsageError } from './errors.js';
+import { inFile, reportFailure, UsageError } from './errors.js';
 import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
@@ -45,10 +45,14 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   if (chosen.note) process.stderr.write(`vaat: dump: ${chosen.note}\n`);
   const { file, args } = chosen;
   if (options.script) { process.stdout.write(scriptFor(spec, file, args, options)); return; }
-  const vm = openVmcore(file, openOptionsFrom(options));
+  // the error contract: a fault names the dump even when the code that found it knew no file name
+  let vm;
+  try { vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
   try {
     refuseAmbiguousDump(spec, vm, chosen.typed);
     process.stdout.write(await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY }));
+  } catch (e) {
+    throw inFile(e, file);
   } finally {
     vm.close();
   }

@@ -12,6 +12,7 @@ import { writeReport, type AnalysisRun, type ReportDeps } from '../src/fleet/rep
 import { analyseForService } from '../src/service/analyse.js';
 import { loadCommands } from './load-commands.js';
 import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
+import { UsageError } from '../src/errors/index.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
 // the parent is gone (killed): nobody will read our results
@@ -26,7 +27,7 @@ const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String
 
 function command(name: string): AnyCommand {
   const c = byName.get(name);
-  if (!c) throw new Error(`unknown command '${name}'`);
+  if (!c) throw new UsageError(`unknown command '${name}'`);
   return c;
 }
 

@@ -6,6 +6,7 @@ import { cpuStack, panicStack, taskStack, type StackFrame, type StackOptions, ty
 import { panicCpu } from '../src/kernel/panic.js';
 import { findTask } from '../src/kernel/tasks.js';
 import type { Vmcore } from '../src/vmcore.js';
+import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface BtOptions { all?: boolean; cpu?: string; json?: boolean; /** false with --no-inline */ inline?: boolean }
 
@@ -66,7 +67,7 @@ export function btTrace(s: StackTrace): BtTrace {
 function cpuList(text: string): number[] {
   return text.split(',').flatMap((part) => {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`bad CPU list '${text}'`);
+    if (!m) throw new UsageError(`bad CPU list '${text}'`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
@@ -75,9 +76,9 @@ function cpuList(text: string): number[] {
 
 function taskTrace(vm: Vmcore, arg: string, opts: StackOptions): StackTrace {
   if (/^0x[0-9a-f]+$/i.test(arg)) return taskStack(vm, BigInt(arg), opts);
-  if (!/^\d+$/.test(arg)) throw new Error(`'${arg}' is neither a pid nor a task_struct address`);
+  if (!/^\d+$/.test(arg)) throw new UsageError(`'${arg}' is neither a pid nor a task_struct address`);
   const t = findTask(vm, Number(arg));
-  if (!t) throw new Error(`no task with pid ${arg}`);
+  if (!t) throw new NotFoundError(`no task with pid ${arg}`);
   return taskStack(vm, t.address, opts);
 }
 

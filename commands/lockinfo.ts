@@ -11,6 +11,7 @@ import { findTask } from '../src/kernel/tasks.js';
 import { taskStack } from '../src/kernel/stack/index.js';
 import { lockInfo, resolveLock, taskWaitTime, type LockInfo, type LockKind, type LockTask } from '../src/kernel/locking/index.js';
 import { taskBlockedOn, waitChain, waitForGraph, type BlockedOn, type TaskWait, type WaitChain } from '../src/kernel/locking/waits.js';
+import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface LockinfoOptions { type?: string; blocked?: boolean; states?: string; stack?: boolean }
 
@@ -185,11 +186,11 @@ export default defineCommand<LockinfoOptions, LockinfoResult>({
       return { mode: 'blocked', threadSize: g.threadSize, tasks: g.tasks.map((w) => waitJson(vm, w)), chains: g.chains.map(chainJson), cycles: g.cycles.map(chainJson) };
     }
     const a = args[0] === 'task' ? args[1] : args[0];
-    if (!a) throw new Error('lockinfo needs a lock symbol, an address, a pid (or --blocked)');
+    if (!a) throw new UsageError('lockinfo needs a lock symbol, an address, a pid (or --blocked)');
     const target = args[0] === 'task' ? { pid: Number(a) } : parseTarget(a);
     if ('pid' in target) {
       const t = findTask(vm, target.pid);
-      if (!t) throw new Error(`no task with pid ${target.pid}`);
+      if (!t) throw new NotFoundError(`no task with pid ${target.pid}`);
       const w = taskBlockedOn(vm, t);
       const b = w.blockedOn;
       const lock = b.kind === 'lock' ? lockJson(vm, lockInfo(vm, b.lock.address, b.lock.kind, b.lock.kindSource, b.lock.type), withStack) : null;

@@ -3,6 +3,7 @@ import { defineCommand } from '../src/plugin.js';
 import { bootTimeFromCrash, formatLogLines, type LogRecord } from '../src/kernel/printk/index.js';
 import { kernelLog, crashTime } from '../src/kernel/panic.js';
 import { uptime } from '../src/kernel/sys.js';
+import { UsageError } from '../src/errors/index.js';
 
 export interface LogOptions {
   json?: boolean;
@@ -40,12 +41,12 @@ export default defineCommand<LogOptions, LogResult>({
     let recs: readonly LogRecord[] = all;
     if (options.level !== undefined) {
       const lv = Number(options.level);
-      if (!Number.isInteger(lv) || lv < 0 || lv > 7) throw new Error(`--level wants 0..7, not '${options.level}'`);
+      if (!Number.isInteger(lv) || lv < 0 || lv > 7) throw new UsageError(`--level wants 0..7, not '${options.level}'`);
       recs = recs.filter((r) => r.level === null || r.level <= lv);
     }
     if (options.tail !== undefined) {
       const n = Number(options.tail);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--tail wants a count, not '${options.tail}'`);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--tail wants a count, not '${options.tail}'`);
       recs = n === 0 ? [] : recs.slice(-n);
     }
     let bootTime: number | null = null;

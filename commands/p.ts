@@ -5,6 +5,7 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
+import { UsageError } from '../src/errors/index.js';
 
 interface PValue { cpu: number | null; expr: string; type: string; address: string; value: unknown }
 interface POptions { member?: string; depth?: string; type?: string }
@@ -12,7 +13,7 @@ interface POptions { member?: string; depth?: string; type?: string }
 /** `name[:cpu|:a][.path]` → its parts */
 export function parsePrintExpr(expr: string): { name: string; cpus: 'all' | number | null; path: string } {
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::(\d+|a))?((?:\.|->|\[).*)?$/.exec(expr.trim());
-  if (!m) throw new Error(`cannot parse expression '${expr}'`);
+  if (!m) throw new UsageError(`cannot parse expression '${expr}'`);
   return { name: m[1], cpus: m[2] === undefined ? null : m[2] === 'a' ? 'all' : Number(m[2]), path: (m[3] ?? '').replace(/^\.|^->/, '') };
 }
 
@@ -37,7 +38,7 @@ export default defineCommand<POptions, PValue[]>({
     { flags: '--depth <n>', description: 'levels of nested structs to expand', default: '1' },
   ],
   run({ vm, args, options }) {
-    if (!args[0]) throw new Error('p needs an expression, e.g. init_task.comm');
+    if (!args[0]) throw new UsageError('p needs an expression, e.g. init_task.comm');
     const { name, cpus, path: p0 } = parsePrintExpr(args[0]);
     const path = [p0, options.member ?? ''].filter(Boolean).join('.');
     const depth = Number.parseInt(options.depth ?? '1', 10);

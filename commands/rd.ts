@@ -1,6 +1,7 @@
 /** vaat rd: read memory at an address, as crash's `rd` does (hex dump with ASCII). */
 import { defineCommand } from '../src/plugin.js';
 import { hex } from '../src/output/style.js';
+import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface RdOptions { physical?: boolean; count?: string; json?: boolean }
 interface RdResult { address: string; space: 'virtual' | 'physical'; bytes: string }
@@ -9,7 +10,7 @@ interface RdResult { address: string; space: 'virtual' | 'physical'; bytes: stri
 export function parseAddress(text: string, symbol: (name: string) => bigint | undefined): bigint {
   if (/^(0x)?[0-9a-f]+$/i.test(text)) return BigInt(text.startsWith('0x') ? text : '0x' + text);
   const a = symbol(text);
-  if (a === undefined) throw new Error(`unknown symbol or address '${text}'`);
+  if (a === undefined) throw new NotFoundError(`unknown symbol or address '${text}'`);
   return a;
 }
 
@@ -22,10 +23,10 @@ export default defineCommand<RdOptions, RdResult>({
     { flags: '-n, --count <bytes>', description: 'how many bytes', default: '64' },
   ],
   run({ vm, args, options }) {
-    if (!args[0]) throw new Error('rd needs an address');
+    if (!args[0]) throw new UsageError('rd needs an address');
     const addr = parseAddress(args[0], (n) => vm.vmcoreinfo.symbol(n));
     const len = Number.parseInt(options.count ?? '64', 10);
-    if (!(len > 0 && len <= 1 << 20)) throw new Error(`bad byte count '${options.count}'`);
+    if (!(len > 0 && len <= 1 << 20)) throw new UsageError(`bad byte count '${options.count}': want 1 to ${1 << 20}`);
     const buf = options.physical ? vm.dump.readPhys(addr, len) : vm.dump.readVirt(addr, len);
     return { address: hex(addr), space: options.physical ? 'physical' : 'virtual', bytes: buf.toString('hex') };
   },

@@ -9,6 +9,7 @@ import { defineCommand, type VaatCommand } from '../src/plugin.js';
 import { writeIndex, type ReportSummary } from '../src/fleet/report.js';
 import type { FleetCapable } from '../src/fleet/jobs.js';
 import { writeHtmlSite } from '../src/report/html/index.js';
+import { UsageError } from '../src/errors/index.js';
 
 interface ReportOptions { out?: string; force?: boolean; html?: boolean; json?: boolean }
 
@@ -32,7 +33,7 @@ const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOpt
       { flags: '--force', description: 'redo dumps already reported and unchanged' },
       { flags: '--html', description: 'also write a static HTML site: index.html over all dumps, DIR/index.html per dump (charts, wait-for graph, opens from disk)' },
     ],
-    run() { throw new Error('report runs through the fleet runner: vaat report VMCORE|-d DIR'); },
+    run() { throw new UsageError('report runs through the fleet runner: vaat report VMCORE|-d DIR'); },
     render: (r, out) => renderReport(r, out),
   }),
   fleetOnly: true,

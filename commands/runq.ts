@@ -6,6 +6,7 @@
 import { defineCommand } from '../src/plugin.js';
 import type { Output, Cell, TreeNode } from '../src/output/sink.js';
 import { runqueues, taskGroupTree, type CfsEntity, type RqModel, type SchedTask, type TaskGroupNode } from '../src/kernel/sched/index.js';
+import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface RunqOptions {
   timestamps?: boolean;
@@ -32,10 +33,10 @@ export function parseCpuList(text: string): number[] {
   const out: number[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new Error(`bad CPU list '${text}' (want e.g. 0-2,5)`);
+    if (!m) throw new UsageError(`bad CPU list '${text}' (want e.g. 0-2,5)`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new Error(`bad CPU range '${part}'`);
+    if (hi < lo) throw new UsageError(`bad CPU range '${part}'`);
     for (let c = lo; c <= hi; c++) out.push(c);
   }
   return out;
@@ -66,7 +67,7 @@ export default defineCommand<RunqOptions, RunqResult>({
   run({ vm, options }) {
     const want = options.cpus ? parseCpuList(options.cpus) : undefined;
     const cpus: RunqCpu[] = runqueues(vm, want);
-    if (want && cpus.length === 0) throw new Error(`no possible CPU in '${options.cpus}'`);
+    if (want && cpus.length === 0) throw new NotFoundError(`no possible CPU in '${options.cpus}'`);
     if (options.groups) for (const c of cpus) c.groups = taskGroupTree(vm, c.cpu);
     const newestClock = cpus.reduce((m, c) => (c.clock > m ? c.clock : m), 0n);
     return { newestClock, cpus };

@@ -7,6 +7,7 @@ import { canonicalPath } from '../src/fleet/evaluate.js';
 import { collectSignatures, SIGNATURE_OPTIONS } from '../src/fleet/collect.js';
 import type { FleetCapable } from '../src/fleet/jobs.js';
 import type { FoundDump } from '../src/fleet/discover.js';
+import { UsageError, VaatError } from '../src/errors/index.js';
 
 interface SimilarOptions { top?: string; depth?: string; skipFrames?: string; json?: boolean }
 
@@ -23,12 +24,12 @@ const command: VaatCommand<SimilarOptions, SimilarResult> & FleetCapable<Similar
     summary: 'rank the vmcores under -d DIR by similarity to one vmcore, with reasons',
     args: '<vmcore>',
     options: [{ flags: '--top <n>', description: 'show the n best matches', default: '10' }, ...SIGNATURE_OPTIONS],
-    run() { throw new Error("similar compares with other dumps: vaat similar VMCORE -d DIR"); },
+    run() { throw new UsageError("similar compares with other dumps: vaat similar VMCORE -d DIR"); },
     render: (r, out) => renderSimilar(r, out),
   }),
   async fleetRun(ctx) {
     const refArg = ctx.args[0];
-    if (!refArg) throw new Error('similar: name the vmcore to compare: vaat similar VMCORE -d DIR');
+    if (!refArg) throw new UsageError('similar: name the vmcore to compare: vaat similar VMCORE -d DIR');
     const st = statSync(refArg);
     const refPath = resolve(refArg);
     const refCanon = canonicalPath(refPath);
@@ -36,7 +37,7 @@ const command: VaatCommand<SimilarOptions, SimilarResult> & FleetCapable<Similar
     const ref: FoundDump = inSet ?? { path: refPath, format: '?', size: st.size, mtimeMs: st.mtimeMs, incomplete: false, dirHost: null, dirDate: null };
     const c = await collectSignatures(ctx, inSet ? ctx.discovery.dumps : [ref, ...ctx.discovery.dumps]);
     const refSig = c.inputs.find((i) => i.path === ref.path);
-    if (!refSig) throw new Error(`similar: ${refArg}: ${c.failed.find((f) => f.path === ref.path)?.error ?? 'no signature'}`);
+    if (!refSig) throw new VaatError(`similar: ${refArg}: ${c.failed.find((f) => f.path === ref.path)?.error ?? 'no signature'}`);
     const top = Number(ctx.options.top ?? 10);
     return { reference: ref.path, title: refSig.signature.class.title, matches: rankSimilar(refSig, c.inputs).slice(0, top), failed: c.failed };
   },

@@ -1,5 +1,6 @@
 /** vaat struct: a struct or union's layout with member offsets and sizes (crash `struct -o`, pahole). */
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
+import { UsageError } from '../src/errors/index.js';
 
 interface StructMember {
   name: string | null;
@@ -18,11 +19,11 @@ export default defineCommand<{ offsets?: boolean }, StructResult>({
   args: '<name>',
   options: [{ flags: '-o, --offsets', description: 'show offsets (always in --json)' }],
   run({ vm, args }) {
-    if (!args[0]) throw new Error('struct needs a type name, e.g. task_struct');
+    if (!args[0]) throw new UsageError('struct needs a type name, e.g. task_struct');
     const types = vm.types;
     const id = types.getType(args[0]);
     const t = types.resolved(id);
-    if (t.kind !== 'struct' && t.kind !== 'union') throw new Error(`${types.typeName(id)} is a ${t.kind}, not a struct or union`);
+    if (t.kind !== 'struct' && t.kind !== 'union') throw new UsageError(`${types.typeName(id)} is a ${t.kind}, not a struct or union`);
     // Direct members, as declared: anonymous struct/union members keep their place (pahole's view).
     const members = t.members.map((m): StructMember => ({
       name: m.name,

@@ -1,6 +1,7 @@
 /** vaat sym: symbol to address and back (`func+0x1a/0x40 [module]`). */
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import { hex } from '../src/output/style.js';
+import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface SymResult {
   query: string;
@@ -19,7 +20,7 @@ export default defineCommand<Record<string, never>, SymResult[]>({
   summary: 'symbol to address, or address to symbol+offset',
   args: '<name|address...>',
   run({ vm, args }) {
-    if (!args.length) throw new Error('sym needs a symbol name or an address');
+    if (!args.length) throw new UsageError('sym needs a symbol name or an address');
     const syms = vm.symbols;
     return args.map((q): SymResult => {
       if (/^(0x)?[0-9a-f]{8,16}$/i.test(q)) {
@@ -31,7 +32,7 @@ export default defineCommand<Record<string, never>, SymResult[]>({
         };
       }
       const s = syms.lookup(q);
-      if (!s) throw new Error(`symbol '${q}' not found (${syms.source})`);
+      if (!s) throw new NotFoundError(`symbol '${q}' not found (${syms.source})`);
       return {
         query: q, address: hex(s.address), name: s.name, offset: 0, size: s.size ?? null, type: s.type,
         module: s.module ?? null, text: vm.symbolize(s.address), source: syms.source,

@@ -9,6 +9,7 @@ import type { KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
 import { listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
+import { UsageError } from '../src/errors/index.js';
 
 interface TasktableOptions { fields?: string; sort?: string; filter?: string; percpu?: string; type?: string; limit?: string }
 
@@ -62,14 +63,14 @@ export function cellValue(obj: KObject): Value {
     const ms = obj.ctx.types.members(obj.type);
     if (ms.length === 1) return cellValue(obj.member(ms[0].name));
   }
-  throw new Error(`${obj.typeName} is not a scalar: name a member inside it`);
+  throw new UsageError(`${obj.typeName} is not a scalar: name a member inside it`);
 }
 
 /** `state=D`, `cpu!=0`, `prio<120`, `comm~^kworker`; several joined by ',' or '&&' */
 export function parseFilter(expr: string): ((row: Record<string, Value>) => boolean)[] {
   return expr.split(/\s*(?:&&|,)\s*(?=[\w.[\]]+\s*(?:!=|<=|>=|=|<|>|~))/).filter(Boolean).map((cond) => {
     const m = /^([\w.[\]]+)\s*(!=|<=|>=|=|<|>|~)\s*(.*)$/.exec(cond.trim());
-    if (!m) throw new Error(`cannot parse filter '${cond}': use field=value, !=, <, <=, >, >=, ~regex`);
+    if (!m) throw new UsageError(`cannot parse filter '${cond}': use field=value, !=, <, <=, >, >=, ~regex`);
     const [, field, op, raw] = m;
     const re = op === '~' ? new RegExp(raw) : null;
     return (row) => {

@@ -11,6 +11,7 @@ import { triage, DEFAULT_THRESHOLD, type Bucket } from '../src/fleet/triage.js';
 import { evaluate, evaluationText, loadLabels, type Evaluation } from '../src/fleet/evaluate.js';
 import { collectSignatures, SIGNATURE_OPTIONS } from '../src/fleet/collect.js';
 import type { FleetCapable } from '../src/fleet/jobs.js';
+import { UsageError } from '../src/errors/index.js';
 
 interface TriageOptions { threshold?: string; labels?: string; depth?: string; skipFrames?: string; json?: boolean }
 
@@ -27,7 +28,7 @@ export interface TriageResult {
 
 function threshold(o: TriageOptions): number {
   const t = o.threshold === undefined ? DEFAULT_THRESHOLD : Number(o.threshold);
-  if (!(t >= 0 && t <= 1)) throw new Error(`--threshold must be between 0 and 1, not '${o.threshold}'`);
+  if (!(t >= 0 && t <= 1)) throw new UsageError(`--threshold must be between 0 and 1, not '${o.threshold}'`);
   return t;
 }
 

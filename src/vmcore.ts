@@ -5,7 +5,7 @@
  * memory, or a BTF file given by the caller), and hands out typed objects.
  */
 import { existsSync } from 'node:fs';
-import { Dump, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
+import { Dump, preflight, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
@@ -21,6 +21,7 @@ import { parseBtf } from './types/btf.js';
 import { findBtfInImage } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
 import { readBtfFile } from './elf/sections.js';
+import { checkTypesMatchDump } from './types/vmcoreinfo-check.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
 import { globalType } from './types/well-known.js';
 import { KObject, type ObjectContext } from './object/kobject.js';
@@ -87,7 +88,7 @@ export class Vmcore implements ObjectContext {
     }
     // --- end vmlinux ELF symbol table ---
     const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
-    if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map, relocateAbsolute }), label: 'System.map' });
+    if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map, relocateAbsolute }), label: 'System.map', mustOverlap: !!this.options.systemMap, file: map });
     sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
     // kallsyms without data symbols and nothing else that names them: derive what the dump proves.
     if (kallsyms && !kallsyms.hasDataSymbols && !elfSource && !map) {
@@ -153,8 +154,11 @@ export class Vmcore implements ObjectContext {
     if (this.options.btf) {
       // raw BTF, or an ELF vmlinux whose .BTF section is read (src/elf/sections.ts)
       const { bytes, from } = readBtfFile(this.options.btf);
-      this.#types = parseBtf(bytes, { label: this.options.btf });
-      this.#typesSource = from;
+      const types = parseBtf(bytes, { label: this.options.btf });
+      // another kernel's BTF gives plausible-looking garbage: refuse it when VMCOREINFO's own layouts disagree
+      const check = checkTypesMatchDump(types, this.vmcoreinfo, this.options.btf);
+      this.#types = types;
+      this.#typesSource = `${from} (${check.compared} layouts checked against VMCOREINFO)`;
       return this.#types;
     }
     // One kernel build has one BTF: dumps of an already-seen build (fleet runs) reuse its parsed types.
@@ -283,5 +287,18 @@ function memArrayLength(types: TypeInfo): number {
 /** Open a vmcore read-only. Throws a typed error (see src/dump/errors.ts) naming the file. */
 export function openVmcore(file: string, opts: OpenVmcoreOptions = {}): Vmcore {
   const withDefaults = opts.vmlinux === undefined ? { ...opts, vmlinux: vmlinuxFromEnv() } : opts;
-  return new Vmcore(Dump.open(file, withDefaults), withDefaults);
+  // files given with the dump must be readable files: one line naming the file, not an ENOENT from deep inside
+  const { systemMap, btf, vmlinux } = withDefaults;
+  for (const f of [systemMap, btf, typeof vmlinux === 'string' ? vmlinux : undefined]) if (f !== undefined) preflight(f);
+  const vm = new Vmcore(Dump.open(file, withDefaults), withDefaults);
+  // A BTF or System.map the caller named is checked against the dump now: analyses that turn a
+  // failed lookup into "unknown" must never run on another kernel's types or symbols.
+  try {
+    if (btf !== undefined) void vm.types;
+    if (systemMap !== undefined) void vm.symbols;
+  } catch (e) {
+    vm.close();
+    throw e;
+  }
+  return vm;
 }

@@ -2,9 +2,9 @@
  * Dump: the one way the rest of vaat reads a vmcore. A thin, typed wrapper over the addon's
  * DumpFile; it never knows (or cares) which native back end served a read.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { loadNative, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions } from './native.js';
-import { DumpIOError, fromNative, VaatError } from './errors.js';
+import { DumpIOError, fromNative, UnsupportedFormatError, VaatError } from './errors.js';
 import { VmcoreInfo } from './vmcoreinfo.js';
 
 export type { NativeAttrs as DumpAttrs, NativeCpuRegs as CpuRegs } from './native.js';
@@ -40,6 +40,7 @@ export class Dump implements MemoryReader {
   static open(file: string, opts: OpenDumpOptions = {}): Dump {
     preflight(file);
     const { DumpFile } = loadNative();
+    if (opts.backend === 'libkdumpfile') refuseKnownLibkdumpfileBugs(file);
     let native: NativeDumpFile;
     try {
       native = new DumpFile(file, { backend: opts.backend ?? 'auto' });
@@ -115,8 +116,27 @@ export class Dump implements MemoryReader {
   close(): void { this.#native.close(); }
 }
 
+/**
+ * libkdumpfile up to 0.5.1 dies with SIGSEGV inside kdump_read() on virtual reads of ELF dumps
+ * (makedumpfile -E, /proc/vmcore copies): a crash no caller can catch. Such inputs are refused
+ * before libkdumpfile sees them; vaat's own reader reads them.
+ */
+function refuseKnownLibkdumpfileBugs(file: string): void {
+  const native = loadNative();
+  const version = native.versions.libkdumpfile.split('.').map(Number);
+  const upTo051 = version[0] === 0 && (version[1] < 5 || (version[1] === 5 && (version[2] ?? 0) <= 1));
+  let format: string | null;
+  try { format = native.detectFormat(file); } catch (err) { throw fromNative(err, file); }
+  if (upTo051 && format === 'elf') {
+    throw new UnsupportedFormatError(
+      `--reader libkdumpfile refused: libkdumpfile ${native.versions.libkdumpfile} crashes (SIGSEGV in kdump_read) reading ELF dumps; use --reader vaat (the default)`,
+      file,
+    );
+  }
+}
+
 /** Check the path before handing it to native code, so OS-level faults get one clear message. */
-function preflight(file: string): void {
+export function preflight(file: string): void {
   let st;
   try {
     st = statSync(file);
@@ -127,6 +147,7 @@ function preflight(file: string): void {
   }
   if (st.isDirectory()) throw new DumpIOError('is a directory, not a dump file', file, 'EISDIR');
   if (!st.isFile() && !st.isBlockDevice()) throw new DumpIOError('not a regular file', file);
+  try { accessSync(file, constants.R_OK); } catch { throw new DumpIOError('permission denied', file, 'EACCES'); }
 }
 
 /** a NUL-terminated string, read page by page so it never touches pages past its end */

@@ -1,4 +1,10 @@
-/** VMCOREINFO: the key=value note the kernel leaves for dump tools. */
+/**
+ * VMCOREINFO: the key=value note the kernel leaves for dump tools. Values are checked when read:
+ * a value that is not the number its key promises is a CorruptDumpError naming the key, never a
+ * NaN or an exception from BigInt().
+ */
+import { CorruptDumpError } from '../errors/index.js';
+
 export class VmcoreInfo {
   readonly lines: ReadonlyMap<string, string>;
   constructor(readonly raw: string) {
@@ -11,34 +17,48 @@ export class VmcoreInfo {
   }
   get(key: string): string | undefined { return this.lines.get(key); }
   /** SYMBOL(name) as an address */
-  symbol(name: string): bigint | undefined { return hex(this.lines.get(`SYMBOL(${name})`)); }
+  symbol(name: string): bigint | undefined { return this.#hex(`SYMBOL(${name})`); }
   /** OFFSET(struct.member) */
-  offset(path: string): number | undefined { return dec(this.lines.get(`OFFSET(${path})`)); }
+  offset(path: string): number | undefined { return this.#dec(`OFFSET(${path})`); }
   /** SIZE(struct) */
-  size(name: string): number | undefined { return dec(this.lines.get(`SIZE(${name})`)); }
+  size(name: string): number | undefined { return this.#dec(`SIZE(${name})`); }
   /** NUMBER(name), signed decimal */
   number(name: string): bigint | undefined {
     const v = this.lines.get(`NUMBER(${name})`);
-    return v === undefined ? undefined : BigInt(v);
+    if (v === undefined) return undefined;
+    if (!/^-?\d{1,20}$/.test(v.trim())) throw this.#bad(`NUMBER(${name})`, v, 'a decimal number');
+    return BigInt(v.trim());
   }
   /** LENGTH(name) */
-  length(name: string): number | undefined { return dec(this.lines.get(`LENGTH(${name})`)); }
+  length(name: string): number | undefined { return this.#dec(`LENGTH(${name})`); }
   get osrelease(): string | undefined { return this.lines.get('OSRELEASE'); }
   get buildId(): string | undefined { return this.lines.get('BUILD-ID'); }
-  get pageSize(): number | undefined { return dec(this.lines.get('PAGESIZE')); }
+  get pageSize(): number | undefined { return this.#dec('PAGESIZE'); }
   /** KASLR slide of the kernel image (hex in VMCOREINFO), 0n if absent */
-  get kernelOffset(): bigint { return hex(this.lines.get('KERNELOFFSET')) ?? 0n; }
+  get kernelOffset(): bigint { return this.#hex('KERNELOFFSET') ?? 0n; }
   /** crash time, seconds since the epoch */
-  get crashTime(): number | undefined { return dec(this.lines.get('CRASHTIME')); }
+  get crashTime(): number | undefined { return this.#dec('CRASHTIME'); }
   /** every key/value, for JSON */
   toJSON(): Record<string, string> { return Object.fromEntries(this.lines); }
-}
 
-function hex(v: string | undefined): bigint | undefined {
-  return v === undefined ? undefined : BigInt('0x' + v.replace(/^0x/i, ''));
-}
-function dec(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number.parseInt(v, 10);
-  return Number.isNaN(n) ? undefined : n;
+  /** a 64-bit hex value (with or without 0x) */
+  #hex(key: string): bigint | undefined {
+    const v = this.lines.get(key);
+    if (v === undefined) return undefined;
+    const digits = v.trim().replace(/^0x/i, '');
+    if (!/^[0-9a-f]{1,16}$/i.test(digits)) throw this.#bad(key, v, 'a 64-bit hex number');
+    return BigInt('0x' + digits);
+  }
+
+  /** a non-negative decimal that fits a JS number exactly */
+  #dec(key: string): number | undefined {
+    const v = this.lines.get(key);
+    if (v === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(v.trim())) throw this.#bad(key, v, 'a decimal number');
+    return Number(v.trim());
+  }
+
+  #bad(key: string, value: string, want: string): CorruptDumpError {
+    return new CorruptDumpError(`VMCOREINFO ${key}=${JSON.stringify(value).slice(1, -1).slice(0, 40)} is not ${want} (corrupt VMCOREINFO note)`, undefined, { structure: 'VMCOREINFO' });
+  }
 }

@@ -5,7 +5,7 @@
  * every exception is reported. A source where most shared names disagree does not belong to
  * this dump (a System.map of another build, or without the KASLR slide) and is refused.
  */
-import { VaatError } from '../dump/errors.js';
+import { MismatchedDebugInfoError } from '../errors/index.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
 export interface Disagreement {
@@ -20,6 +20,10 @@ export interface CombineSource {
   label?: string;
   /** compare names with the other sources (default true; off for module symtabs, whose names are per-module) */
   crossCheck?: boolean;
+  /** a source the caller named: sharing no name at all with the dump's own sources means another kernel's */
+  mustOverlap?: boolean;
+  /** the file the source was read from, for messages */
+  file?: string;
 }
 
 export interface CombineOptions {
@@ -29,7 +33,7 @@ export interface CombineOptions {
   minShared?: number;
 }
 
-export class SymbolSourceMismatchError extends VaatError {
+export class SymbolSourceMismatchError extends MismatchedDebugInfoError {
   constructor(
     readonly label: string,
     readonly against: string,
@@ -43,6 +47,9 @@ export class SymbolSourceMismatchError extends VaatError {
     );
   }
 }
+
+/** sources holding at least this many names must share one with a source the caller named */
+const MIN_OVERLAP_BASE = 5;
 
 export class CombinedSymbolTable implements SymbolTable {
   readonly source: string;
@@ -94,6 +101,10 @@ export class CombinedSymbolTable implements SymbolTable {
       }
       if (seen.length) {
         this.checks.push({ label: labels[i], shared, disagreeing: bad.length });
+        const before = seen.reduce((n, s) => n + Math.min(tableSize(s.table), MIN_OVERLAP_BASE), 0);
+        if (specs[i].mustOverlap && shared === 0 && before >= MIN_OVERLAP_BASE) {
+          throw new MismatchedDebugInfoError(`${labels[i]} shares no symbol name with ${seen.map((s) => s.label).join(', ')}: not this kernel's`, specs[i].file);
+        }
         if (shared >= minShared && bad.length > maxFrac * shared) {
           throw new SymbolSourceMismatchError(labels[i], seen.map((s) => s.label).join(', '), shared, bad.length, bad);
         }
