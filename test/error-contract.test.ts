@@ -123,7 +123,7 @@ describe('defect 7: debug info of another kernel', () => {
     const own = join(fixturesDir, 'kernel-6.1.0-54-cloud-amd64', 'vmlinux.btf');
     const r = vaat(['info', kdump, '--btf', own, '--json']);
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.stringify(JSON.parse(r.stdout))).toMatch(/layouts checked against VMCOREINFO/);
+    expect(JSON.parse(r.stdout).sources.types).toContain(own);
   });
   it('a System.map sharing no names with the dump is refused', () => {
     const map = s.path('other.map');

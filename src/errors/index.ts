@@ -13,6 +13,10 @@
  * describeFailure() turns any thrown value into the one line a person sees and its exit status.
  */
 
+import { escapeControls } from '../output/sanitize.js';
+
+export { escapeControls };
+
 export type FaultKind = 'input' | 'usage' | 'bug';
 
 export const EXIT_INPUT = 1;
@@ -137,20 +141,4 @@ export function describeFailure(err: unknown, ctx: { file?: string } = {}): Fail
 /** the first line, control characters escaped */
 function oneLine(s: string): string {
   return escapeControls(s.split('\n')[0]);
-}
-
-/**
- * A string with every control character (C0, DEL, C1) written as an escape (`\t`, `\x1b`), as
- * crash prints them: bytes from a dump are shown, never obeyed by the terminal.
- */
-export function escapeControls(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
-    switch (c) {
-      case '\t': return '\\t';
-      case '\n': return '\\n';
-      case '\r': return '\\r';
-      default: return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
-    }
-  });
 }

@@ -7,6 +7,7 @@ import { table, getBorderCharacters } from 'table';
 import stringWidth from 'string-width';
 import type { ChalkInstance } from 'chalk';
 import { makeChalk } from './style.js';
+import { sanitizeForDisplay } from './sanitize.js';
 
 export interface TreeNode {
   label: string;
@@ -25,23 +26,33 @@ export interface TableOptions {
 export class Output {
   readonly c: ChalkInstance;
   #chunks: string[] = [];
+  #colour: boolean;
 
   constructor(opts: { plain?: boolean; stream?: { isTTY?: boolean } } = {}) {
     this.c = makeChalk(opts.stream ?? process.stdout, opts.plain);
+    this.#colour = this.c.level > 0;
   }
 
-  line(text = ''): void { this.#chunks.push(text + '\n'); }
+  /**
+   * Every text a render writes goes through here: strings from the dump arrive raw (the model
+   * keeps them exact for --json) and leave with their control characters escaped (src/output/sanitize.ts).
+   */
+  #safe(text: string, newlines: boolean): string {
+    return sanitizeForDisplay(text, { newlines, colour: this.#colour });
+  }
+
+  line(text = ''): void { this.#chunks.push(this.#safe(text, true) + '\n'); }
   heading(text: string): void { this.line(this.c.bold(text)); }
 
   /** "KEY: value" lines with the keys right-aligned, as crash's `sys` prints them */
   kv(pairs: [string, Cell][], indent = 2): void {
     const w = Math.max(0, ...pairs.map(([k]) => k.length));
-    for (const [k, v] of pairs) this.line(' '.repeat(indent) + this.c.cyan(k.padStart(w)) + ': ' + cellText(v));
+    for (const [k, v] of pairs) this.line(' '.repeat(indent) + this.c.cyan(k.padStart(w)) + ': ' + this.#safe(cellText(v), false));
   }
 
   table(rows: Cell[][], opts: TableOptions): void {
     if (rows.length === 0) { this.line(this.c.dim('(none)')); return; }
-    const data = [opts.header.map((h) => this.c.bold(h)), ...rows.map((r) => r.map(cellText))];
+    const data = [opts.header.map((h) => this.c.bold(h)), ...rows.map((r) => r.map((v) => this.#safe(cellText(v), false)))];
     const right = new Set(opts.alignRight ?? []);
     // Single-line cells (nearly every table) are padded here: the same text as the table
     // package draws, ~100× faster on a few hundred rows, which a session answering in
@@ -56,11 +67,11 @@ export class Output {
   }
 
   tree(root: TreeNode): void {
-    this.line(root.label);
+    this.line(this.#safe(root.label, false));
     const walk = (nodes: TreeNode[], prefix: string) => {
       nodes.forEach((n, i) => {
         const last = i === nodes.length - 1;
-        this.line(prefix + (last ? '└── ' : '├── ') + n.label);
+        this.line(prefix + (last ? '└── ' : '├── ') + this.#safe(n.label, false));
         if (n.children?.length) walk(n.children, prefix + (last ? '    ' : '│   '));
       });
     };

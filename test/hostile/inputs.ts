@@ -3,7 +3,7 @@
  * written to the fixtures. Each maker copies a fixture and damages one thing a hostile or broken
  * machine could have written.
  */
-import { closeSync, copyFileSync, chmodSync, mkdtempSync, openSync, readSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, chmodSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +57,76 @@ export function patchText(file: string, find: string, replace: string, window = 
 export function plainElf(to: string): string {
   if (!existsSync(to)) execFileSync('lzop', ['-d', '-f', '-o', to, fixturePath('softlockup/vmcore.elf-d31.lzo')]);
   return to;
+}
+
+/** file offset of a physical address in a plain ELF dump (from its PT_LOAD headers), or null */
+export function elfFileOffset(file: string, phys: bigint): number | null {
+  const eh = readAt(file, 0, 64);
+  const phoff = Number(eh.readBigUInt64LE(32)), phentsize = eh.readUInt16LE(54), phnum = eh.readUInt16LE(56);
+  const ph = readAt(file, phoff, phentsize * phnum);
+  for (let i = 0; i < phnum; i++) {
+    const p = ph.subarray(i * phentsize);
+    if (p.readUInt32LE(0) !== 1) continue; // PT_LOAD
+    const off = p.readBigUInt64LE(8), paddr = p.readBigUInt64LE(24), filesz = p.readBigUInt64LE(32);
+    if (phys >= paddr && phys < paddr + filesz) return Number(off + phys - paddr);
+  }
+  return null;
+}
+
+export interface HostileStrings {
+  file: string;
+  /** the task whose comm now holds an OSC terminal-title sequence, and the comm it had */
+  osc: { pid: number; comm: string; was: string };
+  /** the task whose comm now holds a TAB (legal for prctl(PR_SET_NAME)) */
+  tab: { pid: number; comm: string; was: string };
+  /** init_uts_ns's node name, now with a clear-screen sequence */
+  nodename: string;
+  /** a kernel log line whose text now holds an escape */
+  logText: string;
+}
+
+/**
+ * The plain ELF dump with strings a hostile user could have planted: an OSC title sequence in the
+ * comm of CPU 0's current task, a TAB in another task's comm, a clear-screen in the node name and
+ * in a log line. Places are found with the library on the intact file (no offsets hard-coded).
+ */
+export async function hostileStringsElf(dir: string): Promise<HostileStrings> {
+  const { openVmcore, runqueues, listTasks, readKernelLog } = await import('../../src/index.js');
+  const src = plainElf(join(dir, 'softlockup.elf'));
+  const file = join(dir, 'hostile-strings.elf');
+  copyFileSync(src, file);
+  const vm = openVmcore(src, { vmlinux: false });
+  const plant = (virt: bigint, bytes: Buffer): void => {
+    const off = elfFileOffset(file, vm.dump.virtToPhys(virt));
+    if (off === null) throw new Error(`0x${virt.toString(16)} is not stored in ${src}`);
+    writeAt(file, off, bytes);
+  };
+  const commOff = BigInt(vm.types.offsetof('struct task_struct', 'comm'));
+  const curr0 = runqueues(vm)[0].curr;
+  const cpu0 = { pid: curr0.pid, comm: curr0.comm, address: BigInt(curr0.task) };
+  const other = listTasks(vm).find((t) => t.pid > 1 && t.pid !== cpu0.pid && t.state === 'S' && t.comm.length >= 3)!;
+  const osc = '\x1b]0;PWNED\x07x';
+  const tab = other.comm.slice(0, 2) + '\t' + other.comm.slice(3);
+  plant(cpu0.address + commOff, Buffer.from(osc + '\0', 'latin1'));
+  plant(other.address + commOff, Buffer.from(tab + '\0', 'latin1'));
+  const nodename = '\x1b[2Jnode';
+  plant(vm.address('init_uts_ns') + BigInt(vm.types.offsetof('struct uts_namespace', 'name.nodename')), Buffer.from(nodename + '\0', 'latin1'));
+  // a log line: its text is stored once in the text ring; overwrite its first bytes in place
+  const rec = readKernelLog(vm.dump, vm.vmcoreinfo).find((r) => r.text.length > 20 && /^[\x20-\x7e]+$/.test(r.text))!;
+  const logText = '\x1b[8m' + rec.text.slice(4);
+  const all = readAt(file, 0, statSync(file).size);
+  const needle = Buffer.from(rec.text, 'latin1');
+  let planted = 0;
+  for (let at = all.indexOf(needle); at >= 0; at = all.indexOf(needle, at + 1), planted++) writeAt(file, at, Buffer.from(logText, 'latin1'));
+  if (!planted) throw new Error('log text not found in the file');
+  vm.close();
+  return { file, osc: { pid: cpu0.pid, comm: osc, was: cpu0.comm }, tab: { pid: other.pid, comm: tab, was: other.comm }, nodename, logText };
+}
+
+/** a kdump-compressed copy whose header utsname.nodename (disk_dump_header: 8 + 4 + 65) holds an OSC title sequence */
+export function hostileNodenameKdump(dir: string): { file: string; nodename: string } {
+  const file = copyFixture('sysrq-basic/vmcore.kdump-lzo', join(dir, 'hostile-nodename.kdump'));
+  const nodename = '\x1b]0;PWNED\x07host';
+  writeAt(file, 8 + 4 + 65, Buffer.from(nodename + '\0', 'latin1'));
+  return { file, nodename };
 }
