@@ -1,6 +1,8 @@
 #include "dump_format.h"
 
 #include <cstdlib>
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "bytes.h"
@@ -32,6 +34,18 @@ std::unique_ptr<PageStore> openDumpFormat(std::unique_ptr<ByteSource> src, uint6
   if (fmt == "kdump-compressed") return openKdumpCompressed(std::move(src), info);
   if (fmt == "elf") return openElf(std::move(src), info);
   throw DumpError(ErrCode::NotADump, "not a kernel dump (no kdump, ELF, flattened or lzop signature)");
+}
+
+void checkMetadataClaim(const DumpInfo& info, uint64_t fileSize, uint64_t offset, uint64_t bytes, uint64_t memory, const std::string& what) {
+  // 64 MiB for any dump, else 4x its size on disk: real bitmaps and headers are a small fraction of a dump
+  constexpr uint64_t kFloor = 64ULL << 20;
+  const uint64_t budget = std::max<uint64_t>(kFloor, info.fileSize > (UINT64_MAX >> 3) ? UINT64_MAX : info.fileSize * 4);
+  if (memory > budget)
+    throw DumpError(ErrCode::Corrupt, what + " would take " + std::to_string(memory >> 20) + " MiB, more than a " +
+                                          std::to_string(info.fileSize) + "-byte dump can describe (header field damaged)");
+  if (offset > fileSize || bytes > fileSize - offset)
+    throw DumpError(ErrCode::Truncated, what + " (" + std::to_string(bytes) + " bytes at offset " + std::to_string(offset) +
+                                            ") extend past the end of the file (" + std::to_string(fileSize) + " bytes)");
 }
 
 namespace {

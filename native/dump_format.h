@@ -87,6 +87,12 @@ void finishInfo(DumpInfo& info);
 // Value of `key=` in VMCOREINFO text, or '' when absent.
 std::string vmcoreinfoValue(const std::string& text, const std::string& key);
 
+// Header-claimed metadata (bitmaps, program headers, notes) is allocated only after this check:
+// `bytes` read from [offset, offset + bytes) must lie inside the (logical) file, and the memory
+// all such metadata takes may not exceed a budget set by what is on disk (a container can expand
+// its data, a bare header cannot claim more than its file holds). Throws TRUNCATED / CORRUPT.
+void checkMetadataClaim(const DumpInfo& info, uint64_t fileSize, uint64_t offset, uint64_t bytes, uint64_t memory, const std::string& what);
+
 std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, std::shared_ptr<DumpInfo> info);
 std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_ptr<DumpInfo> info);
 

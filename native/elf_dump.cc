@@ -115,6 +115,8 @@ std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_
   }
   if (phnum == 0 || phnum > (1u << 24) || phoff > fsize + (1ULL << 32))
     throw DumpError(ErrCode::Corrupt, "ELF program headers (" + std::to_string(phnum) + " at offset " + hex(phoff) + ")");
+  // the table and the runs built from it, before anything is allocated
+  checkMetadataClaim(I, fsize, phoff, phnum * 56, phnum * (56 + 2 * sizeof(Run)), "ELF program headers (" + std::to_string(phnum) + ")");
   std::vector<uint8_t> ph(phnum * 56);
   src->readExact(phoff, ph.data(), ph.size(), "the ELF program headers");
 
@@ -130,6 +132,7 @@ std::unique_ptr<PageStore> openElf(std::unique_ptr<ByteSource> src, std::shared_
     expectedEnd = std::max(expectedEnd, off + filesz);
     if (type == PT_NOTE) {
       if (filesz > kMaxNotes) throw DumpError(ErrCode::Corrupt, "ELF note segment of " + std::to_string(filesz) + " bytes");
+      checkMetadataClaim(I, fsize, off, filesz, filesz, "the ELF notes");
       std::vector<uint8_t> notes(filesz);
       src->readExact(off, notes.data(), notes.size(), "the ELF notes");
       parseElfNotes(notes.data(), notes.size(), I);

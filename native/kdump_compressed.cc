@@ -170,6 +170,7 @@ std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, 
       if (off < int64_t(bs) || size > kMaxNotes || uint64_t(off) + size > subEnd)
         throw DumpError(ErrCode::Corrupt, std::string("kdump sub-header ") + what + " (offset " + std::to_string(off) +
                                               ", size " + std::to_string(size) + ") lies outside the sub-header area");
+      checkMetadataClaim(I, fsize, uint64_t(off), size, size, std::string("the kdump ") + what);
       std::vector<uint8_t> buf(size);
       src->readExact(uint64_t(off), buf.data(), size, what);
       return buf;
@@ -208,7 +209,13 @@ std::unique_ptr<PageStore> openKdumpCompressed(std::unique_ptr<ByteSource> src, 
   auto L = std::make_shared<Layout>();
   L->maxMapnr = maxMapnr;
   L->descStart = bitmapOff + bitmapLen;
-  L->bitmapsComplete = loadBitmap(*src, bitmapOff, maxMapnr, L->ram) &&
+  // Two bitmaps and a rank table of max_mapnr bits each: never allocated for a claim the file
+  // cannot back (a 64 KiB file saying 2^34 pages) nor past the budget; bitmaps the file ends
+  // inside are a truncated dump, as before, without reading them.
+  const uint64_t words = (maxMapnr + 63) / 64 + 1;
+  checkMetadataClaim(I, UINT64_MAX, 0, 0, words * 8 * 3, "the page bitmaps for max_mapnr " + hex(maxMapnr));
+  const bool bitmapsInFile = bitmapOff <= fsize && bitmapLen <= fsize - bitmapOff;
+  L->bitmapsComplete = bitmapsInFile && loadBitmap(*src, bitmapOff, maxMapnr, L->ram) &&
                        loadBitmap(*src, bitmapOff + bitmapLen / 2, maxMapnr, L->dumped);
   if (L->bitmapsComplete) {
     L->rankBefore.resize(L->dumped.size());

@@ -73,6 +73,9 @@ export class KallsymsTable extends SortedSymbolTable {
 const DATA_TYPES = new Set(['D', 'd', 'B', 'b', 'R', 'r']);
 /** a kernel without KALLSYMS_ALL still lists a handful of markers; with it there are tens of thousands */
 const ALL_SYMBOLS_MIN_DATA = 200;
+/** where a fallback scan looks around VMCOREINFO's kallsyms_names: the token index follows the names (a few MB) */
+const BEFORE_LISTED = 64n << 10n;
+const AFTER_LISTED = 4n << 20n;
 
 const TABLE_SYMBOLS = ['kallsyms_names', 'kallsyms_num_syms', 'kallsyms_token_table', 'kallsyms_token_index', 'kallsyms_offsets', 'kallsyms_relative_base', 'kallsyms_addresses', 'kallsyms_markers'];
 
@@ -86,13 +89,15 @@ export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: Kallsyms
   let decoded: Decoded | undefined;
   let m: KallsymsMethod = 'vmcoreinfo';
   let fallback = '';
+  let listed = false;
   if (method !== 'rodata-scan') {
     try {
       const fromInfo = layoutFromVmcoreinfo(cache, info);
+      listed = !!fromInfo;
       if (!fromInfo) {
         throw new KallsymsError('VMCOREINFO does not list the kallsyms tables (SYMBOL(kallsyms_names) etc., which older kernels lack)');
       }
-      const names = readNames(cache, fromInfo.names, fromInfo.numSyms, fromInfo.tokens);
+      const names = readNames(cache, fromInfo.names, fromInfo.numSyms, fromInfo.tokens, fromInfo.tokenTable);
       const d = settleAddresses(cache, [{ addressTable: fromInfo.addressTable }], fromInfo.numSyms, names, anchors, undefined);
       if (!d) throw new KallsymsError('kallsyms tables from VMCOREINFO do not decode to VMCOREINFO\'s own symbol addresses');
       layout = { numSyms: fromInfo.numSyms, numSymsAt: fromInfo.numSymsAt, names: fromInfo.names, tokenTable: fromInfo.tokenTable, tokenIndex: fromInfo.tokenIndex, addressTable: fromInfo.addressTable };
@@ -100,6 +105,7 @@ export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: Kallsyms
     } catch (err) {
       // 'auto' falls back to the scan; an explicit 'vmcoreinfo' request reports why it failed
       if (method === 'vmcoreinfo' || !(err instanceof Error)) throw err;
+
       fallback = `; VMCOREINFO tables unusable: ${err.message}`;
     }
   }
@@ -107,9 +113,16 @@ export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: Kallsyms
     m = 'rodata-scan';
     const stext = anchors.get('_stext') ?? anchors.get('_text');
     if (stext === undefined) throw new KallsymsError('cannot scan for kallsyms: VMCOREINFO has no SYMBOL(_stext)');
-    const scan = scanKallsyms(cache, { imageStart: stext, pivot: dataPivot(anchors, stext), ...(opts.scanLimit !== undefined ? { limit: opts.scanLimit } : {}) });
+    // The kernel listed its tables and they did not decode: damaged memory or a damaged note. The
+    // scan then looks only near where the kernel said (a few bytes of damage must not cost a scan
+    // of the whole image, tens of MB, in every fleet worker); unlisted tables are looked for everywhere.
+    const listedAt = listed ? info.symbol('kallsyms_names') : undefined;
+    const near = listedAt !== undefined && listedAt > stext
+      ? { imageStart: listedAt - BEFORE_LISTED > stext ? listedAt - BEFORE_LISTED : stext, pivot: listedAt, limit: Number(BEFORE_LISTED + AFTER_LISTED) }
+      : undefined;
+    const scan = scanKallsyms(cache, near ?? { imageStart: stext, pivot: dataPivot(anchors, stext), ...(opts.scanLimit !== undefined ? { limit: opts.scanLimit } : {}) });
     const tokens = readTokens(cache, scan.layout);
-    const names = readNames(cache, scan.layout.names, scan.layout.numSyms, tokens);
+    const names = readNames(cache, scan.layout.names, scan.layout.numSyms, tokens, scan.layout.tokenTable);
     const found: Record<string, bigint> = {
       kallsyms_names: scan.layout.names,
       kallsyms_token_table: scan.layout.tokenTable,
@@ -178,11 +191,17 @@ function layoutFromVmcoreinfo(cache: PageCache, info: VmcoreInfo): InfoLayout | 
   return { numSyms, numSymsAt: numAt, names, tokenTable, tokenIndex, addressTable, tokens };
 }
 
-/** read and expand the names table, growing the read until N entries fit */
-function readNames(cache: PageCache, at: bigint, n: number, tokens: TokenTable): { names: string[]; types: string[] } {
-  for (let len = Math.max(4096, n * 12); len <= n * 1030; len *= 2) {
+/**
+ * read and expand the names table, growing the read until N entries fit. The table ends before
+ * the token table (scripts/kallsyms writes names, markers, then tokens), so a damaged count never
+ * reads past it: a few wrong bytes in kallsyms_num_syms cost at most the table's own size.
+ */
+function readNames(cache: PageCache, at: bigint, n: number, tokens: TokenTable, tokenTable: bigint): { names: string[]; types: string[] } {
+  const max = tokenTable > at ? Math.min(n * 1030, Number(tokenTable - at)) : n * 1030;
+  for (let len = Math.min(max, Math.max(4096, n * 12)); ; len = Math.min(max, len * 2)) {
     const buf = cache.read(at, len) ?? cache.region(at & ~4095n, len + Number(at & 4095n)).buf.subarray(Number(at & 4095n));
     if (walkNames(buf, 0, n) >= 0) return expandNames(buf, 0, n, tokens);
+    if (len >= max) break;
   }
   throw new KallsymsError(`kallsyms_names at 0x${at.toString(16)} does not hold ${n} entries`);
 }

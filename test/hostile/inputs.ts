@@ -3,7 +3,7 @@
  * written to the fixtures. Each maker copies a fixture and damages one thing a hostile or broken
  * machine could have written.
  */
-import { closeSync, copyFileSync, chmodSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, copyFileSync, chmodSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +129,28 @@ export function hostileNodenameKdump(dir: string): { file: string; nodename: str
   const nodename = '\x1b]0;PWNED\x07host';
   writeAt(file, 8 + 4 + 65, Buffer.from(nodename + '\0', 'latin1'));
   return { file, nodename };
+}
+
+/** the first 64 KiB of a kdump file whose header says 2^34 pages (max_mapnr_64, bitmap_blocks to match) */
+export function hugeMapnrKdump(dir: string): string {
+  const b = readAt(fixturePath('sysrq-basic/vmcore.kdump-lzo'), 0, 64 << 10);
+  const bs = b.readInt32LE(428); // disk_dump_header.block_size
+  // kdump_sub_header (block 1): max_mapnr_64 follows 12 u64/u32 fields (phys_base ... end_pfn_64)
+  b.writeBigUInt64LE(1n << 34n, bs + 8 + 4 + 4 + 8 * 10);
+  b.writeUInt32LE(Number((1n << 34n) / 8n * 2n / BigInt(bs)), 436); // bitmap_blocks
+  const f = join(dir, 'huge-mapnr.kdump');
+  writeFileSync(f, b);
+  return f;
+}
+
+/** the first 64 KiB of the plain ELF with e_phnum = PN_XNUM and section 0 claiming 2^24-1 program headers */
+export function hugePhnumElf(dir: string): string {
+  const b = readAt(plainElf(join(dir, 'softlockup.elf')), 0, 64 << 10);
+  b.writeUInt16LE(0xffff, 56); // e_phnum = PN_XNUM
+  b.writeBigUInt64LE(4096n, 40); // e_shoff
+  b.fill(0, 4096, 4096 + 64);
+  b.writeUInt32LE((1 << 24) - 1, 4096 + 44); // sh_info of section 0: the real count
+  const f = join(dir, 'huge-phnum.elf');
+  writeFileSync(f, b);
+  return f;
 }
