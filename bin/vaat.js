@@ -3,9 +3,20 @@
 // starts faster than loading each compiled module; dist/cli/main.js is the plain tsc output.
 import { existsSync } from 'node:fs';
 
+// Ctrl-C while the CLI loads ends as one later does (status 130, one line), never as a kill;
+// main() installs the real handler (cli/interrupt.ts) before this one is removed.
+const early = () => { process.stderr.write('\nvaat: interrupted\n'); process.exit(130); };
+process.on('SIGINT', early);
+
 const bundle = new URL('../dist/vaat.mjs', import.meta.url);
 const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
-main(process.argv.slice(2)).then(
+const run = main(process.argv.slice(2));
+process.off('SIGINT', early);
+run.then(
   (code) => { process.exitCode = code; },
-  (err) => { process.stderr.write(`vaat: ${err?.message ?? err}\n`); process.exitCode = 3; },
+  (err) => {
+    process.stderr.write(`vaat: internal error: ${err?.message ?? err} — this is a bug in vaat, please report it with this line and the stack that --debug prints\n`);
+    if (process.argv.includes('--debug') && err?.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 3;
+  },
 );

@@ -20,24 +20,29 @@ import type { LoadedCommand } from './load-commands.js';
 const DEFAULT_COMMAND = 'summary';
 
 /** options the fleet runner takes for itself, with how many values follow */
-const FLEET_FLAGS: Record<string, 'value' | 'flag'> = { '-d': 'value', '--dir': 'value', '-j': 'value', '--jobs': 'value', '--no-progress': 'flag' };
+const FLEET_FLAGS: Record<string, 'value' | 'flag'> = { '-d': 'value', '--dir': 'value', '-j': 'value', '--jobs': 'value', '--timeout': 'value', '--no-progress': 'flag' };
 
-interface FleetArgs { dirs: string[]; jobs?: number; progress: boolean; rest: string[] }
+interface FleetArgs { dirs: string[]; jobs?: number; /** per-dump limit, seconds */ timeout?: number; progress: boolean; rest: string[] }
 
 /** split the fleet runner's own options from the command's argv */
 export function splitFleetArgs(argv: readonly string[]): FleetArgs {
   const out: FleetArgs = { dirs: [], progress: true, rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const eq = /^(--dir|--jobs)=(.*)$/.exec(a);
+    const eq = /^(--dir|--jobs|--timeout)=(.*)$/.exec(a);
     const [flag, inline] = eq ? [eq[1], eq[2]] : [a, undefined];
     const kind = FLEET_FLAGS[flag];
     if (!kind) { out.rest.push(a); continue; }
     if (kind === 'flag') { out.progress = false; continue; }
     const v = inline ?? argv[++i];
     if (v === undefined) throw new CommanderError(2, 'fleet.missing', `vaat: option '${flag}' needs a value\n`);
-    if (flag === '-d' || flag === '--dir') out.dirs.push(v);
-    else out.jobs = Number(v);
+    if (flag === '-d' || flag === '--dir') { out.dirs.push(v); continue; }
+    const n = Number(v);
+    if (!(n > 0) || (flag !== '--timeout' && !Number.isInteger(n))) {
+      throw new CommanderError(2, 'fleet.bad-value', `vaat: option '${flag}' wants a positive ${flag === '--timeout' ? 'number of seconds' : 'integer'}, not '${v}'\n`);
+    }
+    if (flag === '--timeout') out.timeout = n;
+    else out.jobs = n;
   }
   return out;
 }
@@ -126,7 +131,9 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
   const run = async (job: JobSpec, dumps: readonly FoundDump[] = discovery.dumps): Promise<JobOutcome[]> => {
     const bar = progressBar(`vaat ${name}`, dumps.length, fa.progress);
     try {
-      return await pool.run(job, dumps.map((d) => d.path), { ...(fa.jobs ? { jobs: fa.jobs } : {}), onDone: (o, done) => bar.tick(o, done) });
+      return await pool.run(job, dumps.map((d) => d.path), {
+        ...(fa.jobs ? { jobs: fa.jobs } : {}), ...(fa.timeout ? { timeoutMs: fa.timeout * 1000 } : {}), onDone: (o, done) => bar.tick(o, done),
+      });
     } finally { bar.stop(); }
   };
   const out = new Output({ plain: !color, stream: { isTTY: color } });
@@ -149,7 +156,7 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
         path: o.path,
         ok: o.ok,
         ...(info.get(o.path)?.incomplete ? { incomplete: true } : {}),
-        ...(o.ok ? { result: JSON.parse(o.json ?? 'null') as unknown } : { error: o.error ?? 'failed' }),
+        ...(o.ok ? { result: JSON.parse(o.json ?? 'null') as unknown } : { error: o.error ?? 'failed', ...(o.timedOut ? { timedOut: true } : {}) }),
       }));
       process.stdout.write(toJson(arr) + '\n');
     } else {

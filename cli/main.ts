@@ -12,6 +12,7 @@ import { inFile, reportFailure, UsageError } from './errors.js';
 import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
+import { installInterruptHandler } from './interrupt.js';
 
 const DEFAULT_COMMAND = 'summary';
 
@@ -28,7 +29,7 @@ function helpText(cmds: LoadedCommand[]): string {
     ...cmds.map((c) => `  ${c.command.name.padEnd(w)}  ${c.command.summary}${c.source === 'built-in' ? '' : `  [${c.source}]`}`),
     '',
     'every command takes --json (machine output) and --plain (no colour),',
-    'and -d DIR to run over every vmcore under DIR (-j N workers).',
+    'and -d DIR to run over every vmcore under DIR (-j N workers, --timeout S per dump).',
     '',
     'fleet service:',
     '  vaat serve --crash-dir DIR...   watch, analyse and bucket new vmcores; HTTP on 127.0.0.1:8080',
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   // -d DIR: the command over every vmcore under DIR, in worker processes (cli/fleet.ts)
   if (isFleetInvocation(argv, commands)) {
     if (argv.includes('--script')) return reportFailure(new UsageError('runs over a set of dumps (-d DIR, report, triage, similar) have no --script form: script one dump, or loop over them'));
-    return runFleetCli(argv, commands);
+    try { return await runFleetCli(argv, commands); } catch (err) { return reportFailure(err); }
   }
   // the session: `vaat shell [VMCORE]`, `vaat VMCORE --shell`
   if (first === 'shell') return runShellCli(rest, commands);

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker, JobOutcome, JobSpec, ToWorker } from '../src/fleet/jobs.js';
+import { onInterrupt } from './interrupt.js';
 
 // beside this module in dist/cli/, or in dist/cli/ seen from the bundle dist/vaat.mjs
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -20,29 +21,32 @@ export interface PoolOptions {
   jobs?: number;
   /** called as each dump finishes */
   onDone?(o: JobOutcome, done: number, total: number): void;
+  /** per-dump limit in ms: a worker still busy after it is killed and the dump marked timed out */
+  timeoutMs?: number;
 }
 
-interface Slot { child: ChildProcess; busy: { id: number; path: string } | null; ready: boolean; stderr: string }
+/** the default per-dump limit: generous, a hang is what it catches */
+export const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+
+interface Slot { child: ChildProcess; busy: { id: number; path: string; timer?: NodeJS.Timeout } | null; ready: boolean; stderr: string; timedOut?: boolean }
 
 export class WorkerPool {
   #interrupted = false;
-  #sigints = 0;
   #slots: Slot[] = [];
   #onSigint = (): void => {
-    this.#sigints++;
-    if (this.#sigints > 1) process.exit(130);
     this.#interrupted = true;
     process.stderr.write('\nvaat: interrupted: stopping workers, printing what finished (Ctrl-C again to quit now)\n');
     for (const s of this.#slots) s.child.kill('SIGTERM');
   };
+  #unsubscribe: () => void;
 
   get interrupted(): boolean { return this.#interrupted; }
 
-  constructor() { process.on('SIGINT', this.#onSigint); }
+  constructor() { this.#unsubscribe = onInterrupt(this.#onSigint); }
 
   /** stop listening for Ctrl-C; any worker still alive (a run that threw) is ended */
   close(): void {
-    process.off('SIGINT', this.#onSigint);
+    this.#unsubscribe();
     for (const s of this.#slots) s.child.kill('SIGTERM');
     this.#slots = [];
   }
@@ -80,10 +84,15 @@ export class WorkerPool {
         for (const s of mine) if (s.child.connected) s.child.send({ type: 'exit' } satisfies ToWorker, () => { /* it may be gone already */ });
         resolvePromise(results as JobOutcome[]);
       };
+      const limit = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const dispatch = (s: Slot): void => {
         if (this.#interrupted || next >= paths.length) { s.busy = null; settleIfDone(); return; }
         const id = next++;
-        s.busy = { id, path: paths[id] };
+        // a dump that hangs its worker is killed with it; 'exit' below records it and starts another
+        const timer = limit > 0 && Number.isFinite(limit)
+          ? setTimeout(() => { s.timedOut = true; s.child.kill('SIGKILL'); }, limit)
+          : undefined;
+        s.busy = { id, path: paths[id], ...(timer ? { timer } : {}) };
         s.child.send({ type: 'job', id, path: paths[id], spec } satisfies ToWorker);
       };
       const spawn = (): void => {
@@ -97,6 +106,7 @@ export class WorkerPool {
         child.on('message', (m: FromWorker) => {
           if (m.type === 'ready') { s.ready = true; dispatch(s); return; }
           const { type: _t, id, ...o } = m;
+          clearTimeout(s.busy?.timer);
           s.busy = null;
           finish(id, o);
           dispatch(s);
@@ -106,8 +116,11 @@ export class WorkerPool {
           this.#slots = this.#slots.filter((x) => x !== s);
           const lastErr = s.stderr.trim().split('\n').pop();
           if (s.busy) {
-            const why = this.#interrupted ? 'not finished: interrupted' : `worker died (${signal ?? `exit ${code}`}) analysing this dump${lastErr ? `: ${lastErr}` : ''}`;
-            finish(s.busy.id, { path: s.busy.path, ok: false, ms: 0, error: why, interrupted: this.#interrupted });
+            clearTimeout(s.busy.timer);
+            const why = this.#interrupted ? 'not finished: interrupted'
+              : s.timedOut ? `timed out: not finished after ${Math.round(limit / 1000)} s (--timeout)`
+              : `worker died (${signal ?? `exit ${code}`}) analysing this dump${lastErr ? `: ${lastErr}` : ''}`;
+            finish(s.busy.id, { path: s.busy.path, ok: false, ms: s.timedOut ? limit : 0, error: why, interrupted: this.#interrupted, ...(s.timedOut ? { timedOut: true } : {}) });
             s.busy = null;
             // keep the pool at strength: one bad dump must not slow the rest (a worker that could not start is not replaced)
             if (s.ready && !this.#interrupted && next < paths.length) spawn();

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { defineCommand, type VaatCommand } from '../src/plugin.js';
-import { writeIndex, type ReportSummary } from '../src/fleet/report.js';
+import { ensureWritableDir, writeIndex, type ReportSummary } from '../src/fleet/report.js';
 import type { FleetCapable } from '../src/fleet/jobs.js';
 import { writeHtmlSite } from '../src/report/html/index.js';
 import { UsageError } from '../src/errors/index.js';
@@ -17,7 +17,7 @@ export interface ReportResult {
   outDir: string;
   written: { path: string; dir: string; ok: number; failed: { analysis: string; error: string }[] }[];
   skipped: string[];
-  failed: { path: string; error: string }[];
+  failed: { path: string; error: string; timedOut?: boolean }[];
   index: string;
   /** --html: the fleet page (index.html) and how many dump pages were written */
   html: { index: string; pages: number } | null;
@@ -39,10 +39,12 @@ const command: VaatCommand<ReportOptions, ReportResult> & FleetCapable<ReportOpt
   fleetOnly: true,
   async fleetRun(ctx) {
     const outDir = resolve(ctx.options.out ?? 'vaat-report');
+    // an output directory that cannot be written is found now, not after every dump is analysed
+    ensureWritableDir(outDir);
     const outcomes = await ctx.run({ kind: 'report', outDir, roots: ctx.roots, force: !!ctx.options.force });
     const r: ReportResult = { outDir, written: [], skipped: [], failed: [], index: '', html: null };
     for (const o of outcomes) {
-      if (!o.ok) { r.failed.push({ path: o.path, error: o.error ?? 'failed' }); continue; }
+      if (!o.ok) { r.failed.push({ path: o.path, error: o.error ?? 'failed', ...(o.timedOut ? { timedOut: true } : {}) }); continue; }
       const s = JSON.parse(o.json ?? '{}') as ReportSummary;
       if (s.skipped) { r.skipped.push(o.path); continue; }
       r.written.push({

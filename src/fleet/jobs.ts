@@ -54,6 +54,8 @@ export interface JobOutcome {
   error?: string;
   /** the run was interrupted (Ctrl-C) before this dump finished */
   interrupted?: boolean;
+  /** the dump took longer than the per-dump limit (--timeout) and its worker was killed */
+  timedOut?: boolean;
 }
 
 /** parent → worker */

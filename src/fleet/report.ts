@@ -5,8 +5,10 @@
  * dumps already reported and unchanged. index.json / index.txt list every report in the output
  * directory.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UsageError } from '../errors/index.js';
 import type { Vmcore } from '../vmcore.js';
 import type { FleetRow, ReportJob } from './jobs.js';
 
@@ -77,13 +79,46 @@ function readSummary(file: string): ReportSummary | null {
   try { return JSON.parse(readFileSync(file, 'utf8')) as ReportSummary; } catch { return null; }
 }
 
-/** a dump's report directory name: its path below the root given with '/' → '__' (unique within a root) */
+/**
+ * A dump's report directory name: its path below the root given, '/' → '__'. The same path
+ * always gives the same name (re-runs find their reports); two paths never share one: when the
+ * readable form is lossy (a character replaced by '_', or a '__' of its own that '/' could also
+ * have made: `x y/vmcore`, `x_y/vmcore`, `a__b/vmcore`), a hash of the exact path is appended.
+ */
 export function reportName(roots: readonly string[], path: string): string {
+  let rel = basename(path);
   for (const r of roots) {
-    const rel = relative(resolve(r), path);
-    if (rel && !rel.startsWith('..')) return rel.replace(/\//g, '__').replace(/[^\w.:@+-]/g, '_');
+    const x = relative(resolve(r), path);
+    if (x && !x.startsWith('..')) { rel = x; break; }
   }
-  return basename(path).replace(/[^\w.:@+-]/g, '_');
+  const readable = rel.replace(/\//g, '__').replace(/[^\w.:@+-]/g, '_');
+  const lossless = /^[\w.:@+\-/]*$/.test(rel) && !rel.includes('__') && !/_\/|\/_/.test(rel) && !rel.startsWith('.');
+  return lossless ? readable : `${readable}-${createHash('sha1').update(rel).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * Make sure reports can be written under `dir` before any dump is analysed: create the missing
+ * levels one at a time (a recursive mkdir under /proc never returns) and write a probe file.
+ * Throws a UsageError naming the directory and the reason.
+ */
+export function ensureWritableDir(dir: string): void {
+  const abs = resolve(dir);
+  const missing: string[] = [];
+  let d = abs;
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  const fail = (why: unknown): never => {
+    const code = (why as NodeJS.ErrnoException)?.code;
+    throw new UsageError(`cannot write reports to ${abs}: ${code ?? (why instanceof Error ? why.message : String(why))}`);
+  };
+  try { if (!statSync(d).isDirectory()) fail(`${d} is not a directory`); } catch (e) { if (e instanceof UsageError) throw e; fail(e); }
+  for (const m of missing) { try { mkdirSync(m); } catch (e) { fail(e); } }
+  const probe = join(abs, `.vaat-write-probe-${process.pid}`);
+  try { writeFileSync(probe, ''); unlinkSync(probe); } catch (e) { fail(e); }
 }
 
 export async function writeReport(path: string, job: ReportJob, deps: ReportDeps): Promise<ReportSummary> {
