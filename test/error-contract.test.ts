@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { vaat, type CliResult } from './cli.js';
 import { copyFixture, fixturePath, patchText, plainElf, scratch } from './hostile/inputs.js';
 import { fixturesDir } from './fixtures.js';
-import { describeFailure, escapeControls, CorruptDumpError, UsageError, NotFoundError, VaatError } from '../src/errors/index.js';
+import * as errors from '../src/errors/index.js';
+import { describeFailure, escapeControls, exitCodeFor, CorruptDumpError, UsageError, NotFoundError, VaatError } from '../src/errors/index.js';
+import { readFileSync } from 'node:fs';
+import { projectRoot } from './fixtures.js';
 import { ObjectError } from '../src/object/kobject.js';
 
 const KDUMP = 'sysrq-basic/vmcore.kdump-lzo';
@@ -73,6 +76,25 @@ describe('the contract, code path by code path', () => {
     expect(escapeControls('a\tb\x1b]0;pwned\x07c')).toBe('a\\tb\\x1b]0;pwned\\x07c');
     const f = describeFailure(new VaatError('comm "x\x1b[2J"'), {});
     expect(f.line).toBe('comm "x\\x1b[2J"');
+  });
+});
+
+describe('the README states the contract', () => {
+  it('every error class in its exit-code table exits with the status the table gives', () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| (\d+) \| ([^|]*)\| ([^|]*)\|$/gm)];
+    let checked = 0;
+    for (const [, status, , names] of rows) {
+      if (status === '3') continue; // "anything that is not a VaatError"
+      for (const [, name] of names.matchAll(/`(\w+Error)`/g)) {
+        const Cls = (errors as unknown as Record<string, new (m: string, f?: string, a?: bigint) => Error>)[name];
+        expect(Cls, `${name} is not exported by src/errors`).toBeDefined();
+        expect(exitCodeFor(new Cls('x', undefined, 0n)), name).toBe(Number(status));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(11);
+    expect(exitCodeFor(new TypeError('x'))).toBe(3);
   });
 });
 
