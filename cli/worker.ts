@@ -12,7 +12,7 @@ import { writeReport, type AnalysisRun, type ReportDeps } from '../src/fleet/rep
 import { analyseForService } from '../src/service/analyse.js';
 import { loadCommands } from './load-commands.js';
 import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
-import { UsageError } from '../src/errors/index.js';
+import { describeFailure, UsageError } from '../src/errors/index.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
 // the parent is gone (killed): nobody will read our results
@@ -23,7 +23,8 @@ const byName = new Map<string, AnyCommand>(commands.map((c) => [c.command.name, 
 
 function send(m: FromWorker): void { process.send?.(m); }
 
-const oneLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+/** the row's error: the contract's one line (an unforeseen error says it is a bug in vaat) */
+const oneLine = (e: unknown): string => describeFailure(e).line;
 
 function command(name: string): AnyCommand {
   const c = byName.get(name);

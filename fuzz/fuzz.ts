@@ -27,6 +27,8 @@ export interface FuzzOptions {
   timeoutMs?: number;
   /** fixed part of the memory bound, added to 2x the intact analyses' peak RSS */
   memorySlackMiB?: number;
+  /** inputs per worker process before a fresh one takes over (peak RSS is per process: this keeps it per stretch of inputs) */
+  recycleAfter?: number;
   /** the package root (where dist/ and ../shared/fixtures are) */
   root?: string;
   onProgress?(done: number, s: FuzzSummary): void;
@@ -50,7 +52,7 @@ export interface FuzzSummary {
   minutes: number;
 }
 
-interface Runner { child: ChildProcess; slot: number; busy: number | null; timer?: NodeJS.Timeout; started: number; stderr: string; hung?: boolean }
+interface Runner { child: ChildProcess; slot: number; busy: number | null; timer?: NodeJS.Timeout; started: number; stderr: string; hung?: boolean; done: number; retiring?: boolean }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const root = o.root ?? resolve(HERE, '..', '..');
@@ -78,7 +80,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   await new Promise<void>((finish) => {
     let slots = 0;
     const maybeFinish = (): void => { if (runners.size === 0) finish(); };
+    const recycle = o.recycleAfter ?? 400;
     const dispatch = (r: Runner): void => {
+      if (r.done >= recycle) { r.retiring = true; r.busy = null; r.child.send({ type: 'exit' } satisfies ToRunner); return; }
       const i = take();
       if (i === undefined) { r.busy = null; r.child.send({ type: 'exit' } satisfies ToRunner); return; }
       r.busy = i;
@@ -88,7 +92,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     };
     const spawnRunner = (slot: number): void => {
       const child = fork(join(HERE, 'runner.js'), [root, work, String(o.seed), String(slot)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
-      const r: Runner = { child, slot, busy: null, started: 0, stderr: '' };
+      const r: Runner = { child, slot, busy: null, started: 0, stderr: '', done: 0 };
       runners.add(r);
       child.stderr?.on('data', (d: Buffer) => { r.stderr = (r.stderr + d.toString()).slice(-4000); });
       child.on('message', (m: FromRunner) => {
@@ -101,6 +105,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         }
         if (m.type === 'start') return;
         clearTimeout(r.timer);
+        r.done++;
         s.inputs++;
         s.byKind[m.kind] = (s.byKind[m.kind] ?? 0) + 1;
         meta.set(m.index, { seed: m.seed, kind: m.kind, what: m.what });
@@ -128,6 +133,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
           spawnRunner(r.slot); // the next inputs still run
           return;
         }
+        const workLeft = Date.now() < deadline && (queue ? queue.length > 0 : next < last);
+        if (r.retiring && code === 0 && workLeft) { spawnRunner(r.slot); return; }
         if (code !== 0 && s.inputs === 0) {
           s.crashes.push({ index: -1, seed: '-', kind: 'start-up', what: 'runner start-up', detail: r.stderr.trim().split('\n').slice(-5).join(' | ') });
         }

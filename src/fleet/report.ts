@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { UsageError } from '../errors/index.js';
+import { escapeControls, UsageError } from '../errors/index.js';
 import type { Vmcore } from '../vmcore.js';
 import type { FleetRow, ReportJob } from './jobs.js';
 
@@ -187,7 +187,8 @@ export function writeIndex(outDir: string): IndexEntry[] {
     });
   }
   writeFileAtomic(join(outDir, 'index.json'), JSON.stringify(entries, null, 2) + '\n');
-  const lines = entries.map((e) => `${e.dir}\t${e.openError ? `FAILED: ${e.openError}` : `${e.ok} ok, ${e.failed} failed`}\t${e.title ?? '-'}\t${e.path}`);
+  // index.txt is for people (cat, less): strings from the dumps are escaped as everywhere else
+  const lines = entries.map((e) => [e.dir, e.openError ? `FAILED: ${e.openError}` : `${e.ok} ok, ${e.failed} failed`, e.title ?? '-', e.path].map(escapeControls).join('\t'));
   writeFileAtomic(join(outDir, 'index.txt'), ['DIR\tANALYSES\tSIGNATURE\tVMCORE', ...lines].join('\n') + '\n');
   return entries;
 }
