@@ -61,6 +61,8 @@ export class BtfTypes extends TypeSource {
   #enumerators: Map<string, TypeId> | null = null;
   /** VAR id → its DATASEC name and offset */
   #varSections: Map<TypeId, { section: string; offset: number }> | null = null;
+  /** an index that failed to build on corrupt data: every later lookup fails the same way at once, not after another full scan */
+  #indexFailures = new Map<string, unknown>();
 
   constructor(buf: Uint8Array, opts: BtfOptions = {}) {
     super();
@@ -118,7 +120,7 @@ export class BtfTypes extends TypeSource {
   }
 
   findEnumerator(name: string): EnumeratorRef | null {
-    this.#enumerators ??= this.#indexEnumerators();
+    this.#enumerators ??= this.#once('enumerators', () => this.#indexEnumerators());
     const id = this.#enumerators.get(name);
     if (id !== undefined) {
       const t = this.describe(id);
@@ -140,7 +142,7 @@ export class BtfTypes extends TypeSource {
     const id = this.#symbolIndex().vars.get(name);
     if (id === undefined) return this.base?.findVariable(name) ?? null;
     const pos = this.#offsets[this.#local(id)];
-    this.#varSections ??= this.#indexDatasecs();
+    this.#varSections ??= this.#once('datasecs', () => this.#indexDatasecs());
     const sec = this.#varSections.get(id);
     return {
       name,
@@ -153,7 +155,7 @@ export class BtfTypes extends TypeSource {
 
   protected lookupName(key: string): TypeId | null {
     if (key === 'void' && !this.base) return 0;
-    this.#names ??= this.#indexNames();
+    this.#names ??= this.#once('names', () => this.#indexNames());
     const own = this.#names.get(key);
     if (own === undefined) return this.base?.lookupName(key) ?? null;
     // A module may only forward-declare what vmlinux defines.
@@ -221,6 +223,18 @@ export class BtfTypes extends TypeSource {
 
   #symbolIndex(): { funcs: Map<string, TypeId>; vars: Map<string, TypeId> } {
     if (this.#symbols) return this.#symbols;
+    const failed = this.#indexFailures.get('symbols');
+    if (failed) throw failed;
+    try { return this.#buildSymbolIndex(); } catch (e) { this.#indexFailures.set('symbols', e); throw e; }
+  }
+
+  #once<T>(key: string, build: () => T): T {
+    const failed = this.#indexFailures.get(key);
+    if (failed) throw failed;
+    try { return build(); } catch (e) { this.#indexFailures.set(key, e); throw e; }
+  }
+
+  #buildSymbolIndex(): { funcs: Map<string, TypeId>; vars: Map<string, TypeId> } {
     const funcs = new Map<string, TypeId>();
     const vars = new Map<string, TypeId>();
     for (let i = 0; i < this.#offsets.length; i++) {
