@@ -13,7 +13,7 @@
  * describeFailure() turns any thrown value into the one line a person sees and its exit status.
  */
 
-import { escapeControls } from '../output/sanitize.js';
+import { escapeControls } from './escape.js';
 
 export { escapeControls };
 

@@ -4,26 +4,12 @@
  * as escapes (`\t`, `\x1b`), as crash shows them, so they can neither break a table nor drive the
  * terminal (an OSC title, a screen clear). `--json` keeps the exact bytes; only display escapes.
  */
+import { escapeControls, escapeOne } from '../errors/escape.js';
 
-// C0 controls, DEL and C1 controls (a C1 CSI, \x9b, is a terminal escape on its own)
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL_OR_SGR = /\x1b\[[0-9;]*m|[\x00-\x1f\x7f-\x9f]/g;
 
-function escapeOne(c: string): string {
-  switch (c) {
-    case '\t': return '\\t';
-    case '\n': return '\\n';
-    case '\r': return '\\r';
-    default: return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0');
-  }
-}
-
-/** every control character written as an escape */
-export function escapeControls(s: string): string {
-  return s.replace(CONTROL, escapeOne);
-}
+export { escapeControls };
 
 export interface SanitizeOptions {
   /** keep line breaks (multi-line text a render put together) */
