@@ -16,6 +16,9 @@ import { installInterruptHandler } from './interrupt.js';
 
 const DEFAULT_COMMAND = 'summary';
 
+/** the dump a single-dump run named, once known: an unforeseen error's line names it too */
+let currentDump: string | undefined;
+
 function helpText(cmds: LoadedCommand[]): string {
   const w = Math.max(...cmds.map((c) => c.command.name.length));
   const lines = [
@@ -45,6 +48,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   const chosen = chooseDump(positionals, { crashDir: options.crashDir as string | undefined, takesOperands: !!spec.args });
   if (chosen.note) process.stderr.write(`vaat: dump: ${chosen.note}\n`);
   const { file, args } = chosen;
+  currentDump = file;
   if (options.script) { process.stdout.write(scriptFor(spec, file, args, options)); return; }
   // the error contract: a fault names the dump even when the code that found it knew no file name
   let vm;
@@ -98,6 +102,6 @@ export async function main(argv: string[]): Promise<number> {
     await runCommand(lc, args);
     return 0;
   } catch (err) {
-    return reportFailure(err);
+    return reportFailure(err, undefined, { ...(currentDump ? { file: currentDump } : {}) });
   }
 }
