@@ -69,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     const svc = await import('../src/service/cli.js');
     return argv[0] === 'serve' ? svc.runServe(argv.slice(1)) : svc.runWorker(argv.slice(1));
   }
+  // Ctrl-C from here on ends as one during the run does (cli/interrupt.ts); the service above has its own
+  installInterruptHandler();
   // slow one-time work (DWARF indexing) is announced to people, never to programs reading stdout
   if (process.stderr.isTTY) setProgressReporter((m) => process.stderr.write(`vaat: ${m}\n`));
   const { commands, warnings } = await loadCommands();
