@@ -123,6 +123,8 @@ export class Dump implements MemoryReader {
  */
 function refuseKnownLibkdumpfileBugs(file: string): void {
   const native = loadNative();
+  // an addon built without libkdumpfile (null) has no libkdumpfile to protect; its open refuses the reader itself
+  if (native.versions.libkdumpfile === null) return;
   const version = native.versions.libkdumpfile.split('.').map(Number);
   const upTo051 = version[0] === 0 && (version[1] < 5 || (version[1] === 5 && (version[2] ?? 0) <= 1));
   let format: string | null;
