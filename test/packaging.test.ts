@@ -131,12 +131,13 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'vaat-user', version: '1.0.0', type: 'module', private: true }));
     const mine = tarballs.filter((t) => /\/vaat-\d|\/vaat-linux-x64-gnu-/.test(t));
-    // npm resolves vaat's dependency ranges (chalk, commander, table...) from registry metadata:
-    // fetched here, with the network, into npm's cache (resolution only, nothing installed), as a
-    // machine that has installed anything from npm has. The install below is offline.
+    // npm resolves vaat's dependency ranges (chalk, commander, table...) to the newest matching
+    // releases, which need not be the ones this checkout's lock file installed. They are fetched
+    // here, with the network, into npm's cache (metadata and tarballs, no scripts run), as on a
+    // machine that has installed vaat's dependencies before. The install below is offline.
     const warm = mkdtempSync(join(work, 'warm-'));
     writeFileSync(join(warm, 'package.json'), JSON.stringify({ name: 'warm', version: '1.0.0', private: true }));
-    const resolved = await run('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', ...mine], { cwd: warm });
+    const resolved = await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', ...mine], { cwd: warm });
     expect(resolved.status, `resolving vaat's dependencies needs the npm registry once: ${resolved.stderr}`).toBe(0);
     const t0 = process.hrtime.bigint();
     install = await run('npm', ['install', ...mine], { cwd: project, env });

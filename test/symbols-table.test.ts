@@ -86,3 +86,13 @@ describe('CombinedSymbolTable', () => {
     expect(few.disagreements.length).toBe(10);
   });
 });
+
+describe('VMCOREINFO NUMBER() values', () => {
+  it('reads decimal and 0x-hex (arm64 writes NUMBER(KERNELPACMASK)=0x%llx), and refuses anything else', () => {
+    const info = new VmcoreInfo('NUMBER(VA_BITS)=48\nNUMBER(KERNELPACMASK)=0xffff000000000000\nNUMBER(x)=-1\nNUMBER(bad)=0xzz\n');
+    expect(info.number('VA_BITS')).toBe(48n);
+    expect(info.number('KERNELPACMASK')).toBe(0xffff000000000000n);
+    expect(info.number('x')).toBe(-1n);
+    expect(() => info.number('bad')).toThrow(/NUMBER\(bad\)/);
+  });
+});

@@ -22,12 +22,17 @@ export class VmcoreInfo {
   offset(path: string): number | undefined { return this.#dec(`OFFSET(${path})`); }
   /** SIZE(struct) */
   size(name: string): number | undefined { return this.#dec(`SIZE(${name})`); }
-  /** NUMBER(name), signed decimal */
+  /**
+   * NUMBER(name): signed decimal, or 0x-prefixed hex — arm64's crash_core.c writes
+   * `NUMBER(KERNELPACMASK)=0x%llx` (and kimage_voffset, PHYS_OFFSET, TCR_EL1_T1SZ the same way).
+   */
   number(name: string): bigint | undefined {
     const v = this.lines.get(`NUMBER(${name})`);
     if (v === undefined) return undefined;
-    if (!/^-?\d{1,20}$/.test(v.trim())) throw this.#bad(`NUMBER(${name})`, v, 'a decimal number');
-    return BigInt(v.trim());
+    const t = v.trim();
+    if (/^0x[0-9a-f]{1,16}$/i.test(t)) return BigInt(t);
+    if (!/^-?\d{1,20}$/.test(t)) throw this.#bad(`NUMBER(${name})`, v, 'a decimal or 0x-hex number');
+    return BigInt(t);
   }
   /** LENGTH(name) */
   length(name: string): number | undefined { return this.#dec(`LENGTH(${name})`); }
