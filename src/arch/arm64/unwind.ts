@@ -14,6 +14,7 @@
  *   pointing back to the task stack: following x29 crosses it without knowing where it is.
  */
 import type { Vmcore } from '../../vmcore.js';
+import { stackFrame } from '../frame.js';
 import type { AddressSpace, Boundary, RegisterSet, StackFrame, StartRegisters, UnwindOptions, UnwindResult } from '../arch.js';
 
 export interface Arm64UnwindLayout {
@@ -81,20 +82,7 @@ export function unwindArm64(vm: Vmcore, layout: Arm64UnwindLayout, start: StartR
 }
 
 function frame(vm: Vmcore, st: State, method: StackFrame['method'], reliable: boolean, boundary: Boundary | undefined, user: boolean): StackFrame {
-  const f: StackFrame = { pc: st.pc, sp: st.sp, text: `0x${st.pc.toString(16)}`, method, reliable };
-  if (boundary) f.boundary = boundary;
-  if (user) { f.user = true; return f; }
-  const bias = st.exact ? 0n : 1n;
-  if (bias) f.returnAddress = true;
-  const s = vm.symbols.symbolize(st.pc - bias);
-  if (s) {
-    f.function = s.name;
-    f.offset = s.offset + Number(bias);
-    f.size = s.size;
-    if (s.module !== undefined) f.module = s.module;
-    f.text = `${s.name}+0x${f.offset.toString(16)}/0x${s.size.toString(16)}${s.module !== undefined ? ` [${s.module}]` : ''}`;
-  }
-  return f;
+  return stackFrame(vm, st.pc, st.sp, method, reliable, boundary, user, !st.exact);
 }
 
 const layoutCache = new WeakMap<Vmcore, { stackframe: number; regs: number; sp: number; pc: number; pstate: number }>();

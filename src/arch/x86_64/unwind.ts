@@ -10,6 +10,7 @@
  */
 import type { Vmcore } from '../../vmcore.js';
 import type { AddressSpace, Boundary, RegisterSet, StackFrame, StartRegisters, UnwindMethod, UnwindOptions, UnwindResult } from '../arch.js';
+import { stackFrame } from '../frame.js';
 import { orcUnwindInfo, OrcReg, type OrcEntry } from './orc.js';
 
 /** What the unwinder needs to know about the dump's memory layout (from src/arch/x86_64.ts). */
@@ -97,21 +98,7 @@ class Unwinder {
   }
 
   #frame(st: State, method: UnwindMethod, reliable: boolean, boundary: Boundary | undefined, user: boolean): StackFrame {
-    const f: StackFrame = { pc: st.pc, sp: st.sp, text: `0x${st.pc.toString(16)}`, method, reliable };
-    if (boundary) f.boundary = boundary;
-    if (user) { f.user = true; return f; }
-    // a return address points after its call: look up pc - 1 so a call ending a function names it
-    const bias = st.signal ? 0n : 1n;
-    if (bias) f.returnAddress = true;
-    const s = this.vm.symbols.symbolize(st.pc - bias);
-    if (s) {
-      f.function = s.name;
-      f.offset = s.offset + Number(bias);
-      f.size = s.size;
-      if (s.module !== undefined) f.module = s.module;
-      f.text = `${s.name}+0x${f.offset.toString(16)}/0x${s.size.toString(16)}${s.module !== undefined ? ` [${s.module}]` : ''}`;
-    }
-    return f;
+    return stackFrame(this.vm, st.pc, st.sp, method, reliable, boundary, user, !st.signal);
   }
 
   #reg(st: State, name: string): bigint | undefined { return st.regs?.[name]; }
