@@ -6,7 +6,7 @@ import { cpuMask } from '../src/kernel/cpu.js';
 import { panicInfo, type CrashTime, type PanicCpu } from '../src/kernel/panic.js';
 import { cpuMhz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
 import { formatWallClock } from '../src/kernel/printk/index.js';
-import { hex, shorten } from '../src/output/style.js';
+import { hex, humanDuration, shorten } from '../src/output/style.js';
 
 export interface SysResult {
   kernel: { symbols: string; types: string };
@@ -80,7 +80,7 @@ export function sysInfo(vm: Vmcore): SysResult {
     cpusOffline: possible.filter((c) => !online.includes(c)).length,
     date: ct,
     dateText: date,
-    uptime: up ? { seconds: up.seconds, text: up.text, hz: up.hz } : null,
+    uptime: up ? { seconds: up.seconds, text: humanDuration(up.seconds), hz: up.hz } : null,
     loadAverage: la ? { values: la.values, text: la.text } : null,
     tasks: tasks ? { total: tasks.length, threads: tasks.length - idle, idle } : null,
     nodename: uts?.nodename ?? a.uts?.nodename ?? null,

@@ -5,7 +5,7 @@
  * memory, or a BTF file given by the caller), and hands out typed objects.
  */
 import { existsSync } from 'node:fs';
-import { Dump, preflight, type MemoryReader, type OpenDumpOptions } from './dump/dump.js';
+import { Dump, preflight, type CpuRegs, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
@@ -16,15 +16,15 @@ import { loadSystemMap } from './symbols/systemmap.js';
 import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
 import { DerivedSymbolTable } from './symbols/derived.js';
 import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
-import { formatSymbol, type SymbolTable } from './symbols/symtab.js';
 import { parseBtf } from './types/btf.js';
 import { findBtfInImage } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
 import { readBtfFile } from './elf/sections.js';
 import { checkTypesMatchDump } from './types/vmcoreinfo-check.js';
-import type { TypeInfo, TypeRef } from './types/typeinfo.js';
-import { globalType } from './types/well-known.js';
-import { KObject, type ObjectContext } from './object/kobject.js';
+import type { TypeInfo } from './types/typeinfo.js';
+import { KernelContextBase, SymbolNotFoundError, type KernelContext, type KernelMemory } from './context.js';
+
+export { SymbolNotFoundError };
 
 export interface OpenVmcoreOptions extends OpenDumpOptions {
   /** a System.map of the dump's kernel (link-time addresses; KASLR is applied) */
@@ -37,24 +37,25 @@ export interface OpenVmcoreOptions extends OpenDumpOptions {
   moduleDebug?: string | string[];
 }
 
-export class SymbolNotFoundError extends VaatError {}
-
 /** parsed BTF per kernel build-id, shared by every Vmcore of this process */
 const btfByBuildId = new Map<string, TypeInfo>();
 
-export class Vmcore implements ObjectContext {
+export class Vmcore extends KernelContextBase implements KernelContext {
   #symbols?: CombinedSymbolTable;
   #kallsyms?: KallsymsTable;
   #modules?: ModuleSymbolTable;
   #types?: TypeInfo;
   #typesSource = '';
-  #perCpuOffsets = new Map<number, bigint>();
 
-  constructor(readonly dump: Dump, readonly options: OpenVmcoreOptions = {}) {}
+  constructor(readonly dump: Dump, readonly options: OpenVmcoreOptions = {}) { super(); }
 
   get file(): string { return this.dump.file; }
   get vmcoreinfo(): VmcoreInfo { return this.dump.vmcoreinfo; }
-  get mem(): MemoryReader { return this.dump; }
+  get mem(): KernelMemory { return this.dump; }
+  get machine(): string { return this.dump.attrs.arch; }
+  get pageSize(): number { return this.dump.attrs.pageSize; }
+  get nrCpus(): number { return this.dump.attrs.nrCpus; }
+  cpuRegs(): CpuRegs[] { return this.dump.cpuRegs(); }
 
   /** the kernel's own symbol table, found in the dump's memory */
   get kallsyms(): KallsymsTable {
@@ -199,41 +200,6 @@ export class Vmcore implements ObjectContext {
     let types: string;
     try { void this.types; types = this.#typesSource; } catch (e) { types = `unavailable: ${(e as Error).message}`; }
     return { symbols, types };
-  }
-
-  /** a symbol's address; throws SymbolNotFoundError */
-  address(name: string): bigint {
-    const s = this.symbols.lookup(name);
-    if (!s) throw new SymbolNotFoundError(`symbol '${name}' not found (${this.symbols.source})`, this.file);
-    return s.address;
-  }
-
-  /** `func+0x1a/0x40 [module]` for an address */
-  symbolize(addr: bigint): string { return formatSymbol(this.symbols, addr); }
-
-  /** the global `name` as an object of `type` (default: the variable's type in the debug info, then its declaration in src/types/well-known.ts) */
-  object(name: string, type?: TypeRef): KObject {
-    const t = type ?? globalType(this.types, name) ?? undefined;
-    if (t === undefined) throw new VaatError(`no type known for '${name}': name one, e.g. vm.object('${name}', 'struct foo')`, this.file);
-    return KObject.at(this, this.address(name), t);
-  }
-
-  objectAt(address: bigint, type: TypeRef): KObject { return KObject.at(this, address, type); }
-
-  /** __per_cpu_offset[cpu] */
-  perCpuOffset(cpu: number): bigint {
-    let v = this.#perCpuOffsets.get(cpu);
-    if (v === undefined) {
-      v = this.dump.u64(this.address('__per_cpu_offset') + BigInt(cpu * 8));
-      this.#perCpuOffsets.set(cpu, v);
-    }
-    return v;
-  }
-
-  /** CPU `cpu`'s copy of the per-CPU variable `name` (crash's `name:cpu`) */
-  perCpu(name: string, cpu: number, type?: TypeRef): KObject {
-    const base = this.object(name, type);
-    return KObject.at(this, (base.address + this.perCpuOffset(cpu)) & 0xffffffffffffffffn, base.type);
   }
 
   close(): void { this.dump.close(); }

@@ -40,7 +40,7 @@ function layer(f: string): number {
     [/^src\/(dump\/|errors\/|progress\.ts$|package-root\.ts$)/, 0],
     [/^src\/(symbols|types|elf|cache)\//, 1],
     [/^src\/object\//, 2],
-    [/^src\/vmcore\.ts$/, 3],
+    [/^src\/(vmcore|context)\.ts$/, 3],
     [/^src\/arch\//, 4],
     [/^src\/kernel\//, 5],
     [/^src\/(output\/|plugin\.ts$)/, 6],
@@ -66,7 +66,6 @@ const KNOWN_KERNEL_TO_OUTPUT = [
   'src/kernel/sched/index.ts → src/output/style.ts',
   'src/kernel/sched/rt-dl.ts → src/output/style.ts',
   'src/kernel/sched/task.ts → src/output/style.ts',
-  'src/kernel/sys.ts → src/output/style.ts',
 ];
 const KNOWN_COMMAND_TO_COMMAND = [
   'commands/summary.ts → commands/sys.ts',
@@ -80,6 +79,11 @@ describe('layers', () => {
     const up: string[] = [];
     for (const [f, deps] of g) for (const d of deps) if (layer(d) > layer(f)) up.push(`${f} → ${d}`);
     expect(up.sort()).toEqual([...KNOWN_KERNEL_TO_OUTPUT].sort());
+  });
+
+  it('the kernel model and the architectures take the context, never the concrete dump (src/vmcore.ts)', () => {
+    const bad = [...g].filter(([f]) => /^src\/(kernel|arch)\//.test(f)).flatMap(([f, deps]) => deps.filter((d) => d === 'src/vmcore.ts').map((d) => `${f} → ${d}`));
+    expect(bad).toEqual([]);
   });
 
   it('no import cycles', () => {

@@ -9,6 +9,7 @@ import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { KObject } from '../src/object/kobject.js';
 import { parseBtf } from '../src/types/btf.js';
 import type { MemoryReader } from '../src/dump/dump.js';
+import { staticContext } from '../src/context.js';
 import {
   avgVruntime, cfsRqForEachEntity, cfsRqInfo, cpuRq, runqueues, taskGroupTree, throttledGroups,
   type CfsEntity, type RqModel, type TaskGroupNode,
@@ -241,9 +242,8 @@ describe('EEVDF cfs_rq (synthetic, v6.8 layout)', () => {
     readVirtMany(addrs, sizes) { return addrs.map((a, i) => this.readVirt(a, typeof sizes === 'number' ? sizes : sizes[i])); },
   };
   const types = parseBtf(eevdfBtf(), { label: 'synthetic' });
-  const ctx = { mem: reader, types };
-  // the part of Vmcore the CFS readers use
-  const vm = { types, mem: reader, objectAt: (a: bigint, t: string) => KObject.at(ctx, a, t) } as unknown as Vmcore;
+  const vm = staticContext({ mem: reader, types });
+  const ctx = vm;
 
   const MINV = 1_000_000n;
   const root = BASE, tg = BASE + 0x800n;

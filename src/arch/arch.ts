@@ -5,7 +5,7 @@
  * architecture (`src/arch/x86_64.ts`, ...) behind the `Arch` interface. The kernel model asks
  * `archOf(vm)` and never assumes one architecture itself.
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import type { KObject } from '../object/kobject.js';
 import { UnsupportedFormatError } from '../dump/errors.js';
 
@@ -100,19 +100,19 @@ export interface ArchTlbCpu {
 /** The TLB/ASID view (`cpuinfo -t`): per-CPU state, and the mm's own generation. */
 export interface ArchTlb {
   /** how many dynamic ASID slots a CPU has */
-  nrDynAsids(vm: Vmcore): number;
+  nrDynAsids(vm: KernelContext): number;
   /** the CPU supports process-context identifiers (x86 PCID), null when unknown */
-  pcid(vm: Vmcore): boolean | null;
-  cpuState(vm: Vmcore, cpu: number): ArchTlbCpu;
+  pcid(vm: KernelContext): boolean | null;
+  cpuState(vm: KernelContext, cpu: number): ArchTlbCpu;
   /** the mm's own context id and TLB generation */
-  mmContext(vm: Vmcore, mm: KObject): { ctxId: bigint; tlbGen: bigint };
+  mmContext(vm: KernelContext, mm: KObject): { ctxId: bigint; tlbGen: bigint };
 }
 
 export interface Arch {
   /** the name the dump's ELF machine and `uname -m` use */
   readonly name: string;
-  addressSpace(vm: Vmcore): AddressSpace;
-  threadSize(vm: Vmcore): ThreadSize;
+  addressSpace(vm: KernelContext): AddressSpace;
+  threadSize(vm: KernelContext): ThreadSize;
   /** PRSTATUS register names (rip, rsp, eflags...) as pt_regs member names (ip, sp, flags...) */
   prstatusToPtRegs(regs: Record<string, bigint>): RegisterSet;
   /** where an unwind of a CPU starts, from its PRSTATUS note's registers */
@@ -121,9 +121,9 @@ export interface Arch {
    * where an unwind of a sleeping (switched-out) task starts, and the saved frame it came from
    * (x86_64: 'inactive_task_frame'); throws when unreadable
    */
-  sleepingTaskStart(vm: Vmcore, task: KObject): { regs: StartRegisters; from: 'inactive_task_frame' | 'cpu_context' };
+  sleepingTaskStart(vm: KernelContext, task: KObject): { regs: StartRegisters; from: 'inactive_task_frame' | 'cpu_context' };
   /** unwind a kernel stack from the given registers */
-  unwind(vm: Vmcore, start: StartRegisters, opts?: UnwindOptions): UnwindResult;
+  unwind(vm: KernelContext, start: StartRegisters, opts?: UnwindOptions): UnwindResult;
   /** the TLB/ASID view, where the architecture has one the model reads */
   readonly tlb?: ArchTlb;
 }
@@ -141,41 +141,35 @@ export function knownArchs(): string[] {
 }
 
 /** The dump's architecture, as the native reader found it in the dump's headers. */
-export function archOf(vm: Vmcore): Arch {
-  const name = vm.dump.attrs.arch;
+export function archOf(vm: KernelContext): Arch {
+  const name = vm.machine;
   const a = registry.get(name);
   if (!a) throw new UnsupportedFormatError(`architecture '${name || 'unknown'}' is not supported (known: ${knownArchs().join(', ')})`);
   return a;
 }
 
-const kernelStarts = new WeakMap<Vmcore, bigint>();
-
 /** Is `a` in the kernel half of the dump's address space (a plausible kernel pointer)? */
-export function isKernelAddress(vm: Vmcore, a: bigint): boolean {
-  let k = kernelStarts.get(vm);
-  if (k === undefined) kernelStarts.set(vm, k = archOf(vm).addressSpace(vm).kernelStart);
-  return a >= k;
+export function isKernelAddress(vm: KernelContext, a: bigint): boolean {
+  return a >= vm.cache('arch.kernelStart', () => archOf(vm).addressSpace(vm).kernelStart);
 }
-
-const threadSizes = new WeakMap<Vmcore, ThreadSize>();
 
 /**
  * THREAD_SIZE, the same way on every architecture: the linker script puts init_stack
  * (= __start_init_task) THREAD_SIZE below __end_init_task; else the size of `union
  * thread_union`; else the architecture's default (`fallback`), said so in `source`.
  */
-export function detectThreadSize(vm: Vmcore, fallback: { bytes: number; why: string }): ThreadSize {
-  let ts = threadSizes.get(vm);
-  if (ts) return ts;
-  const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
-  const end = vm.symbols.lookup('__end_init_task');
-  const span = start && end ? Number(end.address - start.address) : 0;
-  if (span >= 4096 && span <= 1 << 20 && (span & (span - 1)) === 0) ts = { bytes: span, source: '__end_init_task − __start_init_task' };
-  else {
-    const tu = vm.types.findType('union thread_union');
-    if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
-    else ts = { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
-  }
-  threadSizes.set(vm, ts);
+export function detectThreadSize(vm: KernelContext, fallback: { bytes: number; why: string }): ThreadSize {
+  return vm.cache('arch.threadSize', (): ThreadSize => {
+    let ts: ThreadSize;
+    const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
+    const end = vm.symbols.lookup('__end_init_task');
+    const span = start && end ? Number(end.address - start.address) : 0;
+    if (span >= 4096 && span <= 1 << 20 && (span & (span - 1)) === 0) ts = { bytes: span, source: '__end_init_task − __start_init_task' };
+    else {
+      const tu = vm.types.findType('union thread_union');
+      if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
+      else ts = { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
+    }
   return ts;
+  });
 }

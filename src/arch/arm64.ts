@@ -4,7 +4,7 @@
  * `thread.cpu_context`, and unwinding by frame records with PAC bits stripped. The page-table walk
  * itself is native (native/page_tables.cc: 4/16/64 KiB granules, 48/52-bit VAs).
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import type { KObject } from '../object/kobject.js';
 import { detectThreadSize, registerArch, type AddressSpace, type Arch, type RegisterSet, type StartRegisters } from './arch.js';
 import { unwindArm64 } from './arm64/unwind.js';
@@ -14,9 +14,9 @@ import { unwindArm64 } from './arm64/unwind.js';
  * half starts at PAGE_OFFSET = -(1 << VA_BITS), the linear map; user space ends at 1 << VA_BITS
  * (TTBR0 covers as many bits as TTBR1 in the kernel's configuration).
  */
-function addressSpace(vm: Vmcore): AddressSpace {
+function addressSpace(vm: KernelContext): AddressSpace {
   const vaBits = vm.vmcoreinfo.number('VA_BITS') ?? 48n;
-  const pageShift = BigInt(Math.log2(vm.dump.attrs.pageSize));
+  const pageShift = BigInt(Math.log2(vm.pageSize));
   return {
     // ARM64_HW_PGTABLE_LEVELS(va_bits)
     levels: Number((vaBits - 4n) / (pageShift - 3n)),
@@ -39,7 +39,7 @@ function prstatusStart(regs: Record<string, bigint>): StartRegisters {
  * __switch_to) in `thread.cpu_context` (arch/arm64/kernel/entry.S). A task that never ran
  * resumes at ret_from_fork itself: an exact pc, not a return address.
  */
-function sleepingTaskStart(vm: Vmcore, task: KObject): { regs: StartRegisters; from: 'cpu_context' } {
+function sleepingTaskStart(vm: KernelContext, task: KObject): { regs: StartRegisters; from: 'cpu_context' } {
   const c = task.member('thread.cpu_context').snapshot();
   const pc = c.member('pc').bigint();
   const fork = vm.symbols.lookup('ret_from_fork')?.address;
@@ -50,7 +50,7 @@ function sleepingTaskStart(vm: Vmcore, task: KObject): { regs: StartRegisters; f
 }
 
 /** VMCOREINFO KERNELPACMASK (v5.7, "arm64: kexec: Export KERNELPACMASK"): 0 when the kernel signs no return addresses */
-function pacMask(vm: Vmcore): bigint {
+function pacMask(vm: KernelContext): bigint {
   return vm.vmcoreinfo.number('KERNELPACMASK') ?? 0n;
 }
 
@@ -58,7 +58,7 @@ export const arm64: Arch = {
   name: 'aarch64',
   addressSpace,
   // THREAD_SHIFT is 14 (16 KiB), 15 with KASAN, and at least PAGE_SHIFT with VMAP_STACK (64 KiB pages)
-  threadSize: (vm) => detectThreadSize(vm, { bytes: Math.max(0x4000, vm.dump.attrs.pageSize), why: 'arm64 default (MIN_THREAD_SHIFT 14, at least a page)' }),
+  threadSize: (vm) => detectThreadSize(vm, { bytes: Math.max(0x4000, vm.pageSize), why: 'arm64 default (MIN_THREAD_SHIFT 14, at least a page)' }),
   prstatusToPtRegs,
   prstatusStart,
   sleepingTaskStart,

@@ -1,5 +1,5 @@
 /** One stack frame as every unwinder reports it: the pc named by the symbol tables. */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import type { Boundary, StackFrame, UnwindMethod } from './arch.js';
 
 /**
@@ -7,7 +7,7 @@ import type { Boundary, StackFrame, UnwindMethod } from './arch.js';
  * (a call that ends a function still names that function); an exact pc (from saved registers) is not.
  */
 export function stackFrame(
-  vm: Vmcore, pc: bigint, sp: bigint, method: UnwindMethod, reliable: boolean,
+  vm: KernelContext, pc: bigint, sp: bigint, method: UnwindMethod, reliable: boolean,
   boundary: Boundary | undefined, user: boolean, returnAddress: boolean,
 ): StackFrame {
   const f: StackFrame = { pc, sp, text: `0x${pc.toString(16)}`, method, reliable };

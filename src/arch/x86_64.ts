@@ -4,7 +4,7 @@
  * (cpu_tlbstate). The page-table walk itself is native (native/vaat_backend.cc, 4 or 5 levels from
  * VMCOREINFO's `NUMBER(pgtable_l5_enabled)`).
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import type { KObject } from '../object/kobject.js';
 import { detectThreadSize, registerArch, type AddressSpace, type Arch, type ArchTlb, type ArchTlbCpu, type RegisterSet, type StartRegisters, type TlbContext } from './arch.js';
 import { unwindX86 } from './x86_64/unwind.js';
@@ -17,7 +17,7 @@ import { unwindX86 } from './x86_64/unwind.js';
 const FOUR_LEVEL: AddressSpace = { levels: 4, userEnd: 0x0000_8000_0000_0000n, kernelStart: 0xffff_8000_0000_0000n };
 const FIVE_LEVEL: AddressSpace = { levels: 5, userEnd: 0x0100_0000_0000_0000n, kernelStart: 0xff00_0000_0000_0000n };
 
-function addressSpace(vm: Vmcore): AddressSpace {
+function addressSpace(vm: KernelContext): AddressSpace {
   // VMCOREINFO has exported pgtable_l5_enabled since "x86/kexec: Export pgtable_l5_enabled"
   // (v4.17); its absence means 4-level paging
   return vm.vmcoreinfo.number('pgtable_l5_enabled') === 1n ? FIVE_LEVEL : FOUR_LEVEL;
@@ -43,7 +43,7 @@ function prstatusStart(regs: Record<string, bigint>): StartRegisters {
  * A switched-out task: __switch_to_asm pushed a `struct inactive_task_frame` (callee-saved
  * registers, then the return address) and saved its address in `thread.sp`.
  */
-function sleepingTaskStart(vm: Vmcore, task: KObject): { regs: StartRegisters; from: 'inactive_task_frame' } {
+function sleepingTaskStart(vm: KernelContext, task: KObject): { regs: StartRegisters; from: 'inactive_task_frame' } {
   const sp = task.member('thread.sp').bigint();
   const frame = vm.objectAt(sp, 'struct inactive_task_frame').snapshot();
   const retAddr = frame.member('ret_addr').bigint();

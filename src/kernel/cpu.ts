@@ -2,7 +2,7 @@
  * CPUs as the scheduler sees them: nr_cpu_ids, the possible/online/present/active masks and each
  * CPU's runqueue (current and idle task). Names follow the kernel (and drgn's helpers).
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import { cpumaskToList } from '../object/helpers.js';
 
 export type CpuMaskName = 'possible' | 'online' | 'present' | 'active';
@@ -26,35 +26,35 @@ export interface CpuInfo {
 }
 
 /** nr_cpu_ids: the bound every cpumask walk stops at */
-export function nrCpuIds(vm: Vmcore): number {
+export function nrCpuIds(vm: KernelContext): number {
   try {
     return vm.object('nr_cpu_ids', 'unsigned int').number();
   } catch {
     // !SMP kernels have no nr_cpu_ids variable (it is the constant 1); dumps still record a CPU count.
-    return Math.max(1, vm.dump.attrs.nrCpus);
+    return Math.max(1, vm.nrCpus);
   }
 }
 
 /** the CPUs in __cpu_<name>_mask ("cpumask: make cpu_*_mask names private", v4.5) */
-export function cpuMask(vm: Vmcore, name: CpuMaskName): number[] {
+export function cpuMask(vm: KernelContext, name: CpuMaskName): number[] {
   return cpumaskToList(vm.object(`__cpu_${name}_mask`, 'struct cpumask'), nrCpuIds(vm));
 }
 
-export function forEachPossibleCpu(vm: Vmcore): number[] { return cpuMask(vm, 'possible'); }
-export function forEachOnlineCpu(vm: Vmcore): number[] { return cpuMask(vm, 'online'); }
+export function forEachPossibleCpu(vm: KernelContext): number[] { return cpuMask(vm, 'possible'); }
+export function forEachOnlineCpu(vm: KernelContext): number[] { return cpuMask(vm, 'online'); }
 
 /** cpu_rq(cpu)->curr */
-export function cpuCurr(vm: Vmcore, cpu: number): bigint {
+export function cpuCurr(vm: KernelContext, cpu: number): bigint {
   return vm.perCpu('runqueues', cpu).member('curr').pointer();
 }
 
 /** cpu_rq(cpu)->idle */
-export function cpuIdle(vm: Vmcore, cpu: number): bigint {
+export function cpuIdle(vm: KernelContext, cpu: number): bigint {
   return vm.perCpu('runqueues', cpu).member('idle').pointer();
 }
 
 /** every possible CPU's runqueue current and idle task, read with one snapshot per runqueue */
-export function cpuInfo(vm: Vmcore): CpuInfo {
+export function cpuInfo(vm: KernelContext): CpuInfo {
   const possible = cpuMask(vm, 'possible');
   const online = cpuMask(vm, 'online');
   const onlineSet = new Set(online);

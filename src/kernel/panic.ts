@@ -2,21 +2,14 @@
  * Why and where the kernel died: the panic message and oops/BUG/WARNING lines (from the kernel
  * log), the panicking CPU and task, the crash time, the uptime at the panic and the taint flags.
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import { readKernelLog, panicLinesFromLog, type LogRecord } from './printk/index.js';
 import { cpuCurr } from './cpu.js';
 import { taskAt, type TaskStateChar } from './tasks.js';
 
-const logCache = new WeakMap<Vmcore, LogRecord[]>();
-
-/** the kernel log records, read once per Vmcore; symbols VMCOREINFO lacks come from kallsyms */
-export function kernelLog(vm: Vmcore): LogRecord[] {
-  let l = logCache.get(vm);
-  if (!l) {
-    l = readKernelLog(vm.dump, vm.vmcoreinfo, { symbol: (n) => vm.symbols.lookup(n)?.address });
-    logCache.set(vm, l);
-  }
-  return l;
+/** the kernel log records, read once per dump; symbols VMCOREINFO lacks come from kallsyms */
+export function kernelLog(vm: KernelContext): LogRecord[] {
+  return vm.cache('printk.log', () => readKernelLog(vm.mem, vm.vmcoreinfo, { symbol: (n) => vm.symbols.lookup(n)?.address }));
 }
 
 export interface PanicMessage {
@@ -32,7 +25,7 @@ export interface PanicMessage {
 }
 
 /** the panic reason as the log tells it (printk.ts panicLinesFromLog) */
-export function panicMessage(vm: Vmcore, log: readonly LogRecord[] = kernelLog(vm)): PanicMessage {
+export function panicMessage(vm: KernelContext, log: readonly LogRecord[] = kernelLog(vm)): PanicMessage {
   const p = panicLinesFromLog(log);
   const rec = p.panicRecord;
   const first = rec ? rec.text.split('\n', 1)[0] : null;
@@ -52,10 +45,10 @@ export interface PanicCpu { cpu: number; source: PanicCpuSource }
 /** PANIC_CPU_INVALID */
 const NO_CPU = -1;
 
-function readS32(vm: Vmcore, name: string): number | null {
+function readS32(vm: KernelContext, name: string): number | null {
   const s = vm.symbols.lookup(name);
   if (!s) return null;
-  try { return vm.dump.s32(s.address); } catch { return null; }
+  try { return vm.mem.s32(s.address); } catch { return null; }
 }
 
 /**
@@ -64,7 +57,7 @@ function readS32(vm: Vmcore, name: string): number | null {
  * last "CPU: N PID: ..." line of the log (the oops header), then the CPU whose PRSTATUS registers
  * are inside the kexec crash path. null when nothing says.
  */
-export function panicCpu(vm: Vmcore, log?: readonly LogRecord[]): PanicCpu | null {
+export function panicCpu(vm: KernelContext, log?: readonly LogRecord[]): PanicCpu | null {
   const pc = readS32(vm, 'panic_cpu');
   if (pc !== null && pc !== NO_CPU) return { cpu: pc, source: 'panic_cpu' };
   const cc = readS32(vm, 'crashing_cpu');
@@ -76,7 +69,7 @@ export function panicCpu(vm: Vmcore, log?: readonly LogRecord[]): PanicCpu | nul
     if (m) return { cpu: Number(m[1]), source: 'log' };
   }
   try {
-    for (const r of vm.dump.cpuRegs()) {
+    for (const r of vm.cpuRegs()) {
       const ip = r.regs.rip ?? r.regs.pc;
       if (ip !== undefined && /^(?:__)?crash_(?:kexec|setup_regs)|^machine_kexec/.test(vm.symbolize(ip))) return { cpu: r.cpu, source: 'prstatus' };
     }
@@ -93,7 +86,7 @@ export interface PanicTask {
 }
 
 /** the task current on the panicking CPU (cpu_rq(cpu)->curr) */
-export function panicTask(vm: Vmcore, cpu: PanicCpu | null = panicCpu(vm)): PanicTask | null {
+export function panicTask(vm: KernelContext, cpu: PanicCpu | null = panicCpu(vm)): PanicTask | null {
   if (!cpu) return null;
   const t = taskAt(vm, cpuCurr(vm, cpu.cpu));
   return { pid: t.pid, comm: t.comm, address: t.address, cpu: cpu.cpu, state: t.state };
@@ -110,7 +103,7 @@ export interface CrashTime {
  * When the kernel crashed: VMCOREINFO's CRASHTIME (kdump); dumps taken without kdump (QEMU
  * dump-guest-memory) lack it, then the timekeeper's xtime_sec is the wall clock of the last tick.
  */
-export function crashTime(vm: Vmcore): CrashTime | null {
+export function crashTime(vm: KernelContext): CrashTime | null {
   const utc = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
   const ct = vm.vmcoreinfo.crashTime;
   if (ct !== undefined) return { unix: ct, utc: utc(ct), source: 'vmcoreinfo' };
@@ -140,37 +133,35 @@ const TAINT_LETTERS = 'PFSRMBUDAWCIOELKXTN';
 /** flags that also mark a module (module_flags()): P, O, E, C, K(livepatch), N(test), X(aux) */
 const MODULE_TAINTS = new Set(['P', 'O', 'E', 'C', 'K', 'N', 'X']);
 
-const taintTables = new WeakMap<Vmcore, { cTrue: string; cFalse: string; module: boolean }[]>();
-
 /** the dump's own `taint_flags[]` (struct taint_flag { char c_true, c_false; bool module; }) */
-export function taintFlagTable(vm: Vmcore): { cTrue: string; cFalse: string; module: boolean }[] {
-  let tab = taintTables.get(vm);
-  if (tab) return tab;
-  tab = [];
-  try {
-    const t = vm.types;
-    const size = t.sizeof('struct taint_flag');
-    const oT = t.offsetof('struct taint_flag', 'c_true');
-    const oF = t.offsetof('struct taint_flag', 'c_false');
-    const oM = t.offsetof('struct taint_flag', 'module');
-    const sym = vm.symbols.lookup('taint_flags');
-    if (sym) {
-      // kallsyms sizes run to the next symbol (padding included): stop at the first entry that is not a flag
-      const n = Math.min(64, Math.floor((sym.size ?? 64 * size) / size));
-      const b = vm.dump.readVirt(sym.address, n * size);
-      for (let i = 0; i < n; i++) {
-        const cTrue = String.fromCharCode(b[i * size + oT]);
-        const cFalse = String.fromCharCode(b[i * size + oF]);
-        if (!/^[A-Z]$/.test(cTrue) || !/^[ A-Z]$/.test(cFalse)) break;
-        tab.push({ cTrue, cFalse, module: b[i * size + oM] !== 0 });
+export function taintFlagTable(vm: KernelContext): { cTrue: string; cFalse: string; module: boolean }[] {
+  return vm.cache('panic.taintFlags', (): { cTrue: string; cFalse: string; module: boolean }[] => {
+    let tab: { cTrue: string; cFalse: string; module: boolean }[];
+    tab = [];
+    try {
+      const t = vm.types;
+      const size = t.sizeof('struct taint_flag');
+      const oT = t.offsetof('struct taint_flag', 'c_true');
+      const oF = t.offsetof('struct taint_flag', 'c_false');
+      const oM = t.offsetof('struct taint_flag', 'module');
+      const sym = vm.symbols.lookup('taint_flags');
+      if (sym) {
+        // kallsyms sizes run to the next symbol (padding included): stop at the first entry that is not a flag
+        const n = Math.min(64, Math.floor((sym.size ?? 64 * size) / size));
+        const b = vm.mem.readVirt(sym.address, n * size);
+        for (let i = 0; i < n; i++) {
+          const cTrue = String.fromCharCode(b[i * size + oT]);
+          const cFalse = String.fromCharCode(b[i * size + oF]);
+          if (!/^[A-Z]$/.test(cTrue) || !/^[ A-Z]$/.test(cFalse)) break;
+          tab.push({ cTrue, cFalse, module: b[i * size + oM] !== 0 });
+        }
       }
+    } catch { /* fall back below */ }
+    if (tab.length === 0) {
+      tab = [...TAINT_LETTERS].map((c, i) => ({ cTrue: c, cFalse: i === 0 ? 'G' : ' ', module: MODULE_TAINTS.has(c) }));
     }
-  } catch { /* fall back below */ }
-  if (tab.length === 0) {
-    tab = [...TAINT_LETTERS].map((c, i) => ({ cTrue: c, cFalse: i === 0 ? 'G' : ' ', module: MODULE_TAINTS.has(c) }));
-  }
-  taintTables.set(vm, tab);
   return tab;
+  });
 }
 
 export interface Taint {
@@ -183,7 +174,7 @@ export interface Taint {
 }
 
 /** decode a taint mask with the kernel's table */
-export function decodeTaint(vm: Vmcore, mask: bigint): Taint {
+export function decodeTaint(vm: KernelContext, mask: bigint): Taint {
   const tab = taintFlagTable(vm);
   const flags = tab.map((f, bit) => ({ bit, letter: f.cTrue, set: ((mask >> BigInt(bit)) & 1n) === 1n, module: f.module }));
   const letters = flags.filter((f) => f.set).map((f) => f.letter).join('');
@@ -192,8 +183,8 @@ export function decodeTaint(vm: Vmcore, mask: bigint): Taint {
 }
 
 /** tainted_mask decoded */
-export function taintString(vm: Vmcore): Taint {
-  return decodeTaint(vm, vm.dump.u64(vm.address('tainted_mask')));
+export function taintString(vm: KernelContext): Taint {
+  return decodeTaint(vm, vm.mem.u64(vm.address('tainted_mask')));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +199,7 @@ export interface PanicInfo extends PanicMessage {
 }
 
 /** everything above in one object; each part that cannot be read is null rather than fatal */
-export function panicInfo(vm: Vmcore): PanicInfo {
+export function panicInfo(vm: KernelContext): PanicInfo {
   let log: LogRecord[] = [];
   try { log = kernelLog(vm); } catch { /* a dump without a readable log still has CPUs and tasks */ }
   const msg = panicMessage(vm, log);

@@ -2,13 +2,12 @@
  * System-wide figures of crash's `sys` header: uname, HZ and uptime, load average, memory and
  * task counts, each read the way the kernel itself computes what /proc shows.
  */
-import type { Vmcore } from '../vmcore.js';
-import { humanDuration } from '../output/style.js';
+import type { KernelContext } from '../context.js';
 
 export interface Utsname { sysname: string; nodename: string; release: string; version: string; machine: string; domainname: string }
 
 /** init_uts_ns.name: what uname(2) returned in the dumped kernel's root UTS namespace */
-export function utsname(vm: Vmcore): Utsname {
+export function utsname(vm: KernelContext): Utsname {
   const n = vm.object('init_uts_ns', 'struct uts_namespace').member('name').snapshot();
   const s = (m: string): string => n.member(m).string();
   return { sysname: s('sysname'), nodename: s('nodename'), release: s('release'), version: s('version'), machine: s('machine'), domainname: s('domainname') };
@@ -18,16 +17,15 @@ export function utsname(vm: Vmcore): Utsname {
  * HZ, which no variable holds: tick_nsec is TICK_NSEC = NSEC_PER_SEC / HZ (rounded, and NTP
  * adjusts it by parts per million), so round(1e9 / tick_nsec) gives HZ back exactly.
  */
-export function hz(vm: Vmcore): number {
+export function hz(vm: KernelContext): number {
   const tickNsec = vm.object('tick_nsec', 'unsigned long').number();
   if (tickNsec <= 0) throw new Error(`tick_nsec is ${tickNsec}`);
   return Math.round(1e9 / tickNsec);
 }
 
 export interface Uptime {
+  /** seconds since boot (humanDuration() in src/output/style.ts prints crash's "2 days, 01:02:03") */
   seconds: number;
-  /** crash's "00:00:14" / "2 days, 01:02:03" */
-  text: string;
   jiffies64: bigint;
   initialJiffies: bigint;
   hz: number;
@@ -38,12 +36,12 @@ export interface Uptime {
  * (unsigned long)(unsigned int)(-300 * HZ) (include/linux/jiffies.h): jiffies start five minutes
  * before the 32-bit wrap so wrap bugs show early.
  */
-export function uptime(vm: Vmcore): Uptime {
+export function uptime(vm: KernelContext): Uptime {
   const h = hz(vm);
-  const j = vm.dump.u64(vm.address('jiffies_64'));
+  const j = vm.mem.u64(vm.address('jiffies_64'));
   const initial = BigInt.asUintN(32, BigInt(-300 * h));
   const seconds = Number(BigInt.asUintN(64, j - initial)) / h;
-  return { seconds, text: humanDuration(seconds), jiffies64: j, initialJiffies: initial, hz: h };
+  return { seconds, jiffies64: j, initialJiffies: initial, hz: h };
 }
 
 export interface LoadAverage {
@@ -58,8 +56,8 @@ const FSHIFT = 11n;
 const FIXED_1 = 1n << FSHIFT;
 
 /** avenrun[] as /proc/loadavg prints it: get_avenrun(loads, FIXED_1/200, 0), then LOAD_INT.LOAD_FRAC */
-export function loadAverage(vm: Vmcore): LoadAverage {
-  const b = vm.dump.readVirt(vm.address('avenrun'), 24);
+export function loadAverage(vm: KernelContext): LoadAverage {
+  const b = vm.mem.readVirt(vm.address('avenrun'), 24);
   const raw: [bigint, bigint, bigint] = [b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readBigUInt64LE(16)];
   const parts = raw.map((x) => {
     const v = x + FIXED_1 / 200n; // rounds to the nearest hundredth
@@ -75,11 +73,11 @@ export function loadAverage(vm: Vmcore): LoadAverage {
 }
 
 /** totalram_pages(): _totalram_pages ("mm: convert totalram_pages to atomic", v5.0), else totalram_pages */
-export function totalRam(vm: Vmcore): { pages: number; bytes: number } {
-  const ps = vm.dump.attrs.pageSize;
+export function totalRam(vm: KernelContext): { pages: number; bytes: number } {
+  const ps = vm.pageSize;
   const sym = vm.symbols.lookup('_totalram_pages') ?? vm.symbols.lookup('totalram_pages');
   if (!sym) throw new Error('no _totalram_pages/totalram_pages symbol');
-  const pages = Number(vm.dump.s64(sym.address));
+  const pages = Number(vm.mem.s64(sym.address));
   return { pages, bytes: pages * ps };
 }
 
@@ -87,18 +85,18 @@ export function totalRam(vm: Vmcore): { pages: number; bytes: number } {
  * Sum of node_present_pages over the NUMA nodes (what crash shows as MEMORY): node_data[nid] for
  * nid < nr_node_ids on NUMA kernels, contig_page_data on the others.
  */
-export function nodePresentPages(vm: Vmcore): number {
+export function nodePresentPages(vm: KernelContext): number {
   const off = BigInt(vm.types.offsetof('struct pglist_data', 'node_present_pages'));
   const nodeData = vm.symbols.lookup('node_data');
   if (!nodeData) {
     const contig = vm.address('contig_page_data');
-    return Number(vm.dump.u64(contig + off));
+    return Number(vm.mem.u64(contig + off));
   }
-  const nrNodes = vm.symbols.lookup('nr_node_ids') ? vm.dump.u32(vm.address('nr_node_ids')) : 1;
+  const nrNodes = vm.symbols.lookup('nr_node_ids') ? vm.mem.u32(vm.address('nr_node_ids')) : 1;
   let total = 0;
   for (let nid = 0; nid < nrNodes; nid++) {
-    const pgdat = vm.dump.pointer(nodeData.address + BigInt(nid * 8));
-    if (pgdat !== 0n) total += Number(vm.dump.u64(pgdat + off));
+    const pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
+    if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
   }
   return total;
 }
@@ -113,9 +111,9 @@ export function memorySizeText(bytes: number): string {
 }
 
 /** x86's cpu_khz (calibrated CPU clock) in MHz, truncated as crash prints it; null where absent */
-export function cpuMhz(vm: Vmcore): number | null {
+export function cpuMhz(vm: KernelContext): number | null {
   const sym = vm.symbols.lookup('cpu_khz');
   if (!sym) return null;
-  const khz = vm.dump.u32(sym.address);
+  const khz = vm.mem.u32(sym.address);
   return khz > 0 ? Math.floor(khz / 1000) : null;
 }

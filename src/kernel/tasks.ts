@@ -4,11 +4,11 @@
  * in v6.7, `thread_head`/`thread_node` exist since v3.14), then adds each possible CPU's idle task
  * (`rq->idle`, swapper/N with pid 0: not on any list; CPU 0's is init_task itself).
  *
- * Speed: member offsets are resolved once per Vmcore into a TaskLayout, and each task_struct is
+ * Speed: member offsets are resolved once per dump into a TaskLayout, and each task_struct is
  * read with ONE read of the span covering every member used; the list pointers come from the same
  * bytes, so a task costs one native read and a decode from a Buffer.
  */
-import type { Vmcore } from '../vmcore.js';
+import type { KernelContext } from '../context.js';
 import type { TypeInfo } from '../types/typeinfo.js';
 import { VaatError } from '../dump/errors.js';
 import { isKernelAddress } from '../arch/index.js';
@@ -144,11 +144,8 @@ function buildLayout(t: TypeInfo): TaskLayout {
   return { ...L, spanStart, spanLen: spanEnd - spanStart };
 }
 
-const layouts = new WeakMap<Vmcore, TaskLayout>();
-function layout(vm: Vmcore): TaskLayout {
-  let l = layouts.get(vm);
-  if (!l) { l = buildLayout(vm.types); layouts.set(vm, l); }
-  return l;
+function layout(vm: KernelContext): TaskLayout {
+  return vm.cache('tasks.layout', () => buildLayout(vm.types));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,33 +169,31 @@ const TASK_RTLOCK_WAIT = 0x1000;
 /** TASK_FROZEN (v6.1 "freezer,sched: Rewrite core freezer logic"); above TASK_STATE_MAX before */
 const TASK_FROZEN = 0x8000;
 
-const stateTables = new WeakMap<Vmcore, TaskStateTable>();
-
 /**
  * The kernel's own task_state_array ("R (running)", "S (sleeping)" ... "I (idle)"): entry i is the
  * state whose highest bit is i-1, and the last entry is TASK_REPORT_IDLE (TASK_REPORT + 1). Reading
  * it keeps the letters right if a kernel adds a state.
  */
-export function taskStateTable(vm: Vmcore): TaskStateTable {
-  let tab = stateTables.get(vm);
-  if (tab) return tab;
-  tab = DEFAULT_STATE_TABLE;
-  try {
-    const base = vm.address('task_state_array');
-    const ptrs = vm.dump.readVirt(base, 16 * 8);
-    let letters = '';
-    for (let i = 0; i < 16; i++) {
-      const p = ptrs.readBigUInt64LE(i * 8);
-      if (!isKernelAddress(vm, p)) break;
-      const s = readCString(vm.dump, p, 32);
-      const m = /^([A-Za-z]) \(/.exec(s);
-      if (!m) break;
-      letters += m[1];
-    }
-    if (letters.length >= 3 && letters[0] === 'R') tab = { letters, report: (1 << (letters.length - 2)) - 1 };
-  } catch { /* keep the default table */ }
-  stateTables.set(vm, tab);
+export function taskStateTable(vm: KernelContext): TaskStateTable {
+  return vm.cache('tasks.stateTable', (): TaskStateTable => {
+    let tab: TaskStateTable;
+    tab = DEFAULT_STATE_TABLE;
+    try {
+      const base = vm.address('task_state_array');
+      const ptrs = vm.mem.readVirt(base, 16 * 8);
+      let letters = '';
+      for (let i = 0; i < 16; i++) {
+        const p = ptrs.readBigUInt64LE(i * 8);
+        if (!isKernelAddress(vm, p)) break;
+        const s = readCString(vm.mem, p, 32);
+        const m = /^([A-Za-z]) \(/.exec(s);
+        if (!m) break;
+        letters += m[1];
+      }
+      if (letters.length >= 3 && letters[0] === 'R') tab = { letters, report: (1 << (letters.length - 2)) - 1 };
+    } catch { /* keep the default table */ }
   return tab;
+  });
 }
 
 function fls(x: number): number { return x === 0 ? 0 : 32 - Math.clz32(x); }
@@ -231,20 +226,20 @@ function readU64(b: Buffer, off: number, f: Field): bigint {
   return f.size === 8 ? b.readBigUInt64LE(off + f.off) : BigInt(readInt(b, off, f));
 }
 
-/** Reads and decodes task_structs for one Vmcore; remembers tgids for ppid. */
+/** Reads and decodes task_structs for one KernelContext; remembers tgids for ppid. */
 class TaskReader {
   readonly L: TaskLayout;
   readonly states: TaskStateTable;
   readonly tgids = new Map<bigint, number>();
 
-  constructor(readonly vm: Vmcore) {
+  constructor(readonly vm: KernelContext) {
     this.L = layout(vm);
     this.states = taskStateTable(vm);
   }
 
   /** the span of the task_struct at `task`; b[0] is at task + spanStart */
   read(task: bigint): Buffer {
-    return this.vm.dump.readVirt(task + BigInt(this.L.spanStart), this.L.spanLen);
+    return this.vm.mem.readVirt(task + BigInt(this.L.spanStart), this.L.spanLen);
   }
 
   ptr(b: Buffer, off: number): bigint { return b.readBigUInt64LE(off - this.L.spanStart); }
@@ -291,7 +286,7 @@ class TaskReader {
     let t = this.tgids.get(task);
     if (t === undefined) {
       try {
-        t = readInt(this.vm.dump.readVirt(task + BigInt(this.L.tgid.off), this.L.tgid.size), 0, { ...this.L.tgid, off: 0 });
+        t = readInt(this.vm.mem.readVirt(task + BigInt(this.L.tgid.off), this.L.tgid.size), 0, { ...this.L.tgid, off: 0 });
       } catch {
         t = -1;
       }
@@ -310,7 +305,7 @@ export interface ForEachTaskOptions {
  * Every thread: thread group leaders in `init_task.tasks` order, each followed by its other
  * threads, then the idle tasks. Bounded and cycle-checked, so a corrupt list ends in an error.
  */
-export function* forEachTask(vm: Vmcore, opts: ForEachTaskOptions = {}): Generator<Task> {
+export function* forEachTask(vm: KernelContext, opts: ForEachTaskOptions = {}): Generator<Task> {
   const r = new TaskReader(vm);
   const L = r.L;
   const initTask = vm.address('init_task');
@@ -336,7 +331,7 @@ export function* forEachTask(vm: Vmcore, opts: ForEachTaskOptions = {}): Generat
     const tnPrev = r.ptr(b, L.threadNode + 8);
     if (tnNext !== threadHead || tnPrev !== threadHead) {
       // Walk the group from its head: after de_thread() the leader need not be first.
-      let n = vm.dump.pointer(threadHead);
+      let n = vm.mem.pointer(threadHead);
       for (let count = 0; n !== threadHead; count++) {
         if (n === 0n || count >= MAX_TASKS) throw new VaatError(`thread list of pid ${r.tgids.get(leader)} is corrupt`, vm.file);
         const t = n - BigInt(L.threadNode);
@@ -357,17 +352,13 @@ export function* forEachTask(vm: Vmcore, opts: ForEachTaskOptions = {}): Generat
   }
 }
 
-const taskLists = new WeakMap<Vmcore, Task[]>();
-
-/** every task (forEachTask, idle tasks included), read once per Vmcore */
-export function listTasks(vm: Vmcore): Task[] {
-  let l = taskLists.get(vm);
-  if (!l) { l = [...forEachTask(vm)]; taskLists.set(vm, l); }
-  return l;
+/** every task (forEachTask, idle tasks included), read once per dump */
+export function listTasks(vm: KernelContext): Task[] {
+  return vm.cache('tasks.list', () => [...forEachTask(vm)]);
 }
 
 /** the task_struct at `address`, decoded (one read) */
-export function taskAt(vm: Vmcore, address: bigint): Task {
+export function taskAt(vm: KernelContext, address: bigint): Task {
   const r = new TaskReader(vm);
   r.tgids.set(vm.address('init_task'), 0);
   const t = r.decode(address, r.read(address), false);
@@ -376,16 +367,16 @@ export function taskAt(vm: Vmcore, address: bigint): Task {
 }
 
 /** find_task(pid): the thread with this pid (pid 0: CPU 0's idle task), undefined when none */
-export function findTask(vm: Vmcore, pid: number): Task | undefined {
+export function findTask(vm: KernelContext, pid: number): Task | undefined {
   return listTasks(vm).find((t) => t.pid === pid);
 }
 
 /** task_state_to_char() for the task at `address` */
-export function taskState(vm: Vmcore, address: bigint): TaskStateChar {
+export function taskState(vm: KernelContext, address: bigint): TaskStateChar {
   return taskAt(vm, address).state;
 }
 
 /** task_cpu() for the task at `address` */
-export function taskCpu(vm: Vmcore, address: bigint): number {
+export function taskCpu(vm: KernelContext, address: bigint): number {
   return taskAt(vm, address).cpu;
 }

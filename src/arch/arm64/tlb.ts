@@ -5,7 +5,7 @@
  * `reserved_asids` the one kept across a rollover. What a CPU runs is rq->curr's active_mm;
  * TTBR0_EL1 then holds that mm's pgd (physical) with the ASID in bits 63:48.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 
 export interface Arm64TlbCpu {
   cpu: number;
@@ -39,7 +39,7 @@ export interface Arm64Tlb {
 const ASID_SHIFT = 48n;
 
 /** asid_bits: the variable where known, else the bit the per-CPU ids' common generation starts at */
-function asidBits(vm: Vmcore, ids: bigint[]): { bits: number; source: string } {
+function asidBits(vm: KernelContext, ids: bigint[]): { bits: number; source: string } {
   try {
     return { bits: vm.object('asid_bits', 'unsigned int').number(), source: 'asid_bits' };
   } catch { /* bare kernels name no data symbols: infer below */ }
@@ -51,7 +51,7 @@ function asidBits(vm: Vmcore, ids: bigint[]): { bits: number; source: string } {
   return { bits: 16, source: 'assumed: 16 (no asid_bits, no live ids to infer it from)' };
 }
 
-export function arm64Tlb(vm: Vmcore, cpus: number[]): Arm64Tlb {
+export function arm64Tlb(vm: KernelContext, cpus: number[]): Arm64Tlb {
   const active = cpus.map((cpu) => vm.perCpu('active_asids', cpu, 'atomic64_t').member('counter').bigint());
   const reserved = cpus.map((cpu) => vm.perCpu('reserved_asids', cpu, 'u64').bigint());
   const { bits, source } = asidBits(vm, active);
@@ -73,7 +73,7 @@ export function arm64Tlb(vm: Vmcore, cpus: number[]): Arm64Tlb {
       }
     }
     let ttbr0: bigint | null = null;
-    try { ttbr0 = vm.dump.virtToPhys(m.member('pgd').pointer()) | ((id & mask) << ASID_SHIFT); } catch { /* pgd not mapped */ }
+    try { ttbr0 = vm.mem.virtToPhys(m.member('pgd').pointer()) | ((id & mask) << ASID_SHIFT); } catch { /* pgd not mapped */ }
     return {
       cpu,
       activeAsidRaw: active[i],

@@ -4,7 +4,7 @@
  * sibling masks, from the device tree / ACPI PPTT or MPIDR), each CPU's MPIDR hardware id
  * (`__cpu_logical_map[]`), its MIDR (per-CPU `cpu_data.reg_midr`) and NUMA node.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { cpumaskToList } from '../../object/helpers.js';
 
 export interface Arm64CpuTopology {
@@ -29,7 +29,7 @@ export interface Arm64CpuTopology {
   llcSiblings: number[] | null;
 }
 
-export function arm64Topology(vm: Vmcore, cpus: number[], nrCpuIds: number, online: Set<number>, present: Set<number>): Arm64CpuTopology[] {
+export function arm64Topology(vm: KernelContext, cpus: number[], nrCpuIds: number, online: Set<number>, present: Set<number>): Arm64CpuTopology[] {
   const topo = vm.object('cpu_topology', 'struct cpu_topology');
   const maybe = <T>(f: () => T): T | null => { try { return f(); } catch { return null; } };
   return cpus.map((cpu) => {
@@ -44,7 +44,7 @@ export function arm64Topology(vm: Vmcore, cpus: number[], nrCpuIds: number, onli
       coreId: t.member('core_id').number(),
       threadId: t.member('thread_id').number(),
       llcId: t.hasMember('llc_id') ? t.member('llc_id').number() : null,
-      mpidr: maybe(() => vm.dump.u64(vm.address('__cpu_logical_map') + BigInt(cpu * 8))),
+      mpidr: maybe(() => vm.mem.u64(vm.address('__cpu_logical_map') + BigInt(cpu * 8))),
       midr: maybe(() => vm.perCpu('cpu_data', cpu, 'struct cpuinfo_arm64').member('reg_midr').bigint()),
       numaNode: maybe(() => vm.perCpu('numa_node', cpu, 'int').number()) ?? 0,
       smtSiblings: mask('thread_sibling') ?? [cpu],

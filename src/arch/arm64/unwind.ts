@@ -13,7 +13,7 @@
  * - The IRQ stack is linked in by call_on_irq_stack(), which leaves a frame record on the new stack
  *   pointing back to the task stack: following x29 crosses it without knowing where it is.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { stackFrame } from '../frame.js';
 import type { AddressSpace, Boundary, RegisterSet, StackFrame, StartRegisters, UnwindOptions, UnwindResult } from '../arch.js';
 
@@ -38,9 +38,9 @@ export function stripPac(addr: bigint, pacMask: bigint): bigint {
 
 interface State { pc: bigint; sp: bigint; fp: bigint; exact: boolean; regs: RegisterSet | null }
 
-export function unwindArm64(vm: Vmcore, layout: Arm64UnwindLayout, start: StartRegisters, opts: UnwindOptions = {}): UnwindResult {
+export function unwindArm64(vm: KernelContext, layout: Arm64UnwindLayout, start: StartRegisters, opts: UnwindOptions = {}): UnwindResult {
   const maxFrames = opts.maxFrames ?? MAX_FRAMES;
-  const u64 = (a: bigint): bigint | null => { try { return vm.dump.readVirt(a & U64, 8).readBigUInt64LE(0); } catch { return null; } };
+  const u64 = (a: bigint): bigint | null => { try { return vm.mem.readVirt(a & U64, 8).readBigUInt64LE(0); } catch { return null; } };
   const frames: StackFrame[] = [];
   const pstate = start.regs?.pstate;
   // PSTATE.M[3:2] is the exception level the CPU was at: 0 is user space
@@ -81,36 +81,32 @@ export function unwindArm64(vm: Vmcore, layout: Arm64UnwindLayout, start: StartR
   }
 }
 
-function frame(vm: Vmcore, st: State, method: StackFrame['method'], reliable: boolean, boundary: Boundary | undefined, user: boolean): StackFrame {
+function frame(vm: KernelContext, st: State, method: StackFrame['method'], reliable: boolean, boundary: Boundary | undefined, user: boolean): StackFrame {
   return stackFrame(vm, st.pc, st.sp, method, reliable, boundary, user, !st.exact);
 }
-
-const layoutCache = new WeakMap<Vmcore, { stackframe: number; regs: number; sp: number; pc: number; pstate: number }>();
 
 /**
  * struct pt_regs (arch/arm64/include/asm/ptrace.h): user_pt_regs {regs[31], sp, pc, pstate} first,
  * then orig_x0, syscallno, ..., stackframe[2]. Offsets from the types; the fixed v5.x layout without them.
  */
-function ptRegsLayout(vm: Vmcore): { stackframe: number; regs: number; sp: number; pc: number; pstate: number } {
-  let l = layoutCache.get(vm);
-  if (l) return l;
-  try {
-    const t = vm.types;
-    l = { stackframe: t.offsetof('struct pt_regs', 'stackframe'), regs: t.offsetof('struct pt_regs', 'regs'), sp: t.offsetof('struct pt_regs', 'sp'), pc: t.offsetof('struct pt_regs', 'pc'), pstate: t.offsetof('struct pt_regs', 'pstate') };
-  } catch {
-    l = { stackframe: 320, regs: 0, sp: 248, pc: 256, pstate: 264 };
-  }
-  layoutCache.set(vm, l);
-  return l;
+function ptRegsLayout(vm: KernelContext): { stackframe: number; regs: number; sp: number; pc: number; pstate: number } {
+  return vm.cache('arm64.ptRegsLayout', () => {
+    try {
+      const t = vm.types;
+      return { stackframe: t.offsetof('struct pt_regs', 'stackframe'), regs: t.offsetof('struct pt_regs', 'regs'), sp: t.offsetof('struct pt_regs', 'sp'), pc: t.offsetof('struct pt_regs', 'pc'), pstate: t.offsetof('struct pt_regs', 'pstate') };
+    } catch {
+      return { stackframe: 320, regs: 0, sp: 248, pc: 256, pstate: 264 };
+    }
+  });
 }
 
-function ptRegsOffset(vm: Vmcore): number { return ptRegsLayout(vm).stackframe; }
+function ptRegsOffset(vm: KernelContext): number { return ptRegsLayout(vm).stackframe; }
 
 /** x0..x30, sp, pc, pstate of the pt_regs at `base` */
-export function readPtRegs(vm: Vmcore, base: bigint): RegisterSet | null {
+export function readPtRegs(vm: KernelContext, base: bigint): RegisterSet | null {
   const l = ptRegsLayout(vm);
   let b: Buffer;
-  try { b = vm.dump.readVirt(base, Math.max(l.pstate, l.pc, l.sp) + 8); } catch { return null; }
+  try { b = vm.mem.readVirt(base, Math.max(l.pstate, l.pc, l.sp) + 8); } catch { return null; }
   const out: RegisterSet = {};
   for (let i = 0; i < 31; i++) out[`x${i}`] = b.readBigUInt64LE(l.regs + i * 8);
   out.sp = b.readBigUInt64LE(l.sp);

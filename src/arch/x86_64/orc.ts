@@ -8,9 +8,9 @@
  * unwind table (6 bytes: s16 sp_offset, s16 bp_offset, a u16 of bitfields) describes how to find
  * the caller's frame from every instruction from that ip up to the next entry's ip. Both tables
  * are sorted by ip (vmlinux at build time by sorttable, modules at load time), so a lookup is a
- * binary search. Each table is read with one read and cached per Vmcore.
+ * binary search. Each table is read with one read and cached per dump.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 
 /** ORC_REG_* (arch/x86/include/asm/orc_types.h; unchanged since 4.14) */
 export const OrcReg = {
@@ -67,7 +67,7 @@ interface Field { shift: number; bits: number }
 const ENTRY_SIZE = 6;
 
 /** The layout from BTF's `struct orc_entry` when present, else from the kernel release. */
-export function orcLayout(vm: Vmcore): OrcLayout {
+export function orcLayout(vm: KernelContext): OrcLayout {
   return layoutFromTypes(vm) ?? orcLayoutForRelease(vm.vmcoreinfo.osrelease ?? '0.0');
 }
 
@@ -81,7 +81,7 @@ export function orcLayoutForRelease(release: string): OrcLayout {
   return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: null, end: f(10, 1), typeEnum: 'enum2', source: 'release' };
 }
 
-function layoutFromTypes(vm: Vmcore): OrcLayout | null {
+function layoutFromTypes(vm: KernelContext): OrcLayout | null {
   let types;
   try { types = vm.types; } catch { return null; }
   const t = types.findType('struct orc_entry', { exact: true });
@@ -180,7 +180,7 @@ export interface OrcHit { entry: OrcEntry; table: OrcTable }
 /** Every ORC table of a dump: vmlinux's, and modules' (read on first lookup into each module). */
 export class OrcUnwindInfo {
   readonly #modules = new Map<bigint, OrcTable | null>();
-  constructor(readonly vm: Vmcore, readonly kernel: OrcTable | null, readonly layout: OrcLayout) {}
+  constructor(readonly vm: KernelContext, readonly kernel: OrcTable | null, readonly layout: OrcLayout) {}
 
   find(pc: bigint): OrcHit | undefined {
     const k = this.kernel;
@@ -200,20 +200,15 @@ export class OrcUnwindInfo {
   }
 }
 
-const cache = new WeakMap<Vmcore, OrcUnwindInfo>();
-
-/** The dump's ORC tables (cached per Vmcore). `kernel` is null when the kernel has no ORC. */
-export function orcUnwindInfo(vm: Vmcore): OrcUnwindInfo {
-  let info = cache.get(vm);
-  if (!info) {
+/** The dump's ORC tables (cached per dump). `kernel` is null when the kernel has no ORC. */
+export function orcUnwindInfo(vm: KernelContext): OrcUnwindInfo {
+  return vm.cache('x86_64.orc', () => {
     const layout = orcLayout(vm);
-    info = new OrcUnwindInfo(vm, readKernelOrc(vm, layout), layout);
-    cache.set(vm, info);
-  }
-  return info;
+    return new OrcUnwindInfo(vm, readKernelOrc(vm, layout), layout);
+  });
 }
 
-function readKernelOrc(vm: Vmcore, layout: OrcLayout): OrcTable | null {
+function readKernelOrc(vm: KernelContext, layout: OrcLayout): OrcTable | null {
   const s = vm.symbols;
   const ipStart = s.lookup('__start_orc_unwind_ip')?.address;
   const ipStop = s.lookup('__stop_orc_unwind_ip')?.address;
@@ -223,22 +218,22 @@ function readKernelOrc(vm: Vmcore, layout: OrcLayout): OrcTable | null {
   const n = Number(ipStop - ipStart) / 4;
   if (!Number.isInteger(n) || n <= 0 || n > 4_000_000 || Number(uStop - uStart) < n * ENTRY_SIZE) return null;
   try {
-    const ipBuf = vm.dump.readVirt(ipStart, n * 4);
-    const entries = vm.dump.readVirt(uStart, n * ENTRY_SIZE);
+    const ipBuf = vm.mem.readVirt(ipStart, n * 4);
+    const entries = vm.mem.readVirt(uStart, n * ENTRY_SIZE);
     return OrcTable.fromRaw('vmlinux', ipStart, ipBuf, entries, layout);
   } catch {
     return null;
   }
 }
 
-function readModuleOrc(vm: Vmcore, modAddr: bigint, name: string, layout: OrcLayout): OrcTable | null {
+function readModuleOrc(vm: KernelContext, modAddr: bigint, name: string, layout: OrcLayout): OrcTable | null {
   try {
     const arch = vm.objectAt(modAddr, 'struct module').member('arch');
     const n = arch.member('num_orcs').number();
     if (n <= 0 || n > 1_000_000) return null;
     const ipAddr = arch.member('orc_unwind_ip').pointer();
     const uAddr = arch.member('orc_unwind').pointer();
-    return OrcTable.fromRaw(name, ipAddr, vm.dump.readVirt(ipAddr, n * 4), vm.dump.readVirt(uAddr, n * ENTRY_SIZE), layout);
+    return OrcTable.fromRaw(name, ipAddr, vm.mem.readVirt(ipAddr, n * 4), vm.mem.readVirt(uAddr, n * ENTRY_SIZE), layout);
   } catch {
     return null;
   }

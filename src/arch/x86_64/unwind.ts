@@ -8,7 +8,7 @@
  * those stacks are. The irq-stack switch in call_on_irqstack() is ORC's SP_INDIRECT (the old sp
  * saved at the top of the irq stack).
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { AddressSpace, Boundary, RegisterSet, StackFrame, StartRegisters, UnwindMethod, UnwindOptions, UnwindResult } from '../arch.js';
 import { stackFrame } from '../frame.js';
 import { orcUnwindInfo, OrcReg, type OrcEntry } from './orc.js';
@@ -36,7 +36,7 @@ interface State {
 interface Step { next: State; method: UnwindMethod; boundary?: Boundary; user?: boolean; switched: boolean }
 
 /** Unwind from the given registers. */
-export function unwindX86(vm: Vmcore, layout: UnwindLayout, start: StartRegisters, opts: UnwindOptions = {}): UnwindResult {
+export function unwindX86(vm: KernelContext, layout: UnwindLayout, start: StartRegisters, opts: UnwindOptions = {}): UnwindResult {
   const u = new Unwinder(vm, layout, opts);
   return u.run(start);
 }
@@ -48,7 +48,7 @@ class Unwinder {
   readonly #orcKernel: boolean;
   readonly #maxFrames: number;
 
-  constructor(readonly vm: Vmcore, readonly layout: UnwindLayout, readonly opts: UnwindOptions) {
+  constructor(readonly vm: KernelContext, readonly layout: UnwindLayout, readonly opts: UnwindOptions) {
     this.#mem = new PageCache(vm);
     this.#orc = orcUnwindInfo(vm);
     this.#orcKernel = this.#orc.kernel !== null;
@@ -258,13 +258,13 @@ function boundaryOf(entryFunction: string | undefined): Boundary {
 /** 4K pages of kernel memory read once per unwind */
 class PageCache {
   readonly #pages = new Map<bigint, Buffer | null>();
-  constructor(readonly vm: Vmcore) {}
+  constructor(readonly vm: KernelContext) {}
 
   #page(addr: bigint): Buffer | null {
     const base = addr & ~0xfffn;
     let p = this.#pages.get(base);
     if (p === undefined) {
-      try { p = this.vm.dump.readVirt(base, 0x1000); } catch { p = null; }
+      try { p = this.vm.mem.readVirt(base, 0x1000); } catch { p = null; }
       this.#pages.set(base, p);
     }
     return p;
@@ -284,21 +284,19 @@ class PageCache {
   }
 }
 
-const ptRegsCache = new WeakMap<Vmcore, Map<string, number>>();
-
 /** struct pt_regs members in layout order (arch/x86/include/asm/ptrace.h), for dumps without the type */
 export const PT_REGS_NAMES = ['r15', 'r14', 'r13', 'r12', 'bp', 'bx', 'r11', 'r10', 'r9', 'r8', 'ax', 'cx', 'dx', 'si', 'di', 'orig_ax', 'ip', 'cs', 'flags', 'sp', 'ss'] as const;
 
 /** struct pt_regs member offsets, from the types (the fixed x86_64 layout when they lack it) */
-function ptRegsOffsets(vm: Vmcore): Map<string, number> {
-  let m = ptRegsCache.get(vm);
-  if (m) return m;
-  m = new Map();
-  try {
-    for (const mem of vm.types.members('struct pt_regs')) m.set(mem.name, mem.offset);
-  } catch {
-    PT_REGS_NAMES.forEach((n, i) => m!.set(n, i * 8));
-  }
-  ptRegsCache.set(vm, m);
+function ptRegsOffsets(vm: KernelContext): Map<string, number> {
+  return vm.cache('x86_64.ptRegs', (): Map<string, number> => {
+    let m: Map<string, number>;
+    m = new Map();
+    try {
+      for (const mem of vm.types.members('struct pt_regs')) m.set(mem.name, mem.offset);
+    } catch {
+      PT_REGS_NAMES.forEach((n, i) => m!.set(n, i * 8));
+    }
   return m;
+  });
 }

@@ -4,7 +4,7 @@
  * memory.max, pids.current ...). Everything is read through type information; kernel-version
  * differences are handled where they occur, with the change named.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { containerOf, cpumaskToList, cpuListString, listForEachEntry } from '../../object/helpers.js';
 import { cgroupPath } from './path.js';
@@ -36,7 +36,7 @@ export interface CgroupHierarchy {
 }
 
 /** cgroup_subsys[]: every compiled-in controller, in ssid order */
-export function cgroupSubsystems(vm: Vmcore): CgroupSubsys[] {
+export function cgroupSubsystems(vm: KernelContext): CgroupSubsys[] {
   // The array's length is CGROUP_SUBSYS_COUNT, which is also the length of cgroup->subsys[].
   const t = vm.types.resolved(vm.types.memberPath('struct cgroup', 'subsys').type);
   const count = t.kind === 'array' ? t.length : 0;
@@ -44,7 +44,7 @@ export function cgroupSubsystems(vm: Vmcore): CgroupSubsys[] {
   const ptr = vm.types.pointerSize;
   const out: CgroupSubsys[] = [];
   for (let id = 0; id < count; id++) {
-    const ss = vm.dump.pointer(base + BigInt(id * ptr));
+    const ss = vm.mem.pointer(base + BigInt(id * ptr));
     out.push({ id, name: ss === 0n ? `ss${id}` : vm.objectAt(ss, 'struct cgroup_subsys').member('name').string(64) });
   }
   return out;
@@ -55,7 +55,7 @@ function maskNames(mask: number, subsys: readonly CgroupSubsys[]): string[] {
 }
 
 /** cgroup_roots: the v2 root (cgrp_dfl_root) first, then every mounted v1 hierarchy */
-export function cgroupRoots(vm: Vmcore): CgroupHierarchy[] {
+export function cgroupRoots(vm: KernelContext): CgroupHierarchy[] {
   const subsys = cgroupSubsystems(vm);
   const dfl = vm.object('cgrp_dfl_root', 'struct cgroup_root');
   const describe = (r: KObject): CgroupHierarchy => ({
@@ -92,7 +92,7 @@ export function* cssForEachDescendantPre(css: KObject): Generator<KObject> {
 }
 
 /** cgroup_css(cgrp, ss): the controller's css on this cgroup, null when the controller is not enabled there */
-export function cgroupSubsysState(vm: Vmcore, cgrp: bigint, ssid: number): bigint {
+export function cgroupSubsysState(vm: KernelContext, cgrp: bigint, ssid: number): bigint {
   return vm.objectAt(cgrp, 'struct cgroup').member('subsys').index(ssid).pointer();
 }
 
@@ -100,13 +100,13 @@ export function cgroupSubsysState(vm: Vmcore, cgrp: bigint, ssid: number): bigin
  * cgroup_id(): cgrp->kn->id, a u64 (idr id, wrap count in the high 32 bits) since v5.5 ("cgroup:
  * use cgrp->kn->id as the cgroup ID"); before that the int cgrp->id
  */
-export function cgroupId(vm: Vmcore, cgrp: bigint): number {
+export function cgroupId(vm: KernelContext, cgrp: bigint): number {
   const c = vm.objectAt(cgrp, 'struct cgroup');
   return c.hasMember('id') ? c.member('id').number() : Number(c.member('kn.id').bigint());
 }
 
 /** the task_structs on a css_set's task lists (tasks, mg_tasks, dying_tasks) */
-export function* cssSetTasks(vm: Vmcore, cset: bigint): Generator<bigint> {
+export function* cssSetTasks(vm: KernelContext, cset: bigint): Generator<bigint> {
   const cs = vm.objectAt(cset, 'struct css_set');
   // dying_tasks: "cgroup: Include dying leaders with live threads in PROCS iterations", v5.2
   for (const list of ['tasks', 'mg_tasks', 'dying_tasks']) {
@@ -116,13 +116,13 @@ export function* cssSetTasks(vm: Vmcore, cset: bigint): Generator<bigint> {
 }
 
 /** the css_sets linked to a cgroup (cgrp->cset_links): those whose member of this hierarchy it is */
-export function* cgroupCssSets(vm: Vmcore, cgrp: bigint): Generator<bigint> {
+export function* cgroupCssSets(vm: KernelContext, cgrp: bigint): Generator<bigint> {
   const head = vm.objectAt(cgrp, 'struct cgroup').member('cset_links');
   for (const l of listForEachEntry(head, 'struct cgrp_cset_link', 'cset_link')) yield l.member('cset').pointer();
 }
 
 /** every task whose css_set puts it in this cgroup (cgroup.threads, with exiting tasks) */
-export function cgroupTasks(vm: Vmcore, cgrp: bigint): bigint[] {
+export function cgroupTasks(vm: KernelContext, cgrp: bigint): bigint[] {
   const out: bigint[] = [];
   for (const cset of cgroupCssSets(vm, cgrp)) out.push(...cssSetTasks(vm, cset));
   return out;
@@ -146,14 +146,14 @@ function cpumaskVar(obj: KObject): KObject {
   return obj.kind === 'pointer' ? obj.deref() : obj.kind === 'array' ? obj.index(0) : obj;
 }
 
-function nodeList(vm: Vmcore, nodemask: KObject): string {
+function nodeList(vm: KernelContext, nodemask: KObject): string {
   let nr = 1;
   try { nr = vm.object('nr_node_ids', 'unsigned int').number(); } catch { /* !NUMA: one node */ }
   return cpuListString(cpumaskToList(nodemask, nr));
 }
 
 /** the cpuset controller's state of a css (struct cpuset embeds its css as `css`) */
-export function cpusetState(vm: Vmcore, css: bigint, isRoot: boolean): CpusetState {
+export function cpusetState(vm: KernelContext, css: bigint, isRoot: boolean): CpusetState {
   const cs = containerOf(vm.objectAt(css, 'struct cgroup_subsys_state'), css, 'struct cpuset', 'css');
   const n = nrCpuIds(vm);
   const cpus = (m: string) => cpuListString(cpumaskToList(cpumaskVar(cs.member(m)), n));
@@ -193,13 +193,13 @@ export interface CpuCgroupState {
 }
 
 /** tg->shares of root_task_group is ROOT_TASK_GROUP_LOAD = NICE_0_LOAD: its ratio to 1024 is scale_load()'s factor */
-function loadScale(vm: Vmcore): bigint {
+function loadScale(vm: KernelContext): bigint {
   const root = vm.object('root_task_group', 'struct task_group').member('shares').bigint();
   return root >= 1024n ? root / 1024n : 1n;
 }
 
 /** the cpu controller's state (struct task_group embeds its css as `css`) */
-export function cpuCgroupState(vm: Vmcore, css: bigint): CpuCgroupState {
+export function cpuCgroupState(vm: KernelContext, css: bigint): CpuCgroupState {
   const tg = containerOf(vm.objectAt(css, 'struct cgroup_subsys_state'), css, 'struct task_group', 'css');
   const raw = tg.member('shares').bigint();
   const scale = loadScale(vm);
@@ -251,10 +251,10 @@ function atomicLong(o: KObject): bigint {
 }
 
 /** the memory controller's state (struct mem_cgroup embeds its css as `css`) */
-export function memcgState(vm: Vmcore, css: bigint): MemcgState {
+export function memcgState(vm: KernelContext, css: bigint): MemcgState {
   const memcg = containerOf(vm.objectAt(css, 'struct cgroup_subsys_state'), css, 'struct mem_cgroup', 'css');
   const pc = memcg.member('memory').snapshot();
-  const pageSize = vm.dump.attrs.pageSize;
+  const pageSize = vm.pageSize;
   const counterMax = 0x7fffffffffffffffn / BigInt(pageSize);
   const limit = (v: bigint): PageLimit => (v >= counterMax ? 'max' : Number(v));
   // memory.high moved from mem_cgroup->high into page_counter in v5.8 ("mm/memcg: prepare for swap over-high accounting and penalty calculation")
@@ -290,7 +290,7 @@ export interface PidsState {
 }
 
 /** the pids controller's state (struct pids_cgroup embeds its css as `css`) */
-export function pidsState(vm: Vmcore, css: bigint, rootCss: bigint): PidsState {
+export function pidsState(vm: KernelContext, css: bigint, rootCss: bigint): PidsState {
   const at = (a: bigint) => containerOf(vm.objectAt(a, 'struct cgroup_subsys_state'), a, 'struct pids_cgroup', 'css');
   const p = at(css);
   // The root's limit is always PIDS_MAX (PID_MAX_LIMIT + 1; it has no pids.max file): compare against it.
@@ -311,7 +311,7 @@ export function pidsState(vm: Vmcore, css: bigint, rootCss: bigint): PidsState {
 }
 
 /** io.weight "default" of blk-iocost (ioc_cgrp->dfl_weight / WEIGHT_ONE), null without iocost */
-export function ioWeight(vm: Vmcore, css: bigint): number | null {
+export function ioWeight(vm: KernelContext, css: bigint): number | null {
   try {
     if (vm.types.findType('struct ioc_cgrp') === null) return null;
     const blkcg = containerOf(vm.objectAt(css, 'struct cgroup_subsys_state'), css, 'struct blkcg', 'css');
@@ -369,7 +369,7 @@ export interface CgroupTreeOptions {
 /** CSS_ONLINE, include/linux/cgroup-defs.h (unchanged since v3.15) */
 const CSS_ONLINE = 1 << 1;
 
-function defaultTaskInfo(vm: Vmcore): (task: bigint) => CgroupTask {
+function defaultTaskInfo(vm: KernelContext): (task: bigint) => CgroupTask {
   return (task) => {
     const t = vm.objectAt(task, 'struct task_struct');
     return { pid: t.member('pid').number(), comm: t.member('comm').string(), task };
@@ -377,7 +377,7 @@ function defaultTaskInfo(vm: Vmcore): (task: bigint) => CgroupTask {
 }
 
 /** one hierarchy's cgroups as a tree, with every controller's state read */
-export function cgroupTree(vm: Vmcore, h: CgroupHierarchy, opts: CgroupTreeOptions = {}): CgroupInfo {
+export function cgroupTree(vm: KernelContext, h: CgroupHierarchy, opts: CgroupTreeOptions = {}): CgroupInfo {
   const subsys = cgroupSubsystems(vm);
   const ssid = (name: string) => subsys.find((s) => s.name === name)?.id ?? -1;
   const ids = { cpuset: ssid('cpuset'), cpu: ssid('cpu'), memory: ssid('memory'), pids: ssid('pids'), io: ssid('io') };

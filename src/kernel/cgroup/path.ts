@@ -4,7 +4,7 @@
  * Paths are cached per css_set and per cgroup: a system has few of either, so walking
  * 65,000 tasks costs one pointer read each.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { readCString } from '../../dump/dump.js';
 
 /** kernfs trees are shallow; a longer chain is corruption */
@@ -17,68 +17,64 @@ interface CgroupOffsets {
   knParent: number;
 }
 
-const offsetsCache = new WeakMap<Vmcore, CgroupOffsets | null>();
-const pathCache = new WeakMap<Vmcore, Map<bigint, string | null>>();
 
-function offsets(vm: Vmcore): CgroupOffsets | null {
-  let o = offsetsCache.get(vm);
-  if (o !== undefined) return o;
-  const t = vm.types;
-  const parent = t.tryResolveMember('struct kernfs_node', ['__parent', 'parent']); // "kernfs: Use RCU to access kernfs_node::parent", v6.15
-  o = t.hasMember('struct css_set', 'dfl_cgrp') && parent
-    ? {
-        dflCgrp: t.offsetof('struct css_set', 'dfl_cgrp'),
-        kn: t.offsetof('struct cgroup', 'kn'),
-        knName: t.offsetof('struct kernfs_node', 'name'),
-        knParent: parent.offset,
-      }
-    : null;
-  offsetsCache.set(vm, o);
+function offsets(vm: KernelContext): CgroupOffsets | null {
+  return vm.cache('cgroup.pathOffsets', (): CgroupOffsets | null => {
+    let o: CgroupOffsets | null;
+    const t = vm.types;
+    const parent = t.tryResolveMember('struct kernfs_node', ['__parent', 'parent']); // "kernfs: Use RCU to access kernfs_node::parent", v6.15
+    o = t.hasMember('struct css_set', 'dfl_cgrp') && parent
+      ? {
+          dflCgrp: t.offsetof('struct css_set', 'dfl_cgrp'),
+          kn: t.offsetof('struct cgroup', 'kn'),
+          knName: t.offsetof('struct kernfs_node', 'name'),
+          knParent: parent.offset,
+        }
+      : null;
   return o;
+  });
 }
 
-function cache(vm: Vmcore): Map<bigint, string | null> {
-  let c = pathCache.get(vm);
-  if (!c) { c = new Map(); pathCache.set(vm, c); }
-  return c;
+function cache(vm: KernelContext): Map<bigint, string | null> {
+  return vm.cache('cgroup.paths', () => new Map<bigint, string | null>());
 }
 
 /** a kernfs_node's path from its root: '/' for the root itself */
-export function kernfsPath(vm: Vmcore, kn: bigint): string {
+export function kernfsPath(vm: KernelContext, kn: bigint): string {
   const o = offsets(vm);
   if (!o) throw new Error('this kernel has no cgroup v2 (css_set.dfl_cgrp) or kernfs types');
   const names: string[] = [];
   for (let n = kn, depth = 0; n !== 0n; depth++) {
     if (depth > MAX_DEPTH) throw new Error(`kernfs parent chain at 0x${kn.toString(16)} does not end`);
-    const parent = vm.dump.pointer(n + BigInt(o.knParent));
+    const parent = vm.mem.pointer(n + BigInt(o.knParent));
     if (parent === 0n) break; // the root's own name is not part of paths
-    names.push(readCString(vm.dump, vm.dump.pointer(n + BigInt(o.knName)), 256));
+    names.push(readCString(vm.mem, vm.mem.pointer(n + BigInt(o.knName)), 256));
     n = parent;
   }
   return '/' + names.reverse().join('/');
 }
 
 /** a struct cgroup's v2 path */
-export function cgroupPath(vm: Vmcore, cgrp: bigint): string | null {
+export function cgroupPath(vm: KernelContext, cgrp: bigint): string | null {
   const o = offsets(vm);
   if (!o || cgrp === 0n) return null;
   const c = cache(vm);
   const key = cgrp | 1n; // cgroups and css_sets share the cache: tag cgroup keys (both are 8-aligned)
   if (c.has(key)) return c.get(key)!;
-  const p = kernfsPath(vm, vm.dump.pointer(cgrp + BigInt(o.kn)));
+  const p = kernfsPath(vm, vm.mem.pointer(cgrp + BigInt(o.kn)));
   c.set(key, p);
   return p;
 }
 
 /** the cgroup v2 path of the css_set a task points at (task->cgroups), null without cgroup v2 */
-export function cssSetCgroupPath(vm: Vmcore, cssSet: bigint): string | null {
+export function cssSetCgroupPath(vm: KernelContext, cssSet: bigint): string | null {
   const o = offsets(vm);
   if (!o || cssSet === 0n) return null;
   const c = cache(vm);
   if (c.has(cssSet)) return c.get(cssSet)!;
   let p: string | null;
   try {
-    p = cgroupPath(vm, vm.dump.pointer(cssSet + BigInt(o.dflCgrp)));
+    p = cgroupPath(vm, vm.mem.pointer(cssSet + BigInt(o.dflCgrp)));
   } catch {
     p = null; // an unreadable css_set (excluded page) leaves the path unknown rather than failing the walk
   }
@@ -87,8 +83,8 @@ export function cssSetCgroupPath(vm: Vmcore, cssSet: bigint): string | null {
 }
 
 /** task_dfl_cgroup(task) as a path: task->cgroups->dfl_cgrp */
-export function taskCgroupPath(vm: Vmcore, task: bigint): string | null {
+export function taskCgroupPath(vm: KernelContext, task: bigint): string | null {
   const off = vm.types.tryMemberPath('struct task_struct', 'cgroups');
   if (!off) return null; // !CONFIG_CGROUPS
-  return cssSetCgroupPath(vm, vm.dump.pointer(task + BigInt(off.offset)));
+  return cssSetCgroupPath(vm, vm.mem.pointer(task + BigInt(off.offset)));
 }

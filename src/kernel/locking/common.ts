@@ -3,7 +3,7 @@
  * crash-time runqueue clock, a lock's name (its symbol when it is a global or inside one), and
  * the bounded walk of a lock's wait_list.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { VaatError } from '../../dump/errors.js';
 import { isKernelAddress } from '../../arch/index.js';
@@ -17,7 +17,7 @@ export type LockKind = 'mutex' | 'rwsem' | 'semaphore' | 'spinlock' | 'rt_mutex'
 export type LockRef = KObject | bigint;
 
 /** the lock as an object of `type`: an address is typed, an object is re-typed only when it is not already */
-export function lockObject(vm: Vmcore, lock: LockRef, type: string): KObject {
+export function lockObject(vm: KernelContext, lock: LockRef, type: string): KObject {
   if (typeof lock === 'bigint') return vm.objectAt(lock, type);
   return vm.types.resolve(lock.type) === vm.types.resolve(type) ? lock : lock.cast(type);
 }
@@ -39,16 +39,13 @@ export function lockTask(t: Task): LockTask {
   return { address: t.address, pid: t.pid, comm: t.comm, state: t.state, cpu: t.cpu, lastArrival: t.lastArrival, lastSwitchTime: t.lastSwitchTime };
 }
 
-/** every task by task_struct address (the walker's list, read once per Vmcore) */
-const taskMaps = new WeakMap<Vmcore, Map<bigint, Task>>();
-export function tasksByAddress(vm: Vmcore): Map<bigint, Task> {
-  let m = taskMaps.get(vm);
-  if (!m) { m = new Map(listTasks(vm).map((t) => [t.address, t])); taskMaps.set(vm, m); }
-  return m;
+/** every task by task_struct address (the walker's list, read once per dump) */
+export function tasksByAddress(vm: KernelContext): Map<bigint, Task> {
+  return vm.cache('tasks.byAddress', () => new Map(listTasks(vm).map((t) => [t.address, t])));
 }
 
 /** a task pointer read from a lock: a known task, else decoded from memory, null when unreadable */
-export function lockTaskAt(vm: Vmcore, address: bigint): LockTask | null {
+export function lockTaskAt(vm: KernelContext, address: bigint): LockTask | null {
   if (address === 0n) return null;
   const known = tasksByAddress(vm).get(address);
   if (known) return lockTask(known);
@@ -64,27 +61,25 @@ export interface ClockNow {
   jiffies: bigint | null;
 }
 
-const clocks = new WeakMap<Vmcore, ClockNow | null>();
-
 /**
  * The crash-time clock. Each CPU's rq->clock was last updated at its last tick or schedule; an
  * idle NOHZ CPU's is stale, so the newest one (sched_clock is synchronised across CPUs on x86)
  * is the best "now" the dump has.
  */
-export function clockNow(vm: Vmcore): ClockNow | null {
-  if (clocks.has(vm)) return clocks.get(vm)!;
-  let best: ClockNow | null = null;
-  try {
-    for (const cpu of cpuMask(vm, 'online')) {
-      const ns = vm.perCpu('runqueues', cpu).member('clock').bigint();
-      if (!best || ns > best.ns) best = { ns, cpu, jiffies: null };
+export function clockNow(vm: KernelContext): ClockNow | null {
+  return vm.cache('locking.clockNow', (): ClockNow | null => {
+    let best: ClockNow | null = null;
+    try {
+      for (const cpu of cpuMask(vm, 'online')) {
+        const ns = vm.perCpu('runqueues', cpu).member('clock').bigint();
+        if (!best || ns > best.ns) best = { ns, cpu, jiffies: null };
+      }
+    } catch { best = null; }
+    if (best) {
+      try { best.jiffies = vm.object('jiffies', 'unsigned long').bigint(); } catch { /* leave null */ }
     }
-  } catch { best = null; }
-  if (best) {
-    try { best.jiffies = vm.object('jiffies', 'unsigned long').bigint(); } catch { /* leave null */ }
-  }
-  clocks.set(vm, best);
   return best;
+  });
 }
 
 /** How long a task has been off the CPU, and from what. */
@@ -100,7 +95,7 @@ export interface TaskWaitTime {
  * sched_clock). Without CONFIG_SCHED_INFO: jiffies − last_switch_time (the hung-task detector's
  * stamp of the last context switch it noticed; coarse, at most one check period late).
  */
-export function taskWaitTime(vm: Vmcore, t: LockTask): TaskWaitTime {
+export function taskWaitTime(vm: KernelContext, t: LockTask): TaskWaitTime {
   const now = clockNow(vm);
   if (now && t.lastArrival !== null && t.lastArrival > 0n && now.ns >= t.lastArrival) {
     return { ns: now.ns - t.lastArrival, source: `rq->clock of CPU ${now.cpu} (newest) − sched_info.last_arrival` };
@@ -114,7 +109,7 @@ export function taskWaitTime(vm: Vmcore, t: LockTask): TaskWaitTime {
 }
 
 /** `cgroup_mutex`, `some_struct+0x40`, or null for memory no symbol covers (heap locks) */
-export function lockSymbol(vm: Vmcore, address: bigint): string | null {
+export function lockSymbol(vm: KernelContext, address: bigint): string | null {
   try {
     const s = vm.symbols.symbolize(address);
     // a symbol of unknown extent (size 0) or one the address lies past names nothing
@@ -144,22 +139,22 @@ const MAX_WAITERS = 65_536;
  * checked both ways (next->prev == this node) and never revisited, so a stale or mistyped
  * "lock" ends in an error after the waiters read so far instead of looping.
  */
-export function* waitListEntries(vm: Vmcore, lock: KObject, waiterType: string): Generator<{ entry: KObject; waiter: ListWaiter }> {
+export function* waitListEntries(vm: KernelContext, lock: KObject, waiterType: string): Generator<{ entry: KObject; waiter: ListWaiter }> {
   const head = lock.member('wait_list').address;
   const listOff = BigInt(vm.types.offsetof(waiterType, 'list'));
   const seen = new Set<bigint>();
   let prev = head;
-  let node = vm.dump.pointer(head);
+  let node = vm.mem.pointer(head);
   while (node !== head) {
     if (!isKernelAddress(vm, node)) throw new VaatError(`wait_list at 0x${head.toString(16)}: bad link 0x${node.toString(16)}`);
     if (seen.has(node) || seen.size >= MAX_WAITERS) throw new VaatError(`wait_list at 0x${head.toString(16)} loops without returning to its head`);
-    if (vm.dump.pointer(node + 8n) !== prev) throw new VaatError(`wait_list at 0x${head.toString(16)}: 0x${node.toString(16)}->prev does not point back`);
+    if (vm.mem.pointer(node + 8n) !== prev) throw new VaatError(`wait_list at 0x${head.toString(16)}: 0x${node.toString(16)}->prev does not point back`);
     seen.add(node);
     const entry = vm.objectAt(node - listOff, waiterType);
     const taskAddress = entry.member('task').pointer();
     yield { entry, waiter: { waiter: entry.address, task: lockTaskAt(vm, taskAddress), taskAddress } };
     prev = node;
-    node = vm.dump.pointer(node);
+    node = vm.mem.pointer(node);
   }
 }
 

@@ -4,7 +4,7 @@
  * one names a lock's kind from its type (or, failing that, from its contents) and gathers one
  * lock's whole picture for `vaat lockinfo`. What a task waits on is in waits.ts.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { globalType } from '../../types/well-known.js';
 import { VaatError } from '../../dump/errors.js';
@@ -41,20 +41,20 @@ export function lockKindOfType(typeName: string): LockKind | null {
 }
 
 /** a global's type name: the debug info's variable, then the well-known declarations */
-export function globalTypeName(vm: Vmcore, name: string): string | null {
+export function globalTypeName(vm: KernelContext, name: string): string | null {
   const t = globalType(vm.types, name);
   return t === null ? null : vm.types.typeName(t);
 }
 
 /** a list_head at `addr` whose neighbours point back at it (an empty one points at itself) */
-function consistentListHead(vm: Vmcore, addr: bigint): boolean {
+function consistentListHead(vm: KernelContext, addr: bigint): boolean {
   try {
-    const b = vm.dump.readVirt(addr, 16);
+    const b = vm.mem.readVirt(addr, 16);
     const next = b.readBigUInt64LE(0);
     const prev = b.readBigUInt64LE(8);
     if (next === addr && prev === addr) return true;
     if (!isKernelAddress(vm, next) || !isKernelAddress(vm, prev)) return false;
-    return vm.dump.pointer(next + 8n) === addr && vm.dump.pointer(prev) === addr;
+    return vm.mem.pointer(next + 8n) === addr && vm.mem.pointer(prev) === addr;
   } catch {
     return false;
   }
@@ -65,7 +65,7 @@ function consistentListHead(vm: Vmcore, addr: bigint): boolean {
  * sits (offset 16 in a mutex, 24 in an rwsem, 8 in a semaphore, from the types) and whether the
  * owner word holds a plausible value. Returns every kind that fits, best first.
  */
-export function guessLockKind(vm: Vmcore, addr: bigint): LockKind[] {
+export function guessLockKind(vm: KernelContext, addr: bigint): LockKind[] {
   const t = vm.types;
   const fits: LockKind[] = [];
   const ownerOk = (o: bigint): boolean => (o & ~7n) === 0n || isKernelAddress(vm, o & ~7n);
@@ -74,8 +74,8 @@ export function guessLockKind(vm: Vmcore, addr: bigint): LockKind[] {
     const wl = t.tryMemberPath(type, 'wait_list');
     if (!wl || !consistentListHead(vm, addr + BigInt(wl.offset))) continue;
     try {
-      if (kind === 'mutex' && !ownerOk(vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner'))))) continue;
-      if (kind === 'rwsem' && !ownerOk(vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner'))))) continue;
+      if (kind === 'mutex' && !ownerOk(vm.mem.u64(addr + BigInt(t.offsetof(type, 'owner'))))) continue;
+      if (kind === 'rwsem' && !ownerOk(vm.mem.u64(addr + BigInt(t.offsetof(type, 'owner'))))) continue;
     } catch { continue; }
     fits.push(kind);
   }
@@ -117,7 +117,7 @@ function collect<T>(walk: () => Iterable<T>): { waiters: T[]; waitersError?: str
 }
 
 /** decode the lock at `address` as `kind` */
-export function lockInfo(vm: Vmcore, address: bigint, kind: LockKind, typeSource = 'caller', typeName = LOCK_TYPE[kind]): LockInfo {
+export function lockInfo(vm: KernelContext, address: bigint, kind: LockKind, typeSource = 'caller', typeName = LOCK_TYPE[kind]): LockInfo {
   const obj: KObject = vm.objectAt(address, typeName);
   const base = { address, symbol: lockSymbol(vm, address), kind, type: typeName, typeSource };
   switch (kind) {
@@ -164,7 +164,7 @@ export interface ResolvedLock { address: bigint; kind: LockKind; type: string; t
  * Resolve `symbol` / `symbol+0x10` / `0xaddr` (with an optional type) to a lock: the type given,
  * else the symbol's type, else a guess from contents.
  */
-export function resolveLock(vm: Vmcore, spec: string, type?: string): ResolvedLock {
+export function resolveLock(vm: KernelContext, spec: string, type?: string): ResolvedLock {
   const m = /^([A-Za-z_][\w.]*)(?:\+(0x[0-9a-f]+|\d+))?$/i.exec(spec);
   let address: bigint;
   let symType: string | null = null;

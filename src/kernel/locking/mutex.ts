@@ -16,7 +16,7 @@
  *    f7853c342418 "locking/rtmutex: Fix task->pi_waiters integrity" (v6.5-rc4) moved
  *    rt_mutex_waiter.tree_entry to tree.entry (stable kernels carry it too, e.g. Debian's 6.1).
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { rbInorder } from '../../object/helpers.js';
 import { flagNames, lockObject, lockTaskAt, waitListEntries, type ListWaiter, type LockRef, type LockTask } from './common.js';
@@ -51,7 +51,7 @@ export interface MutexOwner {
 function isRtMutexBased(m: KObject): boolean { return m.hasMember('rtmutex'); }
 
 /** __mutex_owner(): who holds the mutex, with the owner word's flag bits spelled out */
-export function mutexOwner(vm: Vmcore, lock: LockRef): MutexOwner {
+export function mutexOwner(vm: KernelContext, lock: LockRef): MutexOwner {
   const mutex = lockObject(vm, lock, 'struct mutex');
   if (isRtMutexBased(mutex)) return { ...rtMutexOwner(vm, mutex.member('rtmutex')), encoding: 'rt_mutex' };
   if (mutex.hasMember('count')) {
@@ -73,7 +73,7 @@ export function mutexOwner(vm: Vmcore, lock: LockRef): MutexOwner {
 }
 
 /** list_for_each_entry(w, &lock->wait_list, list): the waiters in FIFO queue order */
-export function* mutexForEachWaiter(vm: Vmcore, lock: LockRef): Generator<ListWaiter> {
+export function* mutexForEachWaiter(vm: KernelContext, lock: LockRef): Generator<ListWaiter> {
   const mutex = lockObject(vm, lock, 'struct mutex');
   if (isRtMutexBased(mutex)) { yield* rtMutexWaiters(vm, mutex.member('rtmutex')); return; }
   for (const { waiter } of waitListEntries(vm, mutex, 'struct mutex_waiter')) yield waiter;
@@ -82,14 +82,14 @@ export function* mutexForEachWaiter(vm: Vmcore, lock: LockRef): Generator<ListWa
 const RT_MUTEX_HAS_WAITERS = 1n;
 
 /** the rt_mutex_base of a struct rt_mutex (5.15+) or the rt_mutex itself (before) */
-function rtBase(vm: Vmcore, lock: LockRef): KObject {
+function rtBase(vm: KernelContext, lock: LockRef): KObject {
   // an address is taken as struct rt_mutex where it exists (5.15+: rt_mutex_base at offset 0)
   const obj = lockObject(vm, lock, vm.types.findType('struct rt_mutex') !== null ? 'struct rt_mutex' : 'struct rt_mutex_base');
   return obj.hasMember('rtmutex') ? obj.member('rtmutex') : obj;
 }
 
 /** rt_mutex_owner(): owner pointer with RT_MUTEX_HAS_WAITERS masked */
-export function rtMutexOwner(vm: Vmcore, lock: LockRef): MutexOwner {
+export function rtMutexOwner(vm: KernelContext, lock: LockRef): MutexOwner {
   const base = rtBase(vm, lock);
   const raw = base.member('owner').pointer();
   const ownerAddress = raw & ~RT_MUTEX_HAS_WAITERS;
@@ -102,14 +102,14 @@ export function rtMutexOwner(vm: Vmcore, lock: LockRef): MutexOwner {
 }
 
 /** the rt_mutex waiters in priority order (leftmost first: the top waiter) */
-export function* rtMutexWaiters(vm: Vmcore, lock: LockRef): Generator<ListWaiter> {
+export function* rtMutexWaiters(vm: KernelContext, lock: LockRef): Generator<ListWaiter> {
   const base = rtBase(vm, lock);
   const t = vm.types;
   const entry = t.resolveMember('struct rt_mutex_waiter', ['tree.entry', 'tree_entry']);
   const taskOff = BigInt(t.offsetof('struct rt_mutex_waiter', 'task'));
   for (const node of rbInorder(base.member('waiters'))) {
     const waiter = node - BigInt(entry.offset);
-    const taskAddress = vm.dump.pointer(waiter + taskOff);
+    const taskAddress = vm.mem.pointer(waiter + taskOff);
     yield { waiter, task: lockTaskAt(vm, taskAddress), taskAddress };
   }
 }

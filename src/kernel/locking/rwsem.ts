@@ -17,7 +17,7 @@
  *  - PREEMPT_RT (v5.15+): `struct rw_semaphore { struct rwbase_rt rwbase; }`, not decoded here.
  * struct semaphore has no owner: `count` free slots and a FIFO wait_list of semaphore_waiter.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import {
   flagNames, lockObject, lockTaskAt, waitListEntries,
   type ListWaiter, type LockRef, type LockTask,
@@ -57,30 +57,28 @@ const RWSEM_READER_MASK = ((1n << 55n) - 1n) << RWSEM_READER_SHIFT;
 const RWSEM_FLAG_READFAIL = 1n << 63n;
 const OWNER_FLAGS_MASK = 0x7n;
 
-const spinning = new WeakMap<Vmcore, boolean | null>();
-
 /**
  * Does the kernel still let readers spin (before 617f3ef95177 "locking/rwsem: Remove reader
  * optimistic spinning")? That commit dropped the second parameter of rwsem_spin_on_owner()
  * (`nonspinnable`) and of rwsem_optimistic_spin() (`wlock`), which the types show wherever either
  * function was compiled out of line. null when neither is in the types.
  */
-export function readerSpinning(vm: Vmcore): boolean | null {
-  if (spinning.has(vm)) return spinning.get(vm)!;
-  let r: boolean | null = null;
-  try {
-    for (const name of ['rwsem_spin_on_owner', 'rwsem_optimistic_spin']) {
-      const f = vm.types.findFunction(name);
-      if (!f) continue;
-      const t = vm.types.resolved(f.type);
-      if (t.kind === 'function') { r = t.params.length > 1; break; }
-    }
-  } catch { r = null; }
-  spinning.set(vm, r);
+export function readerSpinning(vm: KernelContext): boolean | null {
+  return vm.cache('rwsem.readerSpinning', (): boolean | null => {
+    let r: boolean | null = null;
+    try {
+      for (const name of ['rwsem_spin_on_owner', 'rwsem_optimistic_spin']) {
+        const f = vm.types.findFunction(name);
+        if (!f) continue;
+        const t = vm.types.resolved(f.type);
+        if (t.kind === 'function') { r = t.params.length > 1; break; }
+      }
+    } catch { r = null; }
   return r;
+  });
 }
 
-function ownerFlagTable(vm: Vmcore, bias: boolean, raw: bigint): Readonly<Record<number, string>> {
+function ownerFlagTable(vm: KernelContext, bias: boolean, raw: bigint): Readonly<Record<number, string>> {
   if (bias) return { 0x1: 'READER_OWNED', 0x2: 'ANONYMOUSLY_OWNED' };
   // without the functions' types, a set bit 2 (RWSEM_WR_NONSPINNABLE) can only be the older encoding
   const old = readerSpinning(vm) ?? (raw & 0x4n) !== 0n;
@@ -89,14 +87,14 @@ function ownerFlagTable(vm: Vmcore, bias: boolean, raw: bigint): Readonly<Record
     : { 0x1: 'READER_OWNED', 0x2: 'NONSPINNABLE' };
 }
 
-function rwsemObject(vm: Vmcore, lock: LockRef) {
+function rwsemObject(vm: KernelContext, lock: LockRef) {
   const sem = lockObject(vm, lock, 'struct rw_semaphore');
   if (sem.hasMember('rwbase')) throw new VaatError('PREEMPT_RT rw_semaphore (rwbase_rt) is not decoded');
   return sem;
 }
 
 /** who owns the rwsem: the writer, or readers (with the owner word's last-reader hint) */
-export function rwsemOwner(vm: Vmcore, lock: LockRef): RwsemOwner {
+export function rwsemOwner(vm: KernelContext, lock: LockRef): RwsemOwner {
   const sem = rwsemObject(vm, lock);
   const count = BigInt.asUintN(64, sem.member('count.counter').bigint());
   const ownerObj = sem.member('owner');
@@ -131,12 +129,12 @@ export function rwsemOwner(vm: Vmcore, lock: LockRef): RwsemOwner {
 }
 
 /** how many readers hold it now (count's reader field; 0 when write-locked or free) */
-export function rwsemReaders(vm: Vmcore, lock: LockRef): number {
+export function rwsemReaders(vm: KernelContext, lock: LockRef): number {
   return rwsemOwner(vm, lock).readers;
 }
 
 /** the wait_list of rwsem_waiter in queue order, each reading or writing */
-export function* rwsemWaiters(vm: Vmcore, lock: LockRef): Generator<RwsemWaiter> {
+export function* rwsemWaiters(vm: KernelContext, lock: LockRef): Generator<RwsemWaiter> {
   const sem = rwsemObject(vm, lock);
   const t = vm.types;
   const read = t.findEnumerator('RWSEM_WAITING_FOR_READ')?.value ?? 1n;
@@ -157,13 +155,13 @@ export interface SemaphoreState {
   lastHolder: LockTask | null;
 }
 
-export function semaphoreState(vm: Vmcore, lock: LockRef): SemaphoreState {
+export function semaphoreState(vm: KernelContext, lock: LockRef): SemaphoreState {
   const sem = lockObject(vm, lock, 'struct semaphore');
   const lastHolder = sem.hasMember('last_holder') ? lockTaskAt(vm, sem.member('last_holder').bigint()) : null;
   return { count: sem.member('count').number(), lastHolder };
 }
 
 /** the semaphore's waiters in FIFO order */
-export function* semaphoreWaiters(vm: Vmcore, lock: LockRef): Generator<ListWaiter> {
+export function* semaphoreWaiters(vm: KernelContext, lock: LockRef): Generator<ListWaiter> {
   for (const { waiter } of waitListEntries(vm, lockObject(vm, lock, 'struct semaphore'), 'struct semaphore_waiter')) yield waiter;
 }

@@ -9,7 +9,7 @@
  * lock (`raw_lock`); CONFIG_DEBUG_SPINLOCK adds owner/owner_cpu. Under PREEMPT_RT (v5.15+)
  * spinlock_t is an rt_mutex_base (`lock`): decoded as an rt_mutex by the caller.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { lockTaskAt, type LockTask } from './common.js';
 import { cpuCurr } from '../cpu.js';
@@ -40,7 +40,7 @@ function archLock(lock: KObject): KObject {
 }
 
 /** does CONFIG_NR_CPUS reach 16K (1-bit pending)? */
-function pendingBits(vm: Vmcore): 8 | 1 {
+function pendingBits(vm: KernelContext): 8 | 1 {
   const bits = vm.types.resolved(vm.types.memberPath('struct cpumask', 'bits').type);
   return bits.kind === 'array' && bits.length * 64 >= 1 << 14 ? 1 : 8;
 }
@@ -61,7 +61,7 @@ export function decodeQspinlockWord(val: number, pendingBits: 8 | 1): QspinlockW
 }
 
 /** decode a queued spinlock (spinlock_t, raw_spinlock_t or arch_spinlock_t) */
-export function qspinlockState(vm: Vmcore, lock: KObject | bigint): QspinlockState {
+export function qspinlockState(vm: KernelContext, lock: KObject | bigint): QspinlockState {
   const obj = typeof lock === 'bigint' ? vm.objectAt(lock, 'raw_spinlock_t') : lock;
   const arch = archLock(obj);
   const val = arch.member('val.counter').number() >>> 0;

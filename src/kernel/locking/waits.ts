@@ -13,7 +13,7 @@
  * Tasks waiting on a completion (an swait_queue on the stack in a completion's wait list) or a
  * wait queue are reported as such; nothing is reported as a lock without a verified ring.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
 import { archOf, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
@@ -31,7 +31,7 @@ const MAX_RING = 65_536;
 export type { ThreadSize } from '../../arch/index.js';
 
 /** THREAD_SIZE of the dump's kernel (src/arch: init stack symbols, thread_union, or the architecture's default) */
-export function threadSize(vm: Vmcore): ThreadSize {
+export function threadSize(vm: KernelContext): ThreadSize {
   return archOf(vm).threadSize(vm);
 }
 
@@ -120,7 +120,7 @@ function blockerKinds(blockedIn: readonly string[]): Set<LockKind | 'completion'
   return s;
 }
 
-/** Per-Vmcore caches for the scan: stack bases and layouts. */
+/** Per-dump caches for the scan: stack bases and layouts. */
 class Scanner {
   readonly tasks: Map<bigint, Task>;
   readonly size: bigint;
@@ -129,7 +129,7 @@ class Scanner {
   readonly stackBases = new Map<bigint, bigint>();
   readonly results = new Map<bigint, TaskWait>();
 
-  constructor(readonly vm: Vmcore) {
+  constructor(readonly vm: KernelContext) {
     this.tasks = tasksByAddress(vm);
     this.size = BigInt(threadSize(vm).bytes);
     const t = vm.types;
@@ -141,7 +141,7 @@ class Scanner {
   stackBase(task: bigint): bigint {
     let b = this.stackBases.get(task);
     if (b === undefined) {
-      try { b = this.vm.dump.pointer(task + this.stackOff); } catch { b = 0n; }
+      try { b = this.vm.mem.pointer(task + this.stackOff); } catch { b = 0n; }
       this.stackBases.set(task, b);
     }
     return b;
@@ -165,7 +165,7 @@ class Scanner {
    * that task's stack holds the node. Returns null when the ring is broken.
    */
   ring(start: bigint, listOff: bigint, taskOff: bigint): { nodes: bigint[]; isWaiter: boolean[] } | null {
-    const d = this.vm.dump;
+    const d = this.vm.mem;
     const nodes: bigint[] = [];
     const isWaiter: boolean[] = [];
     let prev = start;
@@ -188,11 +188,8 @@ class Scanner {
   }
 }
 
-const scanners = new WeakMap<Vmcore, Scanner>();
-function scanner(vm: Vmcore): Scanner {
-  let s = scanners.get(vm);
-  if (!s) { s = new Scanner(vm); scanners.set(vm, s); }
-  return s;
+function scanner(vm: KernelContext): Scanner {
+  return vm.cache('waits.scanner', () => new Scanner(vm));
 }
 
 interface LockCandidate { kind: LockKind; address: bigint; score: number; why: string }
@@ -205,18 +202,18 @@ function plausibleLock(s: Scanner, kind: LockKind, addr: bigint): boolean {
   const taskOrZero = (o: bigint): boolean => (o & ~7n) === 0n || s.tasks.has(o & ~7n);
   try {
     if (kind === 'mutex') {
-      if (t.hasMember(type, 'count')) return vm.dump.s32(addr + BigInt(t.offsetof(type, 'count'))) < 0; // pre-4.10
-      const o = vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner')));
+      if (t.hasMember(type, 'count')) return vm.mem.s32(addr + BigInt(t.offsetof(type, 'count'))) < 0; // pre-4.10
+      const o = vm.mem.u64(addr + BigInt(t.offsetof(type, 'owner')));
       return (o & 1n) === 1n && taskOrZero(o);
     }
     if (kind === 'rwsem') {
-      const c = vm.dump.u64(addr + BigInt(t.offsetof(type, 'count')));
-      const o = vm.dump.u64(addr + BigInt(t.offsetof(type, 'owner')));
+      const c = vm.mem.u64(addr + BigInt(t.offsetof(type, 'count')));
+      const o = vm.mem.u64(addr + BigInt(t.offsetof(type, 'owner')));
       // v5.3+: RWSEM_FLAG_WAITERS; the bias encoding has a negative count while anyone waits
       const waiters = t.resolved(t.memberPath(type, 'owner').type).kind === 'pointer' ? BigInt.asIntN(64, c) < 0n : (c & 2n) === 2n;
       return waiters && taskOrZero(o);
     }
-    if (kind === 'semaphore') return vm.dump.u32(addr + BigInt(t.offsetof(type, 'count'))) === 0;
+    if (kind === 'semaphore') return vm.mem.u32(addr + BigInt(t.offsetof(type, 'count'))) === 0;
   } catch {
     return false;
   }
@@ -224,7 +221,7 @@ function plausibleLock(s: Scanner, kind: LockKind, addr: bigint): boolean {
 }
 
 /** list-based lock kinds this kernel has (PREEMPT_RT mutex/rwsem are not list-based) */
-function listLockKinds(vm: Vmcore): { kind: LockKind; waiterType: string; waitListOff: bigint }[] {
+function listLockKinds(vm: KernelContext): { kind: LockKind; waiterType: string; waitListOff: bigint }[] {
   const t = vm.types;
   const out: { kind: LockKind; waiterType: string; waitListOff: bigint }[] = [];
   const add = (kind: LockKind, waiterType: string) => {
@@ -238,14 +235,14 @@ function listLockKinds(vm: Vmcore): { kind: LockKind; waiterType: string; waitLi
 }
 
 /** the head's global: its symbol and, when it is the lock itself, its type's kind */
-function headSymbolKind(vm: Vmcore, lockAddr: bigint): LockKind | null {
+function headSymbolKind(vm: KernelContext, lockAddr: bigint): LockKind | null {
   const name = lockSymbol(vm, lockAddr);
   if (!name || name.includes('+')) return null;
   const tn = globalTypeName(vm, name);
   return tn ? lockKindOfType(tn) : null;
 }
 
-function lockWaitFrom(vm: Vmcore, cand: LockCandidate, waiter: bigint, via: LockWait['via'], position: number, length: number): LockWait {
+function lockWaitFrom(vm: KernelContext, cand: LockCandidate, waiter: bigint, via: LockWait['via'], position: number, length: number): LockWait {
   const info = lockInfo(vm, cand.address, cand.kind, cand.why);
   const ownerRaw = info.mutex?.raw ?? info.rwsem?.raw ?? null;
   const ownerFlags = info.mutex?.flagNames ?? (info.rwsem ? [...info.rwsem.ownerFlags, ...info.rwsem.countFlags] : []);
@@ -336,7 +333,7 @@ function scanOtherWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKi
       if (f.kind === 'waitqueue' && heads.length >= 1) {
         // wait_queue_entry.func names why (autoremove_wake_function, woken_wake_function, ...)
         let fn = '';
-        try { fn = vm.symbols.symbolize(vm.dump.pointer(waiter + BigInt(t.offsetof(f.type, 'func'))))?.name ?? ''; } catch { /* leave empty */ }
+        try { fn = vm.symbols.symbolize(vm.mem.pointer(waiter + BigInt(t.offsetof(f.type, 'func'))))?.name ?? ''; } catch { /* leave empty */ }
         if (!/wake|func/.test(fn)) continue;
         const head = heads.length === 1 ? heads[0] - BigInt(t.offsetof('struct wait_queue_head', 'head')) : null;
         return {
@@ -349,7 +346,7 @@ function scanOtherWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKi
   return null;
 }
 
-function headSymbolIsCompletion(vm: Vmcore, addr: bigint): boolean {
+function headSymbolIsCompletion(vm: KernelContext, addr: bigint): boolean {
   const name = lockSymbol(vm, addr);
   return !!name && !name.includes('+') && globalTypeName(vm, name) === 'struct completion';
 }
@@ -360,9 +357,9 @@ function piBlockedOn(s: Scanner, task: bigint): LockWait | null {
   const t = vm.types;
   const m = t.tryMemberPath('struct task_struct', 'pi_blocked_on');
   if (!m) return null;
-  const waiter = vm.dump.pointer(task + BigInt(m.offset));
+  const waiter = vm.mem.pointer(task + BigInt(m.offset));
   if (waiter === 0n) return null;
-  const lock = vm.dump.pointer(waiter + BigInt(t.offsetof('struct rt_mutex_waiter', 'lock')));
+  const lock = vm.mem.pointer(waiter + BigInt(t.offsetof('struct rt_mutex_waiter', 'lock')));
   // an rt_mutex_base is at offset 0 of struct rt_mutex (and of PREEMPT_RT's mutex and spinlock)
   const cand: LockCandidate = { kind: 'rt_mutex', address: lock, score: 0, why: 'task->pi_blocked_on' };
   const info = lockInfo(vm, lock, 'rt_mutex', cand.why, t.findType('struct rt_mutex') !== null ? 'struct rt_mutex' : 'struct rt_mutex_base');
@@ -379,7 +376,7 @@ function debugBlockedOn(s: Scanner, task: bigint): { waiter?: bigint; wait?: Loc
   const t = vm.types;
   const m = t.tryMemberPath('struct task_struct', 'blocked_on');
   if (!m) return null;
-  const p = vm.dump.pointer(task + BigInt(m.offset));
+  const p = vm.mem.pointer(task + BigInt(m.offset));
   const target = t.resolved(m.type);
   if (p === 0n || target.kind !== 'pointer') return null;
   const name = t.typeName(target.target);
@@ -395,7 +392,7 @@ function debugBlockedOn(s: Scanner, task: bigint): { waiter?: bigint; wait?: Loc
  * What `task` waits on: a lock (with its owner), a completion or wait queue, or nothing found —
  * from its kernel stack, task->blocked_on (CONFIG_DEBUG_MUTEXES) and task->pi_blocked_on.
  */
-export function taskBlockedOn(vm: Vmcore, taskOrPid: Task | bigint | number): TaskWait {
+export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | number): TaskWait {
   const s = scanner(vm);
   const task = typeof taskOrPid === 'number' ? findTask(vm, taskOrPid)
     : typeof taskOrPid === 'bigint' ? s.tasks.get(taskOrPid) : taskOrPid;
@@ -410,7 +407,7 @@ export function taskBlockedOn(vm: Vmcore, taskOrPid: Task | bigint | number): Ta
   const hints = blockerKinds(blockedIn);
   const base = { task: lt, stack, blockedIn, waited: taskWaitTime(vm, lt) };
   let buf: Buffer | null = null;
-  try { buf = stack ? vm.dump.readVirt(stack, Number(s.size)) : null; } catch { buf = null; }
+  try { buf = stack ? vm.mem.readVirt(stack, Number(s.size)) : null; } catch { buf = null; }
   if (!buf) {
     const r: TaskWait = { ...base, stackWordsEqualToTask: 0, blockedOn: { kind: 'none', note: 'kernel stack unreadable (not in the dump)' } };
     s.results.set(task.address, r);
@@ -420,7 +417,7 @@ export function taskBlockedOn(vm: Vmcore, taskOrPid: Task | bigint | number): Ta
   let liveFrom = 0;
   if (s.spOff !== null && !task.onCpu) {
     try {
-      const sp = vm.dump.pointer(task.address + s.spOff);
+      const sp = vm.mem.pointer(task.address + s.spOff);
       if (sp >= stack && sp < stack + s.size) liveFrom = Number(sp - stack) & ~7;
     } catch { /* whole stack */ }
   }
@@ -486,7 +483,7 @@ export interface WaitGraph {
 const taskLabel = (t: LockTask): string => `${t.comm}(${t.pid})`;
 
 /** follow task → lock → owner → the owner's lock ... until a non-waiting owner or a repeat */
-export function waitChain(vm: Vmcore, start: TaskWait): WaitChain {
+export function waitChain(vm: KernelContext, start: TaskWait): WaitChain {
   return followChain(start, (owner) => {
     const t = tasksByAddress(vm).get(owner);
     return t ? taskBlockedOn(vm, t) : null;
@@ -519,7 +516,7 @@ export function followChain(start: TaskWait, waitOf: (owner: bigint) => TaskWait
 const hexAddr = (a: bigint): string => `0x${a.toString(16)}`;
 
 /** every task in `states` with what it waits on, the chains from each lock waiter, and deadlock cycles */
-export function waitForGraph(vm: Vmcore, opts: WaitGraphOptions = {}): WaitGraph {
+export function waitForGraph(vm: KernelContext, opts: WaitGraphOptions = {}): WaitGraph {
   const states = new Set((opts.states ?? 'D').split(''));
   const tasks: TaskWait[] = [];
   for (const t of tasksByAddress(vm).values()) {

@@ -4,7 +4,7 @@
  * task owns the mm. The per-CPU and per-mm state is the architecture's (src/arch: `tlb`); who
  * uses the mm, and what deserves a look, is decided here.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { archOf, type ArchTlb, type TlbContext } from '../../arch/index.js';
 import { VaatError } from '../../dump/errors.js';
@@ -65,7 +65,7 @@ function atomic64(o: KObject): bigint {
   return o.hasMember('counter') ? o.member('counter').bigint() : o.bigint();
 }
 
-function archTlb(vm: Vmcore): ArchTlb {
+function archTlb(vm: KernelContext): ArchTlb {
   const a = archOf(vm);
   if (!a.tlb) throw new VaatError(`the TLB state of ${a.name} is not read`);
   return a.tlb;
@@ -74,15 +74,15 @@ function archTlb(vm: Vmcore): ArchTlb {
 interface MmTasks { withMm: Map<bigint, TlbTask[]>; activeOnly: Map<bigint, TlbTask[]> }
 
 /** every task's mm and active_mm, indexed by mm (one pass over the task list) */
-function mmIndex(vm: Vmcore): MmTasks {
+function mmIndex(vm: KernelContext): MmTasks {
   const mmOff = BigInt(vm.types.offsetof('struct task_struct', 'mm'));
   const amOff = BigInt(vm.types.offsetof('struct task_struct', 'active_mm'));
   const withMm = new Map<bigint, TlbTask[]>();
   const activeOnly = new Map<bigint, TlbTask[]>();
   const push = (m: Map<bigint, TlbTask[]>, k: bigint, t: TlbTask) => { const l = m.get(k) ?? []; l.push(t); m.set(k, l); };
   for (const t of listTasks(vm)) {
-    const mm = vm.dump.pointer(t.address + mmOff);
-    const am = vm.dump.pointer(t.address + amOff);
+    const mm = vm.mem.pointer(t.address + mmOff);
+    const am = vm.mem.pointer(t.address + amOff);
     const tt = { pid: t.pid, comm: t.comm, task: t.address };
     if (mm !== 0n) push(withMm, mm, tt);
     if (am !== 0n && am !== mm) push(activeOnly, am, tt);
@@ -90,7 +90,7 @@ function mmIndex(vm: Vmcore): MmTasks {
   return { withMm, activeOnly };
 }
 
-function taskExiting(vm: Vmcore, task: bigint): boolean {
+function taskExiting(vm: KernelContext, task: bigint): boolean {
   const t = vm.objectAt(task, 'struct task_struct');
   return (t.member('flags').number() & PF_EXITING) !== 0 || t.member('exit_state').number() !== 0;
 }
@@ -112,12 +112,12 @@ export function tlbFlags(s: {
 }
 
 /** the CPU supports process-context identifiers (X86_FEATURE_PCID on x86), null when unknown */
-export function hasPcid(vm: Vmcore): boolean | null {
+export function hasPcid(vm: KernelContext): boolean | null {
   return archTlb(vm).pcid(vm);
 }
 
 /** one CPU's TLB state; `index` is the task/mm index (built once by cpuTlbStates) */
-export function cpuTlbState(vm: Vmcore, cpu: number, index: MmTasks = mmIndex(vm)): CpuTlbState {
+export function cpuTlbState(vm: KernelContext, cpu: number, index: MmTasks = mmIndex(vm)): CpuTlbState {
   const tlb = archTlb(vm);
   const state = tlb.cpuState(vm, cpu);
   const { loadedMm, ctxs, isLazy } = state;
@@ -175,7 +175,7 @@ export function cpuTlbState(vm: Vmcore, cpu: number, index: MmTasks = mmIndex(vm
 }
 
 /** every possible CPU's TLB state */
-export function cpuTlbStates(vm: Vmcore): TlbSummary {
+export function cpuTlbStates(vm: KernelContext): TlbSummary {
   const index = mmIndex(vm);
   const cpus = cpuMask(vm, 'possible').map((cpu) => cpuTlbState(vm, cpu, index));
   return { nrDynAsids: archTlb(vm).nrDynAsids(vm), pcid: hasPcid(vm), cpus };

@@ -11,7 +11,7 @@
  * A module built without BTF (out of tree, without vmlinux BTF at build time) has btf_data_size 0.
  */
 import { VaatError } from '../../dump/errors.js';
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { BtfTypes, parseBtf } from '../../types/btf.js';
 import { readBtfFile } from '../../elf/sections.js';
 import type { TypeInfo } from '../../types/typeinfo.js';
@@ -31,33 +31,30 @@ export type ModuleTypesResult =
 const MAX_MODULE_BTF = 64 * 1024 * 1024;
 const MAX_LIST = 65536;
 
-/** vmlinux BTF per Vmcore: types may be DWARF, and split BTF needs a BTF base */
-const baseByVmcore = new WeakMap<Vmcore, BtfTypes>();
-
+/** vmlinux BTF per dump: types may be DWARF, and split BTF needs a BTF base */
 /** The vmlinux BTF the dump's modules were built against: the types in use if BTF, else the file given, else the dump's own. */
-export function vmlinuxBtf(vm: Vmcore): BtfTypes {
-  const known = baseByVmcore.get(vm);
-  if (known) return known;
-  let base: BtfTypes;
-  let types: TypeInfo | undefined;
-  try { types = vm.types; } catch { /* no types: read BTF below, which says why if it fails too */ }
-  if (types instanceof BtfTypes && types.base === null) base = types;
-  else if (vm.options.btf) base = parseBtf(readBtfFile(vm.options.btf).bytes, { label: vm.options.btf });
-  else {
-    const start = vm.symbols.lookup('__start_BTF')?.address;
-    const stop = vm.symbols.lookup('__stop_BTF')?.address;
-    if (start === undefined || stop === undefined || stop <= start) throw new VaatError('no vmlinux BTF in this kernel (no __start_BTF/__stop_BTF): module BTF cannot be read', vm.file);
-    base = parseBtf(vm.dump.readVirt(start, Number(stop - start)), { label: `${vm.file} __start_BTF` });
-  }
-  baseByVmcore.set(vm, base);
+export function vmlinuxBtf(vm: KernelContext): BtfTypes {
+  return vm.cache('module.vmlinuxBtf', (): BtfTypes => {
+    let base: BtfTypes;
+    let types: TypeInfo | undefined;
+    try { types = vm.types; } catch { /* no types: read BTF below, which says why if it fails too */ }
+    if (types instanceof BtfTypes && types.base === null) base = types;
+    else if (vm.options.btf) base = parseBtf(readBtfFile(vm.options.btf).bytes, { label: vm.options.btf });
+    else {
+      const start = vm.symbols.lookup('__start_BTF')?.address;
+      const stop = vm.symbols.lookup('__stop_BTF')?.address;
+      if (start === undefined || stop === undefined || stop <= start) throw new VaatError('no vmlinux BTF in this kernel (no __start_BTF/__stop_BTF): module BTF cannot be read', vm.file);
+      base = parseBtf(vm.mem.readVirt(start, Number(stop - start)), { label: `${vm.file} __start_BTF` });
+    }
   return base;
+  });
 }
 
 /**
  * The types of loaded module `name`, or why there are none. Throws only on a damaged dump (an
  * unreadable list or corrupt BTF), not for a module or kernel without BTF.
  */
-export function moduleTypes(vm: Vmcore, name: string): ModuleTypesResult {
+export function moduleTypes(vm: KernelContext, name: string): ModuleTypesResult {
   const no = (reason: string): ModuleTypesResult => ({ ok: false, module: name, reason });
   const mods = vm.modules;
   if (!mods) return no('the loaded modules could not be read from this dump');
@@ -67,8 +64,8 @@ export function moduleTypes(vm: Vmcore, name: string): ModuleTypesResult {
   if (!t.hasMember('struct module', 'btf_data') || !t.hasMember('struct module', 'btf_data_size')) {
     return no(`this kernel keeps no module BTF (struct module has no btf_data: built without CONFIG_DEBUG_INFO_BTF_MODULES)`);
   }
-  const size = vm.dump.u32(mod.address + BigInt(t.offsetof('struct module', 'btf_data_size')));
-  const ptr = vm.dump.u64(mod.address + BigInt(t.offsetof('struct module', 'btf_data')));
+  const size = vm.mem.u32(mod.address + BigInt(t.offsetof('struct module', 'btf_data_size')));
+  const ptr = vm.mem.u64(mod.address + BigInt(t.offsetof('struct module', 'btf_data')));
   if (size === 0) return no(`module ${name} carries no BTF (btf_data_size 0: built without BTF)`);
   if (size > MAX_MODULE_BTF) throw new VaatError(`module ${name}: btf_data_size ${size} is not plausible`, vm.file);
 
@@ -78,13 +75,13 @@ export function moduleTypes(vm: Vmcore, name: string): ModuleTypesResult {
   if (!found) return no(`module ${name} had ${size} bytes of BTF at load, but the kernel no longer holds them (btf_data cleared after init and no btf_modules entry)`);
   if (found.size !== size) throw new VaatError(`module ${name}: ${found.from} holds ${found.size} bytes, struct module.btf_data_size says ${size}`, vm.file);
 
-  const bytes = vm.dump.readVirt(found.addr, found.size);
+  const bytes = vm.mem.readVirt(found.addr, found.size);
   const types = parseBtf(bytes, { base: vmlinuxBtf(vm), label: `module ${name} BTF (${found.from})` });
   return { ok: true, module: name, types, bytes: bytes.length, from: found.from };
 }
 
 /** the BPF subsystem's copy: btf_modules → struct btf_module { list, module, btf } → struct btf { data, data_size } */
-function fromBtfModules(vm: Vmcore, modAddr: bigint, name: string): { addr: bigint; size: number; from: string } | null {
+function fromBtfModules(vm: KernelContext, modAddr: bigint, name: string): { addr: bigint; size: number; from: string } | null {
   const t = vm.types;
   const head = vm.symbols.lookup('btf_modules')?.address;
   const bm = 'struct btf_module';
@@ -93,15 +90,15 @@ function fromBtfModules(vm: Vmcore, modAddr: bigint, name: string): { addr: bigi
   const modOff = BigInt(t.offsetof(bm, 'module'));
   const btfOff = BigInt(t.offsetof(bm, 'btf'));
   const seen = new Set<bigint>();
-  for (let node = vm.dump.u64(head); node !== head; node = vm.dump.u64(node)) {
+  for (let node = vm.mem.u64(head); node !== head; node = vm.mem.u64(node)) {
     if (seen.has(node) || seen.size >= MAX_LIST) throw new VaatError(`btf_modules list at 0x${head.toString(16)} loops or is corrupt`, vm.file);
     seen.add(node);
     const entry = node - listOff;
-    if (vm.dump.u64(entry + modOff) !== modAddr) continue;
-    const btf = vm.dump.u64(entry + btfOff);
+    if (vm.mem.u64(entry + modOff) !== modAddr) continue;
+    const btf = vm.mem.u64(entry + btfOff);
     if (btf === 0n) return null;
-    const data = vm.dump.u64(btf + BigInt(t.offsetof('struct btf', 'data')));
-    const size = vm.dump.u32(btf + BigInt(t.offsetof('struct btf', 'data_size')));
+    const data = vm.mem.u64(btf + BigInt(t.offsetof('struct btf', 'data')));
+    const size = vm.mem.u32(btf + BigInt(t.offsetof('struct btf', 'data_size')));
     if (data === 0n) return null;
     return { addr: data, size, from: `btf_modules entry for ${name}: struct btf 0x${btf.toString(16)}.data 0x${data.toString(16)}` };
   }

@@ -19,7 +19,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
 import { KObject } from '../../object/kobject.js';
 import type { LoadedModule } from '../../symbols/modules.js';
@@ -53,7 +53,7 @@ export type ModuleDebug =
   | { readonly ok: false; readonly module: string; readonly reason: string };
 
 /** the directories `--module-debug` names, and the distribution's place for this kernel */
-export function moduleDebugDirs(vm: Vmcore): string[] {
+export function moduleDebugDirs(vm: KernelContext): string[] {
   const given = vm.options.moduleDebug;
   const dirs = given === undefined ? [] : Array.isArray(given) ? [...given] : [given];
   const rel = vm.vmcoreinfo.osrelease;
@@ -168,12 +168,9 @@ export function placeSections(mod: LoadedModule, file: string, ko: Map<string, K
   return { sections, matched };
 }
 
-const loaded = new WeakMap<Vmcore, Map<string, ModuleDebug>>();
-
-/** Module `name`'s debug info, loaded once per Vmcore; never throws (the reason is in the result). */
-export function moduleDebug(vm: Vmcore, name: string): ModuleDebug {
-  let perVm = loaded.get(vm);
-  if (!perVm) loaded.set(vm, (perVm = new Map()));
+/** Module `name`'s debug info, loaded once per open dump; never throws (the reason is in the result). */
+export function moduleDebug(vm: KernelContext, name: string): ModuleDebug {
+  const perVm = vm.cache('module.debug', () => new Map<string, ModuleDebug>());
   const known = perVm.get(name);
   if (known) return known;
   const r = loadModuleDebug(vm, name);
@@ -181,7 +178,7 @@ export function moduleDebug(vm: Vmcore, name: string): ModuleDebug {
   return r;
 }
 
-function loadModuleDebug(vm: Vmcore, name: string): ModuleDebug {
+function loadModuleDebug(vm: KernelContext, name: string): ModuleDebug {
   const no = (reason: string): ModuleDebug => ({ ok: false, module: name, reason });
   const mod = vm.modules?.module(name);
   if (!mod) return no(`module ${name} is not loaded in this dump (or the module list could not be read)`);
@@ -204,7 +201,7 @@ function loadModuleDebug(vm: Vmcore, name: string): ModuleDebug {
 }
 
 /** The inlined functions at `pc` inside module `name`, innermost first; [] when none or no debug info. */
-export function moduleInlinedAt(vm: Vmcore, name: string, pc: bigint): InlineRange[] {
+export function moduleInlinedAt(vm: KernelContext, name: string, pc: bigint): InlineRange[] {
   const d = moduleDebug(vm, name);
   if (!d.ok) return [];
   const s = d.sections.find((x) => pc >= x.start && pc < x.start + x.size);
@@ -217,7 +214,7 @@ export function moduleInlinedAt(vm: Vmcore, name: string, pc: bigint): InlineRan
  * `struct task_struct *`), at its address in the dump; throws naming why when there is no such
  * module, no debug info or no such variable.
  */
-export function moduleObject(vm: Vmcore, module: string, name: string): KObject {
+export function moduleObject(vm: KernelContext, module: string, name: string): KObject {
   const d = moduleDebug(vm, module);
   if (!d.ok) throw new VaatError(d.reason, vm.file);
   const v = d.types.findVariable(name);

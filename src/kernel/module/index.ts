@@ -2,7 +2,7 @@
  * Loaded modules, from the `modules` list of struct module: name, where the module's core
  * memory lies, its state and its taint flags (module_flags()).
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { listForEachEntry } from '../../object/helpers.js';
 import { decodeTaint } from '../panic.js';
 
@@ -29,7 +29,7 @@ export interface KernelModule {
 const CORE_MEM_TYPES = ['MOD_TEXT', 'MOD_DATA', 'MOD_RODATA', 'MOD_RO_AFTER_INIT'];
 
 /** every module on the `modules` list, in list order (newest first, as lsmod prints) */
-export function listModules(vm: Vmcore): KernelModule[] {
+export function listModules(vm: KernelContext): KernelModule[] {
   const t = vm.types;
   // "module: replace module_layout with module_memory", v6.4: core_layout became mem[MOD_*]
   const hasLayout = t.hasMember('struct module', 'core_layout');

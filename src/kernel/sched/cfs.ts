@@ -7,7 +7,7 @@
  * Tree order is vruntime order up to v6.7 and virtual-deadline order from v6.8 ("sched/eevdf:
  * Sort the rbtree by virtual deadline"); `CfsRqInfo.order` says which.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { rbInorder } from '../../object/helpers.js';
 import { hex } from '../../output/style.js';
@@ -94,7 +94,7 @@ const H_NR_IDLE = ['h_nr_idle', 'idle_h_nr_running'] as const;
 const MIN_VRUNTIME = ['min_vruntime', 'zero_vruntime'] as const;
 
 /** 64-bit kernels keep load weights scaled up by SCHED_FIXEDPOINT_SHIFT (scale_load, v4.11+) */
-function scaleLoadDown(vm: Vmcore, w: bigint): bigint {
+function scaleLoadDown(vm: KernelContext, w: bigint): bigint {
   if (vm.types.pointerSize !== 8 || w === 0n) return w;
   const d = w >> 10n;
   return d < 2n ? 2n : d;
@@ -108,7 +108,7 @@ function optNumber(o: KObject, paths: readonly string[]): number | null {
 }
 
 /** cfs_rq counters and bandwidth state */
-export function cfsRqInfo(vm: Vmcore, cfsRq: KObject): CfsRqInfo {
+export function cfsRqInfo(vm: KernelContext, cfsRq: KObject): CfsRqInfo {
   const q = cfsRq.snapshot();
   const has = (m: string) => q.hasMember(m);
   const eevdf = has('avg_vruntime') && has('avg_load');
@@ -130,7 +130,7 @@ export function cfsRqInfo(vm: Vmcore, cfsRq: KObject): CfsRqInfo {
 }
 
 /** sum and weight of (vruntime - min_vruntime) over the queue, curr included (v6.6 avg_vruntime()) */
-function avgParts(vm: Vmcore, q: KObject): { avg: bigint; load: bigint; base: bigint } {
+function avgParts(vm: KernelContext, q: KObject): { avg: bigint; load: bigint; base: bigint } {
   const base = q.memberOf(MIN_VRUNTIME).bigint();
   let avg = s64(q.member('avg_vruntime').bigint());
   let load = q.member('avg_load').bigint();
@@ -147,7 +147,7 @@ function avgParts(vm: Vmcore, q: KObject): { avg: bigint; load: bigint; base: bi
 }
 
 /** avg_vruntime(cfs_rq): the zero-lag point V */
-export function avgVruntime(vm: Vmcore, cfsRq: KObject): bigint {
+export function avgVruntime(vm: KernelContext, cfsRq: KObject): bigint {
   return zeroLagPoint(avgParts(vm, cfsRq));
 }
 
@@ -158,7 +158,7 @@ function zeroLagPoint({ avg, load, base }: { avg: bigint; load: bigint; base: bi
   return BigInt.asUintN(64, base + q);
 }
 
-function eevdfInfo(vm: Vmcore, se: KObject, cfsRq: KObject, vruntime: bigint): EevdfInfo | null {
+function eevdfInfo(vm: KernelContext, se: KObject, cfsRq: KObject, vruntime: bigint): EevdfInfo | null {
   if (!se.hasMember('deadline') || !se.hasMember('vlag')) return null;
   const computable = cfsRq.hasMember('avg_vruntime') && cfsRq.hasMember('avg_load');
   let lag: bigint | null = null;
@@ -180,7 +180,7 @@ function eevdfInfo(vm: Vmcore, se: KObject, cfsRq: KObject, vruntime: bigint): E
 }
 
 /** one sched_entity of `cfsRq`, as a plain object */
-export function cfsEntity(vm: Vmcore, seAddr: bigint, cfsRq: KObject, depth: number, running: boolean): CfsEntity {
+export function cfsEntity(vm: KernelContext, seAddr: bigint, cfsRq: KObject, depth: number, running: boolean): CfsEntity {
   const se = vm.objectAt(seAddr, 'struct sched_entity').snapshot();
   const vruntime = se.member('vruntime').bigint();
   const base = {
@@ -237,7 +237,7 @@ export interface CfsWalkOptions {
  * Every entity under a cfs_rq, pre-order: each level's curr first, then its tree in order, a
  * group entity followed at once by what its own runqueue holds (drgn's listing order).
  */
-export function cfsRqForEachEntity(vm: Vmcore, cfsRq: KObject, opts: CfsWalkOptions = {}): CfsEntity[] {
+export function cfsRqForEachEntity(vm: KernelContext, cfsRq: KObject, opts: CfsWalkOptions = {}): CfsEntity[] {
   const out: CfsEntity[] = [];
   const maxDepth = opts.maxDepth ?? Infinity;
   const seen = new Set<bigint>();

@@ -5,7 +5,7 @@
  * the rbtrees is what finds throttled groups: a throttled cfs_rq's entity is dequeued from its
  * parent, so no rbtree walk reaches it.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { listForEachEntry } from '../../object/helpers.js';
 import { hex } from '../../output/style.js';
@@ -68,13 +68,13 @@ export function taskGroupBandwidth(tg: KObject): CfsBandwidth | null {
 }
 
 /** the task group tree for one CPU; null on kernels without FAIR_GROUP_SCHED */
-export function taskGroupTree(vm: Vmcore, cpu: number, opts: TaskGroupTreeOptions = {}): TaskGroupNode | null {
+export function taskGroupTree(vm: KernelContext, cpu: number, opts: TaskGroupTreeOptions = {}): TaskGroupNode | null {
   if (!vm.types.hasMember('struct task_group', 'cfs_rq')) return null;
   const root = vm.object('root_task_group', 'struct task_group');
   return groupNode(vm, root, cpu, 0, opts) ?? null;
 }
 
-function groupNode(vm: Vmcore, tg: KObject, cpu: number, depth: number, opts: TaskGroupTreeOptions): TaskGroupNode | undefined {
+function groupNode(vm: KernelContext, tg: KObject, cpu: number, depth: number, opts: TaskGroupTreeOptions): TaskGroupNode | undefined {
   if (depth > MAX_GROUP_DEPTH) throw new Error(`task_group ${hex(tg.address)}: hierarchy does not end`);
   const cfsRqAddr = tg.member('cfs_rq').index(cpu).pointer();
   if (cfsRqAddr === 0n) return undefined; // a group still being created

@@ -5,7 +5,7 @@
  * differences live in the readers (sched-cfs, sched-rtdl, sched-group, sched-task), each with the
  * change that made it.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { hex } from '../../output/style.js';
 import { schedTask, type SchedTask } from './task.js';
@@ -51,17 +51,17 @@ export interface RqModel {
 }
 
 /** cpu_rq(cpu): CPU `cpu`'s struct rq */
-export function cpuRq(vm: Vmcore, cpu: number): KObject {
+export function cpuRq(vm: KernelContext, cpu: number): KObject {
   return vm.perCpu('runqueues', cpu, 'struct rq');
 }
 
 /** rq->curr ("sched: Add CONFIG_SCHED_PROXY_EXEC", v6.14, put it in a union with rq->donor; same path) */
-export function rqCurr(vm: Vmcore, rq: KObject): SchedTask {
+export function rqCurr(vm: KernelContext, rq: KObject): SchedTask {
   return schedTask(vm, rq.member('curr').pointer());
 }
 
 /** the CFS side of a runqueue: counters, every entity, the waiting tasks and the running chain */
-export function rqCfs(vm: Vmcore, rq: KObject): CfsQueue {
+export function rqCfs(vm: KernelContext, rq: KObject): CfsQueue {
   const cfs = rq.member('cfs').snapshot();
   const entities = cfsRqForEachEntity(vm, cfs);
   return {
@@ -79,14 +79,14 @@ function signedCounter(o: KObject): number {
 }
 
 /** rq->stop, the highest class: queued (on_rq) while a stop_machine/stop_one_cpu job waits or runs */
-export function rqStop(vm: Vmcore, rq: KObject): { task: SchedTask; queued: boolean } | null {
+export function rqStop(vm: KernelContext, rq: KObject): { task: SchedTask; queued: boolean } | null {
   const stop = rq.hasMember('stop') ? rq.member('stop').pointer() : 0n;
   if (stop === 0n) return null;
   return { task: schedTask(vm, stop), queued: vm.objectAt(stop, 'struct task_struct').member('on_rq').number() !== 0 };
 }
 
 /** one CPU's runqueue, whole */
-export function rqModel(vm: Vmcore, cpu: number, online = true): RqModel {
+export function rqModel(vm: KernelContext, cpu: number, online = true): RqModel {
   const rq = cpuRq(vm, cpu);
   const currAddr = rq.member('curr').pointer();
   const idleAddr = rq.member('idle').pointer();
@@ -112,7 +112,7 @@ export function rqModel(vm: Vmcore, cpu: number, online = true): RqModel {
 }
 
 /** every possible CPU's runqueue (or just `cpus`), in CPU order */
-export function runqueues(vm: Vmcore, cpus?: readonly number[]): RqModel[] {
+export function runqueues(vm: KernelContext, cpus?: readonly number[]): RqModel[] {
   const possible = cpuMask(vm, 'possible');
   const online = new Set(cpuMask(vm, 'online'));
   const want = cpus ? possible.filter((c) => cpus.includes(c)) : possible;

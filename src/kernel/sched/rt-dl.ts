@@ -9,7 +9,7 @@
  *    v6.8 ("sched/fair: Add trivial fair server") an entity can be a dl server (rq->fair_server),
  *    which stands for the fair class rather than a task.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { listNodes, rbInorder } from '../../object/helpers.js';
 import { hex } from '../../output/style.js';
@@ -71,7 +71,7 @@ export interface DlRqInfo {
 function optBool(o: KObject, m: string): boolean | null { return o.hasMember(m) ? o.member(m).bool() : null; }
 
 /** the RT queue of an rt_rq, highest priority (lowest number) first, FIFO within a level */
-export function rtRqInfo(vm: Vmcore, rtRq: KObject, currTask: bigint): RtRqInfo {
+export function rtRqInfo(vm: KernelContext, rtRq: KObject, currTask: bigint): RtRqInfo {
   const entities: RtEntity[] = [];
   const mismatch: number[] = [];
   rtRqForEachEntity(vm, rtRq, currTask, 0, entities, mismatch);
@@ -86,7 +86,7 @@ export function rtRqInfo(vm: Vmcore, rtRq: KObject, currTask: bigint): RtRqInfo 
   };
 }
 
-function rtRqForEachEntity(vm: Vmcore, rtRq: KObject, currTask: bigint, depth: number, out: RtEntity[], mismatch: number[]): void {
+function rtRqForEachEntity(vm: KernelContext, rtRq: KObject, currTask: bigint, depth: number, out: RtEntity[], mismatch: number[]): void {
   if (depth > 32) throw new Error(`rt_rq ${hex(rtRq.address)}: group nesting does not end`);
   // one read for the whole array (~1.6 KiB): every list head and the bitmap come from it
   const active = rtRq.member('active').snapshot();
@@ -114,7 +114,7 @@ function rtRqForEachEntity(vm: Vmcore, rtRq: KObject, currTask: bigint, depth: n
 }
 
 /** the deadline queue of a dl_rq, earliest deadline first */
-export function dlRqInfo(vm: Vmcore, dlRq: KObject, currTask: bigint): DlRqInfo {
+export function dlRqInfo(vm: KernelContext, dlRq: KObject, currTask: bigint): DlRqInfo {
   const nodeOff = BigInt(vm.types.offsetof('struct sched_dl_entity', 'rb_node'));
   const dlOff = BigInt(vm.types.offsetof('struct task_struct', 'dl'));
   const entities: DlEntity[] = [];

@@ -3,7 +3,7 @@
  * (pid, comm, state letter, prio, cgroup, sched_info times) plus se.sum_exec_runtime, and a
  * task group's name (its cgroup v2 path, or its autogroup).
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { hex } from '../../output/style.js';
 import { taskAt } from '../tasks.js';
 import { cgroupPath } from '../cgroup/path.js';
@@ -32,7 +32,7 @@ export interface SchedTask {
  * A task group's name: its cgroup's path, `/autogroup-N` for an autogroup (made by setsid(), not
  * cgroupfs, so its css has no cgroup), `/` for root_task_group.
  */
-export function taskGroupPath(vm: Vmcore, tg: bigint): string {
+export function taskGroupPath(vm: KernelContext, tg: bigint): string {
   const group = vm.objectAt(tg, 'struct task_group');
   const cgrp = group.member('css.cgroup').pointer();
   if (cgrp !== 0n) return cgroupPath(vm, cgrp) ?? '/';
@@ -44,7 +44,7 @@ export function taskGroupPath(vm: Vmcore, tg: bigint): string {
 }
 
 /** the fields of a task the runqueue views print */
-export function schedTask(vm: Vmcore, addr: bigint): SchedTask {
+export function schedTask(vm: KernelContext, addr: bigint): SchedTask {
   const t = taskAt(vm, addr);
   return {
     task: hex(addr),

@@ -3,7 +3,7 @@
  * sibling cpumasks built by set_cpu_sibling_map() (arch/x86/kernel/smpboot.c), the NUMA node of
  * each CPU, and the CPU masks. Field renames across 5.10–6.12 are resolved here.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { cpumaskToList } from '../../object/helpers.js';
 import { cpuMask, nrCpuIds } from '../cpu.js';
@@ -82,32 +82,32 @@ function cpumaskVar(obj: KObject): KObject {
 }
 
 /** a per-CPU variable this kernel has: a symbol with a type (debug info's, or its declaration) */
-function hasPerCpu(vm: Vmcore, name: string): boolean {
+function hasPerCpu(vm: KernelContext, name: string): boolean {
   return globalType(vm.types, name) !== null && vm.symbols.lookup(name) !== undefined;
 }
 
-function perCpuMask(vm: Vmcore, name: string, cpu: number, n: number): number[] | null {
+function perCpuMask(vm: KernelContext, name: string, cpu: number, n: number): number[] | null {
   if (!hasPerCpu(vm, name)) return null;
   try { return cpumaskToList(cpumaskVar(vm.perCpu(name, cpu)), n); } catch { return null; }
 }
 
-function perCpuInt(vm: Vmcore, name: string, cpu: number): number | null {
+function perCpuInt(vm: KernelContext, name: string, cpu: number): number | null {
   if (!hasPerCpu(vm, name)) return null;
   try { return vm.perCpu(name, cpu).number(); } catch { return null; }
 }
 
-function globalInt(vm: Vmcore, name: string): number | null {
+function globalInt(vm: KernelContext, name: string): number | null {
   if (!vm.symbols.lookup(name)) return null;
   try { return vm.object(name, 'int').number(); } catch { return null; }
 }
 
 /** cpu_to_node(): per-CPU numa_node (CONFIG_USE_PERCPU_NUMA_NODE_ID), else x86_cpu_to_node_map; 0 without NUMA */
-export function cpuToNode(vm: Vmcore, cpu: number): number {
+export function cpuToNode(vm: KernelContext, cpu: number): number {
   return perCpuInt(vm, 'numa_node', cpu) ?? perCpuInt(vm, 'x86_cpu_to_node_map', cpu) ?? 0;
 }
 
 /** one CPU's topology from per-CPU cpu_info and the sibling maps */
-export function cpuTopology(vm: Vmcore, cpu: number, masks?: { online: Set<number>; present: Set<number> }): CpuTopology {
+export function cpuTopology(vm: KernelContext, cpu: number, masks?: { online: Set<number>; present: Set<number> }): CpuTopology {
   const n = nrCpuIds(vm);
   const info = vm.perCpu('cpu_info', cpu, 'struct cpuinfo_x86').snapshot();
   const smt = perCpuMask(vm, 'cpu_sibling_map', cpu, n) ?? [cpu];
@@ -135,7 +135,7 @@ export function cpuTopology(vm: Vmcore, cpu: number, masks?: { online: Set<numbe
 }
 
 /** every possible CPU's topology, the masks, and the packages × cores × threads matrix */
-export function cpuTopologyAll(vm: Vmcore): Topology {
+export function cpuTopologyAll(vm: KernelContext): Topology {
   const possible = cpuMask(vm, 'possible');
   const present = cpuMask(vm, 'present');
   const online = cpuMask(vm, 'online');

@@ -2,7 +2,7 @@
  * Tasks grouped by (state, identical kernel call chain): the fastest way to see what a hung
  * machine was doing. Used by `vaat stacks`, the triage summary and crash signatures.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { taskStack } from './index.js';
 import { listTasks } from '../tasks.js';
 
@@ -17,10 +17,10 @@ export interface StackGroup {
 }
 
 /** every task (optionally only those in `states`, e.g. 'D'), grouped, most common first */
-export function groupTaskStacks(vm: Vmcore, states?: string): { tasks: number; groups: StackGroup[] } {
+export function groupTaskStacks(vm: KernelContext, states?: string): { tasks: number; groups: StackGroup[] } {
   const groups = new Map<string, StackGroup>();
   let tasks = 0;
-  // listTasks is read once per Vmcore: the summary and signatures walk the tasks for other reasons too
+  // listTasks is read once per dump: the summary and signatures walk the tasks for other reasons too
   for (const t of listTasks(vm)) {
     if (states && !states.includes(t.state)) continue;
     tasks++;

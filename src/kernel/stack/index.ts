@@ -4,7 +4,7 @@
  * was switched out; the unwinding itself, and both register layouts, belong to the architecture
  * (src/arch: ORC, frame pointers and a stack scan on x86_64).
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { archOf, type StackFrame } from '../../arch/index.js';
 import { withInlinedFrames } from './inline.js';
@@ -49,7 +49,7 @@ function taskInfo(task: KObject): StackTask {
   return { address: task.address, pid, comm };
 }
 
-function taskStackRange(vm: Vmcore, task: KObject): { low: bigint; high: bigint } | undefined {
+function taskStackRange(vm: KernelContext, task: KObject): { low: bigint; high: bigint } | undefined {
   try {
     const low = task.member('stack').pointer();
     return low ? { low, high: low + BigInt(archOf(vm).threadSize(vm).bytes) } : undefined;
@@ -59,7 +59,7 @@ function taskStackRange(vm: Vmcore, task: KObject): { low: bigint; high: bigint 
 }
 
 /** the task running on `cpu` at crash time: runqueues[cpu].curr */
-export function cpuCurrentTask(vm: Vmcore, cpu: number): KObject | undefined {
+export function cpuCurrentTask(vm: KernelContext, cpu: number): KObject | undefined {
   try {
     const p = vm.perCpu('runqueues', cpu).member('curr').pointer();
     return p ? vm.objectAt(p, 'struct task_struct') : undefined;
@@ -80,11 +80,11 @@ function taskCpu(task: KObject): number | undefined {
  * pt_regs, so they already are the interrupted context (a pc inside the NMI handler would be
  * crossed like any other pt_regs). QEMU's dump-guest-memory notes hold each CPU's live registers.
  */
-export function cpuStack(vm: Vmcore, cpu: number, opts: StackOptions = {}): StackTrace {
+export function cpuStack(vm: KernelContext, cpu: number, opts: StackOptions = {}): StackTrace {
   const task = cpuCurrentTask(vm, cpu);
   const base: StackTrace = { cpu, frames: [], startedFrom: 'none', stoppedBecause: '' };
   if (task) base.task = taskInfo(task);
-  const note = vm.dump.cpuRegs().find((c) => c.cpu === cpu);
+  const note = vm.cpuRegs().find((c) => c.cpu === cpu);
   if (!note) return { ...base, stoppedBecause: `no PRSTATUS note for CPU ${cpu}` };
   const r = note.regs;
   if (Object.values(r).every((v) => v === 0n)) {
@@ -97,15 +97,15 @@ export function cpuStack(vm: Vmcore, cpu: number, opts: StackOptions = {}): Stac
   return finish(vm, { ...base, startedFrom: 'prstatus', ...res }, opts);
 }
 
-function finish(vm: Vmcore, t: StackTrace, opts: StackOptions): StackTrace {
+function finish(vm: KernelContext, t: StackTrace, opts: StackOptions): StackTrace {
   return opts.inlines ? { ...t, frames: withInlinedFrames(vm, t.frames) } : t;
 }
 
 /** The stack of a task: from PRSTATUS when it was running on a CPU, else from the frame it saved when switched out. */
-export function taskStack(vm: Vmcore, taskOrAddress: KObject | bigint, opts: StackOptions = {}): StackTrace {
+export function taskStack(vm: KernelContext, taskOrAddress: KObject | bigint, opts: StackOptions = {}): StackTrace {
   const task = typeof taskOrAddress === 'bigint' ? vm.objectAt(taskOrAddress, 'struct task_struct') : taskOrAddress;
   const cpu = taskCpu(task);
-  if (cpu !== undefined && cpuCurrentTask(vm, cpu)?.address === task.address && vm.dump.cpuRegs().some((c) => c.cpu === cpu)) {
+  if (cpu !== undefined && cpuCurrentTask(vm, cpu)?.address === task.address && vm.cpuRegs().some((c) => c.cpu === cpu)) {
     return cpuStack(vm, cpu, opts);
   }
   const info = taskInfo(task);
@@ -129,19 +129,19 @@ const CRASH_PATH = /^(__crash_kexec|crash_kexec|crash_setup_regs|machine_crash_s
  * whose PRSTATUS pc is in the crash path. (src/kernel/panic.ts's panicCpu() also asks crashing_cpu
  * and the log; callers that have it pass its answer to panicStack().)
  */
-function findPanicCpu(vm: Vmcore): number | undefined {
+function findPanicCpu(vm: KernelContext): number | undefined {
   try {
     const c = vm.object('panic_cpu').member('counter').number();
     if (c >= 0 && c < 8192) return c;
   } catch { /* fall through */ }
   const arch = archOf(vm);
-  const notes = vm.dump.cpuRegs();
+  const notes = vm.cpuRegs();
   const hit = notes.find((n) => CRASH_PATH.test(vm.symbols.symbolize(arch.prstatusStart(n.regs).pc)?.name ?? ''));
   return hit?.cpu;
 }
 
 /** The panicking task's stack (on `cpu` when the caller knows the panic CPU). */
-export function panicStack(vm: Vmcore, cpu: number | undefined = findPanicCpu(vm), opts: StackOptions = {}): StackTrace {
+export function panicStack(vm: KernelContext, cpu: number | undefined = findPanicCpu(vm), opts: StackOptions = {}): StackTrace {
   if (cpu === undefined) return { frames: [], startedFrom: 'none', stoppedBecause: 'no panic CPU: panic_cpu is -1 and no CPU stopped in the crash path' };
   return cpuStack(vm, cpu, opts);
 }

@@ -9,44 +9,41 @@
  * 6.1), so it is loaded only when a stack is expanded, once per kernel build for the process
  * (dwarfTypesForDump keeps it), and cached on disk beside the types-only index.
  */
-import type { Vmcore } from '../../vmcore.js';
+import type { KernelContext } from '../../context.js';
 import { DwarfTypes, type InlineRange } from '../../types/dwarf.js';
 import { dwarfTypesForDump } from '../../types/debuginfo.js';
 import type { StackFrame } from '../../arch/index.js';
 import { moduleInlinedAt } from '../module/debug.js';
 
-/** Where a Vmcore's inline ranges come from, or why there are none. */
+/** Where a dump's inline ranges come from, or why there are none. */
 export type InlineSource =
   /** `offset`: KASLR's shift (VMCOREINFO KERNELOFFSET); DWARF holds link-time addresses */
   | { readonly ranges: DwarfTypes; readonly offset: bigint; readonly note: string }
   | { readonly ranges: null; readonly note: string };
 
-const sources = new WeakMap<Vmcore, InlineSource>();
-
 /**
  * The inline ranges of the dump's kernel: null unless its types come from DWARF (BTF has no
  * inlining information). Never throws: a failed load only costs the inlined frames.
  */
-export function inlineSource(vm: Vmcore): InlineSource {
-  const known = sources.get(vm);
-  if (known) return known;
-  let src: InlineSource;
-  try {
-    const types = vm.types;
-    if (!(types instanceof DwarfTypes)) src = { ranges: null, note: `types from ${types.source}: no inline information` };
-    else if (types.hasInlines) src = { ranges: types, offset: vm.vmcoreinfo.kernelOffset, note: 'inline ranges in the loaded DWARF index' };
-    else {
-      // the same vmlinux the types came from: same options, same identity check
-      const d = dwarfTypesForDump({ buildId: vm.vmcoreinfo.buildId, release: vm.vmcoreinfo.osrelease }, { ...vm.options, inlines: true });
-      if (!d || !d.types.hasInlines) src = { ranges: null, note: 'no DWARF index with inline ranges' };
-      else if (d.types.buildId !== types.buildId) src = { ranges: null, note: `inline index is build-id ${d.types.buildId}, types ${types.buildId}` };
-      else src = { ranges: d.types, offset: vm.vmcoreinfo.kernelOffset, note: d.source };
+export function inlineSource(vm: KernelContext): InlineSource {
+  return vm.cache('stack.inlineSource', (): InlineSource => {
+    let src: InlineSource;
+    try {
+      const types = vm.types;
+      if (!(types instanceof DwarfTypes)) src = { ranges: null, note: `types from ${types.source}: no inline information` };
+      else if (types.hasInlines) src = { ranges: types, offset: vm.vmcoreinfo.kernelOffset, note: 'inline ranges in the loaded DWARF index' };
+      else {
+        // the same vmlinux the types came from: same options, same identity check
+        const d = dwarfTypesForDump({ buildId: vm.vmcoreinfo.buildId, release: vm.vmcoreinfo.osrelease }, { ...vm.options, inlines: true });
+        if (!d || !d.types.hasInlines) src = { ranges: null, note: 'no DWARF index with inline ranges' };
+        else if (d.types.buildId !== types.buildId) src = { ranges: null, note: `inline index is build-id ${d.types.buildId}, types ${types.buildId}` };
+        else src = { ranges: d.types, offset: vm.vmcoreinfo.kernelOffset, note: d.source };
+      }
+    } catch (e) {
+      src = { ranges: null, note: `inline ranges not loaded: ${(e as Error).message}` };
     }
-  } catch (e) {
-    src = { ranges: null, note: `inline ranges not loaded: ${(e as Error).message}` };
-  }
-  sources.set(vm, src);
   return src;
+  });
 }
 
 /**
@@ -54,7 +51,7 @@ export function inlineSource(vm: Vmcore): InlineSource {
  * `module` is looked up in that module's DWARF (src/kernel/module/debug.ts), which is read only
  * when vmlinux's DWARF is in use: with BTF there is no inline information anywhere.
  */
-export function inlinedFunctionsAt(vm: Vmcore, pc: bigint, module?: string): string[] {
+export function inlinedFunctionsAt(vm: KernelContext, pc: bigint, module?: string): string[] {
   const src = inlineSource(vm);
   if (!src.ranges) return [];
   if (module !== undefined) return chain(moduleInlinedAt(vm, module, pc));
@@ -81,7 +78,7 @@ function chain(ranges: readonly InlineRange[]): string[] {
  * the physical frame's pc, sp, method and reliability; an interrupt boundary moves to the first
  * frame of the group, where the interrupted context begins. User frames stay as they are.
  */
-export function withInlinedFrames(vm: Vmcore, frames: readonly StackFrame[]): StackFrame[] {
+export function withInlinedFrames(vm: KernelContext, frames: readonly StackFrame[]): StackFrame[] {
   const out: StackFrame[] = [];
   for (const f of frames) {
     if (f.user || f.inlined || f.function === undefined) { out.push(f); continue; }
