@@ -15,7 +15,8 @@ import { loadElfSymbols } from './symbols/elf-symtab.js';
 import { loadSystemMap } from './symbols/systemmap.js';
 import { vmcoreinfoSymbolTable } from './symbols/vmcoreinfo-symbols.js';
 import { DerivedSymbolTable } from './symbols/derived.js';
-import { readModules, type ModuleLayout, type ModuleSymbolTable } from './symbols/modules.js';
+import { readModules, type ModuleSymbolTable } from './symbols/modules.js';
+import { moduleLayout } from './kernel/module/layout.js';
 import { parseBtf } from './types/btf.js';
 import { findBtfInImage } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
@@ -209,45 +210,6 @@ export class Vmcore extends KernelContextBase implements KernelContext {
 function defaultSystemMap(release: string | undefined): string | undefined {
   const p = release ? `/boot/System.map-${release}` : undefined;
   return p && existsSync(p) ? p : undefined;
-}
-
-/** struct module's layout from types, for the module symbol walker */
-export function moduleLayout(types: TypeInfo): ModuleLayout {
-  const mod = 'struct module';
-  const nameType = types.resolved(types.memberPath(mod, 'name').type);
-  // 6.4 ("module: replace module_layout with module_memory") turned core_layout/init_layout into mem[].
-  const regions = types.hasMember(mod, 'core_layout')
-    ? ['core_layout', 'init_layout'].map((l) => ({
-        label: l,
-        base: types.offsetof(mod, `${l}.base`),
-        size: types.offsetof(mod, `${l}.size`),
-        textSize: types.offsetof(mod, `${l}.text_size`),
-      }))
-    : Array.from({ length: memArrayLength(types) }, (_, i) => ({
-        label: `mem[${i}]`,
-        base: types.offsetof(mod, `mem[${i}].base`),
-        size: types.offsetof(mod, `mem[${i}].size`),
-      }));
-  return {
-    module: {
-      list: types.offsetof(mod, 'list'),
-      name: types.offsetof(mod, 'name'),
-      nameLen: nameType.kind === 'array' ? nameType.length : 56,
-      kallsyms: types.offsetof(mod, 'kallsyms'),
-    },
-    modKallsyms: {
-      symtab: types.offsetof('struct mod_kallsyms', 'symtab'),
-      numSymtab: types.offsetof('struct mod_kallsyms', 'num_symtab'),
-      strtab: types.offsetof('struct mod_kallsyms', 'strtab'),
-      ...(types.hasMember('struct mod_kallsyms', 'typetab') ? { typetab: types.offsetof('struct mod_kallsyms', 'typetab') } : {}),
-    },
-    regions,
-  };
-}
-
-function memArrayLength(types: TypeInfo): number {
-  const t = types.resolved(types.memberPath('struct module', 'mem').type);
-  return t.kind === 'array' ? t.length : 0;
 }
 
 /** Open a vmcore read-only. Throws a typed error (see src/dump/errors.ts) naming the file. */

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseBtf } from '../src/types/btf.js';
 import type { MemoryReader } from '../src/dump/dump.js';
-import { KObject } from '../src/object/kobject.js';
-import { moduleLayout, type Vmcore } from '../src/vmcore.js';
+import { staticContext } from '../src/context.js';
+import { moduleLayout } from '../src/kernel/module/layout.js';
 import { readModules } from '../src/symbols/modules.js';
 import { cgroupId, pidsState } from '../src/kernel/cgroup/index.js';
 import { declaredGlobalType, globalType } from '../src/types/well-known.js';
@@ -122,7 +122,7 @@ describe('cgroup ids', () => {
     buf.writeInt32LE(17, Number(cg - BASE) + 8);
     buf.writeBigUInt64LE(kn, Number(cg - BASE) + 16);
     buf.writeBigUInt64LE((1n << 32n) | 23n, Number(kn - BASE) + 8); // wrap count 1, idr id 23
-    const vmOf = (types: ReturnType<Btf['build']>) => ({ types, mem, objectAt: (a: bigint, t: string) => KObject.at({ mem, types }, a, t) }) as unknown as Vmcore;
+    const vmOf = (types: ReturnType<Btf['build']>) => staticContext({ mem, types });
     expect(cgroupId(vmOf(old), cg)).toBe(17);
     expect(cgroupId(vmOf(now), cg)).toBe(Number((1n << 32n) | 23n));
   });
@@ -139,7 +139,7 @@ describe('pids controller events', () => {
     const w = (a: bigint, off: number, v: bigint) => buf.writeBigInt64LE(v, Number(a - BASE) + off);
     w(root, 72, 4194305n); // PIDS_MAX on the root
     w(css, 64, 9n); w(css, 72, 200n); w(css, 80, 4n); w(css, 88, 6n);
-    const vmOf = (types: ReturnType<Btf['build']>) => ({ types, mem, objectAt: (a: bigint, t: string) => KObject.at({ mem, types }, a, t) }) as unknown as Vmcore;
+    const vmOf = (types: ReturnType<Btf['build']>) => staticContext({ mem, types });
     expect(pidsState(vmOf(old), css, root)).toEqual({ current: 9, max: 200, peak: null, eventsMax: 4 });
     // events[PIDCG_MAX] is the "max" line of pids.events; [PIDCG_FORKFAIL] (6 here) is pids.events.local's
     expect(pidsState(vmOf(now), css, root)).toEqual({ current: 9, max: 200, peak: null, eventsMax: 4 });

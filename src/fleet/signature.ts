@@ -20,7 +20,7 @@ import { runqueues } from '../kernel/sched/index.js';
 import { totalRam, utsname } from '../kernel/sys.js';
 import { taskCgroupPath } from '../kernel/cgroup/path.js';
 import { waitForGraph } from '../kernel/locking/waits.js';
-import { tasksByAddress } from '../kernel/locking/index.js';
+import { tasksByAddress } from '../kernel/tasks.js';
 import { hex } from '../output/style.js';
 import type { LogRecord } from '../kernel/printk/index.js';
 import { baseFunction, loadSkipList, type SkipList } from './skip-frames.js';

@@ -352,6 +352,11 @@ export function* forEachTask(vm: KernelContext, opts: ForEachTaskOptions = {}): 
   }
 }
 
+/** every task by task_struct address (the walker's list, read once per dump) */
+export function tasksByAddress(vm: KernelContext): Map<bigint, Task> {
+  return vm.cache('tasks.byAddress', () => new Map(listTasks(vm).map((t) => [t.address, t])));
+}
+
 /** every task (forEachTask, idle tasks included), read once per dump */
 export function listTasks(vm: KernelContext): Task[] {
   return vm.cache('tasks.list', () => [...forEachTask(vm)]);

@@ -7,7 +7,7 @@ import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { VaatError } from '../../dump/errors.js';
 import { isKernelAddress } from '../../arch/index.js';
-import { listTasks, taskAt, type Task, type TaskStateChar } from '../tasks.js';
+import { taskAt, tasksByAddress, type Task, type TaskStateChar } from '../tasks.js';
 import { cpuMask } from '../cpu.js';
 import { hz as kernelHz } from '../sys.js';
 
@@ -39,10 +39,6 @@ export function lockTask(t: Task): LockTask {
   return { address: t.address, pid: t.pid, comm: t.comm, state: t.state, cpu: t.cpu, lastArrival: t.lastArrival, lastSwitchTime: t.lastSwitchTime };
 }
 
-/** every task by task_struct address (the walker's list, read once per dump) */
-export function tasksByAddress(vm: KernelContext): Map<bigint, Task> {
-  return vm.cache('tasks.byAddress', () => new Map(listTasks(vm).map((t) => [t.address, t])));
-}
 
 /** a task pointer read from a lock: a known task, else decoded from memory, null when unreadable */
 export function lockTaskAt(vm: KernelContext, address: bigint): LockTask | null {

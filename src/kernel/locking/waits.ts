@@ -17,9 +17,9 @@ import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
 import { archOf, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
-import { findTask, type Task } from '../tasks.js';
+import { findTask, tasksByAddress, type Task } from '../tasks.js';
 import {
-  LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, tasksByAddress, taskWaitTime,
+  LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, taskWaitTime,
   type LockKind, type LockTask, type TaskWaitTime,
 } from './index.js';
 
