@@ -9,7 +9,8 @@
 import { CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { relative, resolve } from 'node:path';
-import { Output, toJson, type Cell } from '../src/output/sink.js';
+import { Output, type Cell } from '../src/output/sink.js';
+import { toJson } from '../src/output/json.js';
 import { loadNative } from '../src/dump/native.js';
 import { discoverDumps, type Discovery, type FoundDump } from '../src/fleet/discover.js';
 import { isFleetCapable, type AnyCommand, type FleetRunContext, type JobOutcome, type JobSpec } from '../src/fleet/jobs.js';
@@ -143,7 +144,7 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
         discovery, roots: fa.dirs, options: parsed.options, args: parsed.args, run, interrupted: () => pool.interrupted,
       };
       const result: unknown = await fleetCmd.fleetRun(ctx);
-      if (json) process.stdout.write(toJson(result) + '\n');
+      if (json) process.stdout.write(toJson(result, spec.name) + '\n');
       else { fleetCmd.fleetRender(result, out, parsed.options); process.stdout.write(out.text()); }
       return pool.interrupted ? 130 : 0;
     }

@@ -6,7 +6,8 @@
  */
 import { Option, type Command } from 'commander';
 import type { Vmcore } from '../src/vmcore.js';
-import { Output, toJson } from '../src/output/sink.js';
+import { Output } from '../src/output/sink.js';
+import { toJson } from '../src/output/json.js';
 import { commandScript, type VaatCommand } from '../src/plugin.js';
 import { openOptionsFrom, parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
 import { UsageError } from './errors.js';
@@ -27,7 +28,7 @@ export function parseInvocation(spec: AnySpec, argv: readonly string[]): ParsedC
 /** run `spec` on `vm` and return what it prints: `--json` text, or the rendered output */
 export async function commandOutput(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>, style: { color: boolean }): Promise<string> {
   const result = await spec.run({ vm, options, args });
-  if (options.json) return toJson(result) + '\n';
+  if (options.json) return toJson(result, spec.name) + '\n';
   const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color } });
   spec.render(result, out, options);
   return out.text();

@@ -6,7 +6,8 @@
  * SIGINT to the whole process group, and the parent decides when workers stop.
  */
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { Output, toJson } from '../src/output/sink.js';
+import { Output } from '../src/output/sink.js';
+import { toJson } from '../src/output/json.js';
 import type { FromWorker, JobOutcome, ToWorker, CommandJob, AnyCommand, FleetRow } from '../src/fleet/jobs.js';
 import { writeReport, type AnalysisRun, type ReportDeps } from '../src/fleet/report.js';
 import { analyseForService } from '../src/service/analyse.js';
@@ -43,7 +44,7 @@ const runAnalysis: AnalysisRun = async (vm, name, argv, want) => {
   const { args, options } = parseCommandArgv(spec, argv);
   const result: unknown = await spec.run({ vm, options, args });
   const out: { json?: string; text?: string; row?: FleetRow } = {};
-  if (want.json) out.json = toJson(result);
+  if (want.json) out.json = toJson(result, name);
   if (want.text) {
     const o = new Output({ plain: !want.color || !!options.plain, stream: { isTTY: want.color } });
     spec.render(result, o, options);

@@ -46,28 +46,28 @@ export interface WaitJson {
   pid: number;
   comm: string;
   state: string;
-  task_struct: string;
+  task: string;
   stack: string;
   kind: BlockedOn['kind'];
-  lock_addr: string | null;
-  lock_symbol: string | null;
-  lock_type: string | null;
-  lock_kind: LockKind | null;
-  kind_source: string | null;
-  owner_pid: number | null;
-  owner_comm: string | null;
-  owner_state: string | null;
-  owner_raw: string | null;
-  owner_flags: string[];
-  waiter_addr: string | null;
-  position_in_wait_list: number | null;
-  wait_list_length: number | null;
-  wait_type?: string | null;
+  lockAddress: string | null;
+  lockSymbol: string | null;
+  lockType: string | null;
+  lockKind: LockKind | null;
+  kindSource: string | null;
+  ownerPid: number | null;
+  ownerComm: string | null;
+  ownerState: string | null;
+  ownerRaw: string | null;
+  ownerFlagNames: string[];
+  waiter: string | null;
+  positionInWaitList: number | null;
+  waitListLength: number | null;
+  waitType?: string | null;
   /** completion / wait-queue address for non-lock waits */
-  wait_addr: string | null;
+  waitAddress: string | null;
   note: string;
-  stack_words_equal_to_task: number;
-  blocked_in: string[];
+  stackWordsEqualToTask: number;
+  blockedIn: string[];
   waited: Waited;
 }
 
@@ -123,25 +123,25 @@ function waitJson(vm: Vmcore, w: TaskWait): WaitJson {
     : other ? `${other.note}${other.address !== null ? ` (${other.kind} at ${hex(other.address)}${other.onStackOf ? ` on the stack of ${other.onStackOf.comm}(${other.onStackOf.pid})` : ''})` : ''}`
       : b.kind === 'none' ? b.note : '';
   return {
-    pid: w.task.pid, comm: w.task.comm, state: w.task.state, task_struct: hex(w.task.address), stack: hex(w.stack), kind: b.kind,
-    lock_addr: lock ? hex(lock.lock.address) : null,
-    lock_symbol: lock?.lock.symbol ?? null,
-    lock_type: lock?.lock.type ?? null,
-    lock_kind: lock?.lock.kind ?? null,
-    kind_source: lock?.lock.kindSource ?? null,
-    owner_pid: lock?.owner?.pid ?? null,
-    owner_comm: lock?.owner?.comm ?? null,
-    owner_state: lock?.owner?.state ?? null,
-    owner_raw: lock && lock.ownerRaw !== null ? hex(lock.ownerRaw) : null,
-    owner_flags: lock?.ownerFlags ?? [],
-    waiter_addr: lock ? hex(lock.waiter) : other ? hex(other.waiter) : null,
-    position_in_wait_list: lock ? lock.position : null,
-    wait_list_length: lock ? lock.waitListLength : null,
-    ...(lock?.lock.kind === 'rwsem' ? { wait_type: lock.waitType ?? null } : {}),
-    wait_addr: other && other.address !== null ? hex(other.address) : null,
+    pid: w.task.pid, comm: w.task.comm, state: w.task.state, task: hex(w.task.address), stack: hex(w.stack), kind: b.kind,
+    lockAddress: lock ? hex(lock.lock.address) : null,
+    lockSymbol: lock?.lock.symbol ?? null,
+    lockType: lock?.lock.type ?? null,
+    lockKind: lock?.lock.kind ?? null,
+    kindSource: lock?.lock.kindSource ?? null,
+    ownerPid: lock?.owner?.pid ?? null,
+    ownerComm: lock?.owner?.comm ?? null,
+    ownerState: lock?.owner?.state ?? null,
+    ownerRaw: lock && lock.ownerRaw !== null ? hex(lock.ownerRaw) : null,
+    ownerFlagNames: lock?.ownerFlags ?? [],
+    waiter: lock ? hex(lock.waiter) : other ? hex(other.waiter) : null,
+    positionInWaitList: lock ? lock.position : null,
+    waitListLength: lock ? lock.waitListLength : null,
+    ...(lock?.lock.kind === 'rwsem' ? { waitType: lock.waitType ?? null } : {}),
+    waitAddress: other && other.address !== null ? hex(other.address) : null,
     note,
-    stack_words_equal_to_task: w.stackWordsEqualToTask,
-    blocked_in: w.blockedIn,
+    stackWordsEqualToTask: w.stackWordsEqualToTask,
+    blockedIn: w.blockedIn,
     waited: waited(vm, w.task),
   };
 }
@@ -232,11 +232,11 @@ function renderWait(w: WaitJson, out: Output): void {
   const c = out.c;
   const who = `${w.comm}(${w.pid}) ${w.state === 'D' ? c.red(w.state) : w.state}`;
   if (w.kind === 'lock') {
-    const owner = w.owner_pid !== null ? `held by ${w.owner_comm}(${w.owner_pid}) ${w.owner_state}` : 'no owner recorded';
-    out.line(`${who} → ${c.bold(w.lock_symbol ?? w.lock_addr ?? '?')} (${w.lock_kind}) → ${owner}` +
-      c.dim(`  [#${(w.position_in_wait_list ?? 0) + 1}/${w.wait_list_length} in queue, last ran ${secs(w.waited)} ago, in ${w.blocked_in[0] ?? '?'}]`));
+    const owner = w.ownerPid !== null ? `held by ${w.ownerComm}(${w.ownerPid}) ${w.ownerState}` : 'no owner recorded';
+    out.line(`${who} → ${c.bold(w.lockSymbol ?? w.lockAddress ?? '?')} (${w.lockKind}) → ${owner}` +
+      c.dim(`  [#${(w.positionInWaitList ?? 0) + 1}/${w.waitListLength} in queue, last ran ${secs(w.waited)} ago, in ${w.blockedIn[0] ?? '?'}]`));
   } else {
-    out.line(`${who}: ${w.note}` + c.dim(`  [last ran ${secs(w.waited)} ago${w.blocked_in.length ? `, in ${w.blocked_in.join(' ← ')}` : ''}]`));
+    out.line(`${who}: ${w.note}` + c.dim(`  [last ran ${secs(w.waited)} ago${w.blockedIn.length ? `, in ${w.blockedIn.join(' ← ')}` : ''}]`));
   }
 }
 

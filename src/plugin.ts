@@ -68,7 +68,7 @@ const result = await builtinCommand(${JSON.stringify(input.name)}).run({
   args: ${JSON.stringify(input.args)},
   options: ${JSON.stringify(input.options)},
 });
-console.log(toJson(result));
+console.log(toJson(result, ${JSON.stringify(input.name)}));
 vm.close();
 `;
 }

@@ -90,13 +90,20 @@ describe('lockinfo --blocked', () => {
       expect(r.threadSize.bytes).toBe(want.thread_size);
       const dState = r.tasks.filter((t: Json) => t.state === 'D');
       expect(dState.length).toBe(want.d_state_tasks);
-      const keys = ['pid', 'comm', 'task_struct', 'stack', 'lock_addr', 'lock_symbol', 'lock_type', 'owner_pid', 'owner_comm', 'stack_words_equal_to_task'];
-      const pick = (x: Json, ks: string[]): Json => Object.fromEntries(ks.map((k) => [k, x[k]]));
-      expect(dState.map((t: Json) => pick(t, keys))).toEqual(want.waits_for.map((t: Json) => pick(t, keys)));
+      // our camelCase keys → extra.json's (drgn's) names
+      const truthKey: Record<string, string> = {
+        pid: 'pid', comm: 'comm', task: 'task_struct', stack: 'stack', lockAddress: 'lock_addr', lockSymbol: 'lock_symbol', lockType: 'lock_type',
+        ownerPid: 'owner_pid', ownerComm: 'owner_comm', stackWordsEqualToTask: 'stack_words_equal_to_task', waiter: 'waiter_addr',
+        positionInWaitList: 'position_in_wait_list', waitListLength: 'wait_list_length', ownerRaw: 'owner_raw', ownerState: 'owner_state',
+      };
+      const ours = (x: Json, ks: string[]): Json => Object.fromEntries(ks.map((k) => [truthKey[k], x[k]]));
+      const theirs = (x: Json, ks: string[]): Json => Object.fromEntries(ks.map((k) => [truthKey[k], x[truthKey[k]]]));
+      const keys = ['pid', 'comm', 'task', 'stack', 'lockAddress', 'lockSymbol', 'lockType', 'ownerPid', 'ownerComm', 'stackWordsEqualToTask'];
+      expect(dState.map((t: Json) => ours(t, keys))).toEqual(want.waits_for.map((t: Json) => theirs(t, keys)));
+      const lockKeys = ['waiter', 'positionInWaitList', 'waitListLength', 'ownerRaw', 'ownerState'];
       for (const w of want.waits_for.filter((x: Json) => x.lock_addr)) {
         const t = dState.find((x: Json) => x.pid === w.pid);
-        expect(pick(t, ['waiter_addr', 'position_in_wait_list', 'wait_list_length', 'owner_raw', 'owner_state']))
-          .toEqual(pick(w, ['waiter_addr', 'position_in_wait_list', 'wait_list_length', 'owner_raw', 'owner_state']));
+        expect(ours(t, lockKeys)).toEqual(theirs(w, lockKeys));
       }
       for (const w of want.waits_for.filter((x: Json) => !x.lock_addr)) {
         const t = dState.find((x: Json) => x.pid === w.pid);

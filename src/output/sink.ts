@@ -86,13 +86,7 @@ function cellText(v: Cell): string {
   return String(v);
 }
 
-/** JSON.stringify that writes bigints as numbers when exact, else as decimal strings */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-    return v;
-  }, 2);
-}
+export { toJson } from './json.js';
 
 /** rows of single-line cells in columns as wide as their widest cell (as shown), 2 spaces apart, no trailing blanks */
 function alignedRows(data: string[][], right: ReadonlySet<number>): string {
