@@ -5,6 +5,7 @@
  */
 import { defineCommand } from '../src/plugin.js';
 import type { Output, Cell, TreeNode } from '../src/output/sink.js';
+import { hex } from '../src/output/style.js';
 import { runqueues, taskGroupTree, type CfsEntity, type RqModel, type SchedTask, type TaskGroupNode } from '../src/kernel/sched/index.js';
 import { NotFoundError, UsageError } from '../src/errors/index.js';
 
@@ -74,7 +75,7 @@ export default defineCommand<RunqOptions, RunqResult>({
   },
   render(r, out, o) {
     out.table(r.cpus.map((c) => [
-      c.cpu, c.online ? 'yes' : 'no', c.rq, c.nrRunning, c.clock, c.clockTask, c.nrSwitches, c.nrUninterruptible,
+      c.cpu, c.online ? 'yes' : 'no', hex(c.rq), c.nrRunning, c.clock, c.clockTask, c.nrSwitches, c.nrUninterruptible,
       `${c.curr.pid} ${c.curr.comm}`, ...(o.runTime ? [c.currRunTime === null ? null : formatSpan(c.currRunTime)] : []),
       ...(o.sinceRun ? [formatSpan(c.clock - r.newestClock)] : []),
     ]), {
@@ -84,7 +85,7 @@ export default defineCommand<RunqOptions, RunqResult>({
     });
     for (const c of r.cpus) {
       out.line();
-      out.heading(`CPU ${c.cpu}  RUNQUEUE: ${c.rq}${c.online ? '' : '  (offline)'}`);
+      out.heading(`CPU ${c.cpu}  RUNQUEUE: ${hex(c.rq)}${c.online ? '' : '  (offline)'}`);
       out.line(`  CURRENT: ${taskLine(c.curr)}${o.runTime && c.currRunTime !== null ? `  RUNNING FOR: ${formatSpan(c.currRunTime)}` : ''}`);
       if (c.stop?.queued) out.line(`  STOP: ${taskLine(c.stop.task)}  ${out.c.yellow('[queued]')}`);
       renderRt(c, out, o);
@@ -96,7 +97,7 @@ export default defineCommand<RunqOptions, RunqResult>({
 });
 
 function taskLine(t: SchedTask): string {
-  return `PID: ${t.pid}  TASK: ${t.task}  COMMAND: "${t.comm}"`;
+  return `PID: ${t.pid}  TASK: ${hex(t.task)}  COMMAND: "${t.comm}"`;
 }
 
 /** the -t / -T columns of a task */
@@ -112,19 +113,19 @@ function timeHeader(o: RunqOptions): string[] {
 }
 
 function renderRt(c: RqModel, out: Output, o: RunqOptions): void {
-  out.line(`  RT PRIO_ARRAY: ${c.rt.address}  rt_nr_running: ${c.rt.rtNrRunning}${c.rt.rtThrottled ? '  ' + out.c.red('THROTTLED') : ''}`);
+  out.line(`  RT PRIO_ARRAY: ${hex(c.rt.address)}  rt_nr_running: ${c.rt.rtNrRunning}${c.rt.rtThrottled ? '  ' + out.c.red('THROTTLED') : ''}`);
   if (c.rt.bitmapMismatch.length) out.line(out.c.yellow(`     warning: bitmap disagrees with the lists at prio ${c.rt.bitmapMismatch.join(', ')}`));
   if (!c.rt.entities.length) { out.line('     [no tasks queued]'); return; }
   out.table(c.rt.entities.map((e) => [
-    e.running ? '*' : '', `${'  '.repeat(e.depth)}[${e.prio}]`, e.task?.pid ?? 'group', e.task?.comm ?? e.rtRq, e.task?.task ?? e.rtSe, ...timeCells(e.task, c, o),
+    e.running ? '*' : '', `${'  '.repeat(e.depth)}[${e.prio}]`, e.task?.pid ?? 'group', e.task?.comm ?? (e.rtRq === null ? null : hex(e.rtRq)), hex(e.task?.task ?? e.rtSe), ...timeCells(e.task, c, o),
   ]), { header: ['', 'PRIO', 'PID', 'COMMAND', 'TASK', ...timeHeader(o)], alignRight: [2] });
 }
 
 function renderDl(c: RqModel, out: Output, o: RunqOptions): void {
-  out.line(`  DL RB_ROOT: ${c.dl.address}  dl_nr_running: ${c.dl.dlNrRunning}`);
+  out.line(`  DL RB_ROOT: ${hex(c.dl.address)}  dl_nr_running: ${c.dl.dlNrRunning}`);
   if (!c.dl.entities.length) { out.line('     [no tasks queued]'); return; }
   out.table(c.dl.entities.map((e) => [
-    e.running ? '*' : '', e.task?.pid ?? 'server', e.task?.comm ?? e.dlSe, e.deadline, e.runtime, e.dlRuntime, e.dlPeriod, e.throttled ? 'yes' : '', ...timeCells(e.task, c, o),
+    e.running ? '*' : '', e.task?.pid ?? 'server', e.task?.comm ?? hex(e.dlSe), e.deadline, e.runtime, e.dlRuntime, e.dlPeriod, e.throttled ? 'yes' : '', ...timeCells(e.task, c, o),
   ]), { header: ['', 'PID', 'COMMAND', 'DEADLINE', 'RUNTIME', 'DL_RUNTIME', 'DL_PERIOD', 'THROTTLED', ...timeHeader(o)], alignRight: [1, 3, 4, 5, 6] });
 }
 
@@ -136,7 +137,7 @@ function entityName(e: CfsEntity): string {
 function renderCfs(c: RqModel, out: Output, o: RunqOptions): void {
   const q = c.cfs;
   const eevdf = q.entities.some((e) => e.eevdf);
-  out.line(`  CFS_RQ: ${q.address}  nr_running: ${q.nrRunning}  h_nr_running: ${q.hNrRunning}  min_vruntime: ${q.minVruntime}` +
+  out.line(`  CFS_RQ: ${hex(q.address)}  nr_running: ${q.nrRunning}  h_nr_running: ${q.hNrRunning}  min_vruntime: ${q.minVruntime}` +
     `${q.avgVruntime !== null ? `  avg_vruntime: ${q.avgVruntime}` : ''}  (tree order: ${q.order})`);
   if (!q.entities.length) { out.line('     [no tasks queued]'); return; }
   out.table(q.entities.map((e) => [
@@ -159,7 +160,7 @@ function renderGroups(c: RunqCpu, out: Output, o: RunqOptions): void {
       o.timestamps && t.lastArrival !== null ? `arrived ${t.lastArrival}` : '',
       o.sinceRun && t.lastArrival !== null ? `ran ${formatSpan(c.clock - t.lastArrival)} ago` : '',
     ].filter(Boolean).join(', ');
-    return `[${t.prio}] PID: ${t.pid}  TASK: ${t.task}  COMMAND: "${t.comm}"  vruntime ${t.vruntime}` +
+    return `[${t.prio}] PID: ${t.pid}  TASK: ${hex(t.task)}  COMMAND: "${t.comm}"  vruntime ${t.vruntime}` +
       `${t.running ? (t.task === c.curr.task ? ' [CURRENT]' : ' [RUNNING]') : ''}${times ? `  (${times})` : ''}`;
   };
   const node = (n: TaskGroupNode): TreeNode => {
@@ -167,7 +168,7 @@ function renderGroups(c: RunqCpu, out: Output, o: RunqOptions): void {
     const bw = n.bandwidth && n.bandwidth.quota !== null ? `  quota ${n.bandwidth.quota / 1000n}us/${n.bandwidth.period / 1000n}us` : '';
     const thr = q.throttled ? `  ${out.c.red('THROTTLED')} runtime_remaining ${q.runtimeRemaining}` : (q.throttleCount ?? 0) > 0 ? '  (under a throttled ancestor)' : '';
     const se = n.se ? `  vruntime ${n.se.vruntime} weight ${n.se.weight}${n.se.running ? ' [RUNNING]' : ''}` : '';
-    const label = `${n.se ? '' : 'ROOT_TASK_GROUP '}<${n.cgroup}>  TASK_GROUP: ${n.taskGroup}  CFS_RQ: ${q.address}  nr_running ${q.nrRunning}/${q.hNrRunning}${se}${bw}${thr}`;
+    const label = `${n.se ? '' : 'ROOT_TASK_GROUP '}<${n.cgroup}>  TASK_GROUP: ${hex(n.taskGroup)}  CFS_RQ: ${hex(q.address)}  nr_running ${q.nrRunning}/${q.hNrRunning}${se}${bw}${thr}`;
     const kids: TreeNode[] = [...n.tasks.map((t) => ({ label: taskLabel(t) })), ...n.children.map(node)];
     if (!kids.length) kids.push({ label: '[no tasks queued]' });
     return { label, children: kids };

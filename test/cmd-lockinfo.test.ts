@@ -51,7 +51,7 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
     it('a pid: the lock it waits on, its place in the queue and the chain', () => {
       const r = vaatJson(['lockinfo', hung.path, String(cm.waiters[2].pid), '--no-stack']);
       expect(r.mode).toBe('task');
-      expect(r.wait).toMatchObject({ lock_symbol: 'cgroup_mutex', lock_addr: cm.address, position_in_wait_list: 2, wait_list_length: 3, owner_pid: cm.owner.pid });
+      expect(r.wait).toMatchObject({ lockSymbol: 'cgroup_mutex', lockAddress: cm.address, positionInWaitList: 2, waitListLength: 3, ownerPid: cm.owner.pid });
       expect(r.chain.text).toBe(`mkdir(${cm.waiters[2].pid}) D → cgroup_mutex (mutex) → held by vaat_holder(${cm.owner.pid}) S`);
       expect(r.lock.owner.pid).toBe(cm.owner.pid);
     });

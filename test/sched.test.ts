@@ -72,7 +72,7 @@ describe('runqueues from every fixture dump', () => {
         for (const [i, tr] of t.runqueues.entries()) {
           const r = rqs[i];
           expect({ rq: r.rq, online: r.online, pid: r.curr.pid, comm: r.curr.comm, task: r.curr.task, idle: r.idle.comm, clock: Number(r.clock) })
-            .toEqual({ rq: tr.rq, online: tr.online, pid: tr.curr.pid, comm: tr.curr.comm, task: tr.curr.task_struct, idle: tr.idle.comm, clock: tr.clock });
+            .toEqual({ rq: BigInt(tr.rq), online: tr.online, pid: tr.curr.pid, comm: tr.curr.comm, task: BigInt(tr.curr.task_struct), idle: tr.idle.comm, clock: tr.clock });
           expect(r.idle.pid).toBe(tr.idle.pid);
         }
       });
@@ -273,13 +273,13 @@ describe('EEVDF cfs_rq (synthetic, v6.8 layout)', () => {
   it('entities: curr first, then the tree; lag = V - vruntime, eligible iff lag >= 0', () => {
     const es = cfsRqForEachEntity(vm, KObject.at(ctx, root, 'struct cfs_rq'));
     expect(es.map((e) => [e.se, e.depth, e.running, e.type, e.cgroup])).toEqual([
-      [`0x${A.toString(16)}`, 0, true, 'group', '/'], [`0x${B.toString(16)}`, 0, false, 'group', '/'], [`0x${C.toString(16)}`, 0, false, 'group', '/'],
+      [A, 0, true, 'group', '/'], [B, 0, false, 'group', '/'], [C, 0, false, 'group', '/'],
     ]);
     expect(es.map((e) => [e.minVruntimeLag, e.eevdf?.lag, e.eevdf?.eligible, e.eevdf?.deadline, e.eevdf?.vlag, e.eevdf?.delayed]))
       .toEqual([[3000n, 500n, true, 50n, -7n, null], [1000n, 2500n, true, 60n, -7n, null], [9000n, -5500n, false, 70n, -7n, null]]);
     // each group's own (empty) runqueue was reached through se->my_q
     expect(es.map((e) => e.type === 'group' && [e.cfsRq, e.nrRunning, e.taskGroup])).toEqual(
-      [0x400n, 0x480n, 0x500n].map((o) => [`0x${(BASE + o).toString(16)}`, 0, `0x${tg.toString(16)}`]));
+      [0x400n, 0x480n, 0x500n].map((o) => [BASE + o, 0, tg]));
   });
 
   it('a negative average rounds down, as the kernel floors it', () => {

@@ -10,7 +10,6 @@
 import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { rbInorder } from '../../object/helpers.js';
-import { hex } from '../../output/style.js';
 import { schedTask, taskGroupPath, type SchedTask } from './task.js';
 
 /** EEVDF state of an entity (v6.6+). All values are virtual nanoseconds. */
@@ -31,7 +30,7 @@ export interface EevdfInfo {
 
 interface CfsEntityBase {
   /** sched_entity address */
-  se: string;
+  se: bigint;
   /** nesting below the CPU's root cfs_rq (0 = on rq->cfs) */
   depth: number;
   /** this entity is its cfs_rq's curr (running, or last picked), so not in the rbtree */
@@ -53,9 +52,9 @@ export interface CfsTaskEntity extends CfsEntityBase, Omit<SchedTask, 'cgroup'> 
 
 export interface CfsGroupEntity extends CfsEntityBase {
   type: 'group';
-  taskGroup: string;
+  taskGroup: bigint;
   /** the group's own cfs_rq on this CPU (se->my_q) */
-  cfsRq: string;
+  cfsRq: bigint;
   nrRunning: number;
   hNrRunning: number;
   throttled: boolean;
@@ -65,7 +64,7 @@ export type CfsEntity = CfsTaskEntity | CfsGroupEntity;
 
 /** A cfs_rq's counters. */
 export interface CfsRqInfo {
-  address: string;
+  address: bigint;
   /** entities queued directly here, curr included */
   nrRunning: number;
   /** tasks queued here and below */
@@ -113,7 +112,7 @@ export function cfsRqInfo(vm: KernelContext, cfsRq: KObject): CfsRqInfo {
   const has = (m: string) => q.hasMember(m);
   const eevdf = has('avg_vruntime') && has('avg_load');
   return {
-    address: hex(q.address),
+    address: q.address,
     nrRunning: q.memberOf(NR_QUEUED).number(),
     hNrRunning: q.memberOf(H_NR_QUEUED).number(),
     idleHNrRunning: optNumber(q, H_NR_IDLE),
@@ -184,7 +183,7 @@ export function cfsEntity(vm: KernelContext, seAddr: bigint, cfsRq: KObject, dep
   const se = vm.objectAt(seAddr, 'struct sched_entity').snapshot();
   const vruntime = se.member('vruntime').bigint();
   const base = {
-    se: hex(seAddr),
+    se: seAddr,
     depth,
     running,
     onRq: se.member('on_rq').bool(),
@@ -206,8 +205,8 @@ export function cfsEntity(vm: KernelContext, seAddr: bigint, cfsRq: KObject, dep
     ...base,
     cgroup: taskGroupPath(vm, tg),
     type: 'group',
-    taskGroup: hex(tg),
-    cfsRq: hex(myQ),
+    taskGroup: tg,
+    cfsRq: myQ,
     nrRunning: q.memberOf(NR_QUEUED).number(),
     hNrRunning: q.memberOf(H_NR_QUEUED).number(),
     throttled: q.hasMember('throttled') ? q.member('throttled').bool() : false,
@@ -242,13 +241,13 @@ export function cfsRqForEachEntity(vm: KernelContext, cfsRq: KObject, opts: CfsW
   const maxDepth = opts.maxDepth ?? Infinity;
   const seen = new Set<bigint>();
   const walk = (q: KObject, depth: number): void => {
-    if (seen.has(q.address)) throw new Error(`cfs_rq ${hex(q.address)} is its own ancestor (corrupt group hierarchy)`);
+    if (seen.has(q.address)) throw new Error(`cfs_rq 0x${q.address.toString(16)} is its own ancestor (corrupt group hierarchy)`);
     seen.add(q.address);
     const { curr, addrs } = cfsRqEntityAddresses(q);
     for (const a of addrs) {
       const e = cfsEntity(vm, a, q, depth, a === curr);
       out.push(e);
-      if (e.type === 'group' && depth < maxDepth) walk(vm.objectAt(BigInt(e.cfsRq), 'struct cfs_rq'), depth + 1);
+      if (e.type === 'group' && depth < maxDepth) walk(vm.objectAt(e.cfsRq, 'struct cfs_rq'), depth + 1);
     }
   };
   walk(cfsRq, opts.depth ?? 0);

@@ -8,7 +8,6 @@
 import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { listForEachEntry } from '../../object/helpers.js';
-import { hex } from '../../output/style.js';
 import { cfsEntity, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './cfs.js';
 import { taskGroupPath } from './task.js';
 
@@ -32,7 +31,7 @@ export interface CfsBandwidth {
 }
 
 export interface TaskGroupNode {
-  taskGroup: string;
+  taskGroup: bigint;
   cgroup: string;
   /** the group's cfs_rq on this CPU (rq->cfs for the root) */
   cfsRq: CfsRqInfo;
@@ -75,7 +74,7 @@ export function taskGroupTree(vm: KernelContext, cpu: number, opts: TaskGroupTre
 }
 
 function groupNode(vm: KernelContext, tg: KObject, cpu: number, depth: number, opts: TaskGroupTreeOptions): TaskGroupNode | undefined {
-  if (depth > MAX_GROUP_DEPTH) throw new Error(`task_group ${hex(tg.address)}: hierarchy does not end`);
+  if (depth > MAX_GROUP_DEPTH) throw new Error(`task_group 0x${tg.address.toString(16)}: hierarchy does not end`);
   const cfsRqAddr = tg.member('cfs_rq').index(cpu).pointer();
   if (cfsRqAddr === 0n) return undefined; // a group still being created
   const cfsRq = vm.objectAt(cfsRqAddr, 'struct cfs_rq').snapshot();
@@ -96,7 +95,7 @@ function groupNode(vm: KernelContext, tg: KObject, cpu: number, depth: number, o
     se = cfsEntity(vm, seAddr, parentQ.deref(), depth - 1, parentCurr === seAddr);
   }
   return {
-    taskGroup: hex(tg.address),
+    taskGroup: tg.address,
     cgroup: taskGroupPath(vm, tg.address),
     cfsRq: info,
     se,

@@ -7,7 +7,6 @@
  */
 import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
-import { hex } from '../../output/style.js';
 import { schedTask, type SchedTask } from './task.js';
 import { cpuMask } from '../cpu.js';
 import { cfsCurrChain, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './cfs.js';
@@ -31,7 +30,7 @@ export interface RqModel {
   cpu: number;
   online: boolean;
   /** struct rq address */
-  rq: string;
+  rq: bigint;
   nrRunning: number;
   /** rq->clock and rq->clock_task: ns since boot, as of the rq's last update */
   clock: bigint;
@@ -95,7 +94,7 @@ export function rqModel(vm: KernelContext, cpu: number, online = true): RqModel 
   return {
     cpu,
     online,
-    rq: hex(rq.address),
+    rq: rq.address,
     nrRunning: rq.member('nr_running').number(),
     clock,
     clockTask: rq.member('clock_task').bigint(),

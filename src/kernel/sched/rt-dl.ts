@@ -12,7 +12,6 @@
 import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
 import { listNodes, rbInorder } from '../../object/helpers.js';
-import { hex } from '../../output/style.js';
 import { schedTask, type SchedTask } from './task.js';
 
 /** MAX_RT_PRIO: priority levels of an rt_prio_array's queue[] (unchanged 2.6 → 6.12) */
@@ -20,7 +19,7 @@ const MAX_RT_PRIO = 100;
 
 export interface RtEntity {
   /** sched_rt_entity address */
-  rtSe: string;
+  rtSe: bigint;
   /** the list the entity is on: queue[prio] */
   prio: number;
   depth: number;
@@ -29,11 +28,11 @@ export interface RtEntity {
   /** null for a group entity */
   task: SchedTask | null;
   /** RT_GROUP_SCHED group entity: its rt_rq */
-  rtRq: string | null;
+  rtRq: bigint | null;
 }
 
 export interface RtRqInfo {
-  address: string;
+  address: bigint;
   rtNrRunning: number;
   rrNrRunning: number | null;
   rtThrottled: boolean | null;
@@ -46,7 +45,7 @@ export interface RtRqInfo {
 
 export interface DlEntity {
   /** sched_dl_entity address */
-  dlSe: string;
+  dlSe: bigint;
   running: boolean;
   /** absolute deadline (rq clock ns) */
   deadline: bigint;
@@ -63,7 +62,7 @@ export interface DlEntity {
 }
 
 export interface DlRqInfo {
-  address: string;
+  address: bigint;
   dlNrRunning: number;
   entities: DlEntity[];
 }
@@ -76,7 +75,7 @@ export function rtRqInfo(vm: KernelContext, rtRq: KObject, currTask: bigint): Rt
   const mismatch: number[] = [];
   rtRqForEachEntity(vm, rtRq, currTask, 0, entities, mismatch);
   return {
-    address: hex(rtRq.address),
+    address: rtRq.address,
     rtNrRunning: rtRq.member('rt_nr_running').number(),
     rrNrRunning: rtRq.hasMember('rr_nr_running') ? rtRq.member('rr_nr_running').number() : null,
     rtThrottled: optBool(rtRq, 'rt_throttled'),
@@ -87,7 +86,7 @@ export function rtRqInfo(vm: KernelContext, rtRq: KObject, currTask: bigint): Rt
 }
 
 function rtRqForEachEntity(vm: KernelContext, rtRq: KObject, currTask: bigint, depth: number, out: RtEntity[], mismatch: number[]): void {
-  if (depth > 32) throw new Error(`rt_rq ${hex(rtRq.address)}: group nesting does not end`);
+  if (depth > 32) throw new Error(`rt_rq 0x${rtRq.address.toString(16)}: group nesting does not end`);
   // one read for the whole array (~1.6 KiB): every list head and the bitmap come from it
   const active = rtRq.member('active').snapshot();
   const bitmap = active.member('bitmap');
@@ -104,9 +103,9 @@ function rtRqForEachEntity(vm: KernelContext, rtRq: KObject, currTask: bigint, d
       const myQ = rtSe.hasMember('my_q') ? rtSe.member('my_q').pointer() : 0n;
       if (myQ === 0n) {
         const task = rtSe.address - rtOff;
-        out.push({ rtSe: hex(rtSe.address), prio, depth, running: task === currTask, task: schedTask(vm, task), rtRq: null });
+        out.push({ rtSe: rtSe.address, prio, depth, running: task === currTask, task: schedTask(vm, task), rtRq: null });
       } else {
-        out.push({ rtSe: hex(rtSe.address), prio, depth, running: false, task: null, rtRq: hex(myQ) });
+        out.push({ rtSe: rtSe.address, prio, depth, running: false, task: null, rtRq: myQ });
         rtRqForEachEntity(vm, vm.objectAt(myQ, 'struct rt_rq'), currTask, depth + 1, out, mismatch);
       }
     }
@@ -123,7 +122,7 @@ export function dlRqInfo(vm: KernelContext, dlRq: KObject, currTask: bigint): Dl
     const server = se.hasMember('dl_server') && se.member('dl_server').bool();
     const taskAddr = se.address - dlOff;
     entities.push({
-      dlSe: hex(se.address),
+      dlSe: se.address,
       running: !server && taskAddr === currTask,
       deadline: se.member('deadline').bigint(),
       runtime: BigInt.asIntN(64, se.member('runtime').bigint()),
@@ -135,5 +134,5 @@ export function dlRqInfo(vm: KernelContext, dlRq: KObject, currTask: bigint): Dl
       kind: server ? 'server' : 'task',
     });
   }
-  return { address: hex(dlRq.address), dlNrRunning: dlRq.member('dl_nr_running').number(), entities };
+  return { address: dlRq.address, dlNrRunning: dlRq.member('dl_nr_running').number(), entities };
 }

@@ -4,14 +4,13 @@
  * task group's name (its cgroup v2 path, or its autogroup).
  */
 import type { KernelContext } from '../../context.js';
-import { hex } from '../../output/style.js';
 import { taskAt } from '../tasks.js';
 import { cgroupPath } from '../cgroup/path.js';
 
 /** A task as the runqueue views show it. Times are rq-clock nanoseconds. */
 export interface SchedTask {
   /** task_struct address */
-  task: string;
+  task: bigint;
   pid: number;
   comm: string;
   /** ps-style letter: R S D T t X Z P I */
@@ -47,7 +46,7 @@ export function taskGroupPath(vm: KernelContext, tg: bigint): string {
 export function schedTask(vm: KernelContext, addr: bigint): SchedTask {
   const t = taskAt(vm, addr);
   return {
-    task: hex(addr),
+    task: addr,
     pid: t.pid,
     comm: t.comm,
     state: t.state,
