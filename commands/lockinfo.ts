@@ -3,6 +3,7 @@
  * --type 'struct rw_semaphore'`), what a task waits on (`lockinfo 309`), or every blocked task's
  * wait and the wait-for chains and deadlock cycles (`lockinfo --blocked`).
  */
+import { chainJson, type ChainJson } from '../src/analysis/lock-chains.js';
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Vmcore } from '../src/vmcore.js';
 import type { Output } from '../src/output/sink.js';
@@ -71,7 +72,6 @@ export interface WaitJson {
   waited: Waited;
 }
 
-export interface ChainJson { text: string; pids: number[]; cycle: boolean; end: string }
 
 export type LockinfoResult =
   | { mode: 'lock'; lock: LockJson }
@@ -144,24 +144,6 @@ function waitJson(vm: Vmcore, w: TaskWait): WaitJson {
     blockedIn: w.blockedIn,
     waited: waited(vm, w.task),
   };
-}
-
-/** `mkdir(309) D → cgroup_mutex (mutex) → held by vaat_holder(307) S` */
-export function chainJson(c: WaitChain): ChainJson {
-  const parts: string[] = [];
-  c.steps.forEach((s, i) => {
-    if (i > 0 && parts.length) parts.push(`held by ${s.task.comm}(${s.task.pid}) ${s.task.state}`);
-    else parts.push(`${s.task.comm}(${s.task.pid}) ${s.task.state}`);
-    const w = s.wait;
-    if (w.kind === 'lock') parts.push(`${w.lock.symbol ?? hex(w.lock.address)} (${w.lock.kind})`);
-  });
-  let text = parts.join(' → ');
-  if (c.cycle) {
-    const back = c.steps[c.cycleStart ?? 0].task;
-    text += ` → held by ${back.comm}(${back.pid}): DEADLOCK`;
-  }
-  else if (!c.steps.some((s, i) => i > 0)) text += ` (${c.end})`;
-  return { text, pids: c.steps.map((s) => s.task.pid), cycle: c.cycle, end: c.end };
 }
 
 function parseTarget(arg: string): { pid: number } | { lock: string } {

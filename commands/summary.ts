@@ -13,8 +13,8 @@ import { panicStack } from '../src/kernel/stack/index.js';
 import { groupTaskStacks, type StackGroup } from '../src/kernel/stack/groups.js';
 import { listTasks } from '../src/kernel/tasks.js';
 import { runqueues } from '../src/kernel/sched/index.js';
-import { sysInfo, type SysResult } from './sys.js';
-import { chainJson } from './lockinfo.js';
+import { sysInfo, type SysResult } from '../src/analysis/sys.js';
+import { chainJson, groupChains } from '../src/analysis/lock-chains.js';
 import { waitForGraph } from '../src/kernel/locking/waits.js';
 
 export interface SummaryResult {
@@ -110,16 +110,7 @@ export function summarize(vm: Vmcore): SummaryResult {
   if (r.states?.D) {
     section(errors, 'lock waits', () => {
       const g = waitForGraph(vm);
-      const groups = new Map<string, { waiters: number; what: string; pids: number[] }>();
-      for (const c of g.chains) {
-        // "mkdir(309) D → cgroup_mutex (mutex) → held by vaat_holder(307) S": group on what follows the waiter
-        const what = chainJson(c).text.split(' → ').slice(1).join(' → ');
-        const e = groups.get(what) ?? { waiters: 0, what, pids: [] };
-        e.waiters++;
-        e.pids.push(c.steps[0].task.pid);
-        groups.set(what, e);
-      }
-      r.lockWaits = [...groups.values()].sort((a, b) => b.waiters - a.waiters);
+      r.lockWaits = groupChains(g.chains);
       r.deadlocks = g.cycles.map((c) => chainJson(c).text);
     });
   }

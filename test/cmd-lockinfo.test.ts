@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { dumps, dumpsOf, truth, type Json } from './fixtures.js';
 import { runScript, vaat, vaatJson } from './cli.js';
-import { chainJson } from '../commands/lockinfo.js';
+import { chainJson } from '../src/analysis/lock-chains.js';
 import { followChain, type TaskWait } from '../src/kernel/locking/waits.js';
 import type { LockTask } from '../src/kernel/locking/index.js';
 

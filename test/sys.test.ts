@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { hz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
-import { sysInfo } from '../commands/sys.js';
+import { sysInfo } from '../src/analysis/sys.js';
 import { humanDuration } from '../src/output/style.js';
 import { dumps, fixturesDir, truth } from './fixtures.js';
 
