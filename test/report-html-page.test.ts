@@ -22,8 +22,8 @@ function clientData(html: string): any { // eslint-disable-line @typescript-esli
 }
 
 const wait = (pid: number, comm: string, lock: string, owner: number, ownerComm: string) => ({
-  pid, comm, state: 'D', kind: 'lock', lock_addr: lock, lock_symbol: null, lock_kind: 'mutex', owner_pid: owner, owner_comm: ownerComm,
-  owner_state: 'D', wait_addr: null, note: `waits on ${lock} (mutex)`, blocked_in: ['__mutex_lock'], waited: { seconds: 1.5 },
+  pid, comm, state: 'D', kind: 'lock', lockAddress: lock, lockSymbol: null, lockKind: 'mutex', ownerPid: owner, ownerComm: ownerComm,
+  ownerState: 'D', waitAddress: null, note: `waits on ${lock} (mutex)`, blockedIn: ['__mutex_lock'], waited: { seconds: 1.5 },
 });
 
 describe('dump page', () => {

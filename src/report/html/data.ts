@@ -59,9 +59,9 @@ export interface PsTaskJson { pid: number; tgid: number; ppid: number; cpu: numb
 export interface PsJson { count: number; states: Record<string, number>; tasks: PsTaskJson[] }
 
 export interface WaitJson {
-  pid: number; comm: string; state: string; kind: string; lock_addr: string | null; lock_symbol: string | null; lock_kind: string | null;
-  owner_pid: number | null; owner_comm: string | null; owner_state: string | null; wait_addr: string | null; note: string;
-  blocked_in?: string[]; waited?: { seconds: number | null } | null;
+  pid: number; comm: string; state: string; kind: string; lockAddress: string | null; lockSymbol: string | null; lockKind: string | null;
+  ownerPid: number | null; ownerComm: string | null; ownerState: string | null; waitAddress: string | null; note: string;
+  blockedIn?: string[]; waited?: { seconds: number | null } | null;
 }
 export interface ChainJson { text: string; pids: number[]; cycle: boolean; end: string }
 export interface LockinfoBlockedJson { mode: 'blocked'; tasks: WaitJson[]; chains: ChainJson[]; cycles: ChainJson[] }

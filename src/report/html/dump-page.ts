@@ -146,19 +146,19 @@ function waitGraph(d: DumpPageData, links: StackLinks): WaitGraph | null {
   };
   for (const w of L.tasks) {
     const t = taskNode(w.pid, w.comm, w.state);
-    const target = w.lock_addr ?? w.wait_addr;
+    const target = w.lockAddress ?? w.waitAddress;
     if (!target) continue;
     const kind = w.kind === 'lock' ? 'lock' : 'wait';
     const id = `${kind}:${target}`;
-    const inCycle = cyclePids.has(w.pid) && w.owner_pid !== null && cyclePids.has(w.owner_pid);
+    const inCycle = cyclePids.has(w.pid) && w.ownerPid !== null && cyclePids.has(w.ownerPid);
     if (!nodes.has(id)) {
-      const name = w.lock_symbol ?? target;
-      nodes.set(id, { id, label: w.lock_kind ? `${name} (${w.lock_kind})` : `${name} (${w.kind})`, kind, href: null, cycle: false, detail: w.note });
+      const name = w.lockSymbol ?? target;
+      nodes.set(id, { id, label: w.lockKind ? `${name} (${w.lockKind})` : `${name} (${w.kind})`, kind, href: null, cycle: false, detail: w.note });
     }
     if (inCycle) nodes.get(id)!.cycle = true;
     edges.push({ from: t, to: id, label: w.waited?.seconds !== null && w.waited?.seconds !== undefined ? `waits ${w.waited.seconds.toFixed(1)} s` : 'waits', cycle: inCycle });
-    if (w.owner_pid !== null) {
-      const o = taskNode(w.owner_pid, w.owner_comm, w.owner_state);
+    if (w.ownerPid !== null) {
+      const o = taskNode(w.ownerPid, w.ownerComm, w.ownerState);
       const held = edges.find((e) => e.from === id && e.to === o);
       if (held) held.cycle ||= inCycle;
       else edges.push({ from: id, to: o, label: 'held by', cycle: inCycle });
@@ -176,9 +176,9 @@ function waitsSection(d: DumpPageData, links: StackLinks, g: WaitGraph | null): 
   const chains = `<h3>Chains</h3><ul class="chains">${L.chains.map((c) => `<li class="${c.cycle ? 'cycle' : ''}">${c.cycle ? '<strong>cycle:</strong> ' : ''}${esc(c.text)} <span class="dim">— ${esc(c.end)}</span></li>`).join('')}</ul>`;
   const rows = L.tasks.map((w) => [
     links.task(w.pid, w.comm), esc(w.state), esc(w.note),
-    w.owner_pid !== null ? links.task(w.owner_pid, w.owner_comm) : '<span class="dim">—</span>',
+    w.ownerPid !== null ? links.task(w.ownerPid, w.ownerComm) : '<span class="dim">—</span>',
     esc(w.waited?.seconds !== null && w.waited?.seconds !== undefined ? w.waited.seconds.toFixed(3) : '?'),
-    esc((w.blocked_in ?? []).join(' ← ')),
+    esc((w.blockedIn ?? []).join(' ← ')),
   ]);
   return section('waits', 'Wait-for graph', ['lockinfo-blocked'],
     `<figure class="graph"><div class="graph-box" data-graph="waits" role="group" aria-label="${esc(desc)}"></div><figcaption>${esc(desc)} Blocked tasks point to what they wait on, locks to their owners; each task links to its stack.</figcaption></figure>`
