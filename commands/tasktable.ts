@@ -9,7 +9,7 @@ import type { KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
 import { listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
-import { UsageError } from '../src/errors/index.js';
+import { AddressNotMappedError, ExcludedPageError, UsageError } from '../src/errors/index.js';
 
 interface TasktableOptions { fields?: string; sort?: string; filter?: string; percpu?: string; type?: string; limit?: string }
 
@@ -135,12 +135,22 @@ function sortRows(rows: Record<string, Value>[], key: string): void {
   });
 }
 
+function readable(obj: KObject): KObject {
+  try { return obj.snapshot(); } catch (e) { if (e instanceof ExcludedPageError || e instanceof AddressNotMappedError) return obj; throw e; }
+}
+
+/** a member's cell; null (unknown) when its bytes are not in the dump */
+function memberValue(obj: KObject, path: string): Value {
+  try { return cellValue(obj.member(path)); } catch (e) { if (e instanceof ExcludedPageError || e instanceof AddressNotMappedError) return null; throw e; }
+}
+
 function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   const memberFields = fields.filter((f) => !(f in TASK_FIELDS));
   return listTasks(vm).map((t) => {
     const row: Record<string, Value> = {};
-    const obj = memberFields.length ? vm.objectAt(t.address, 'struct task_struct').snapshot() : null;
-    for (const f of fields) row[f] = f in TASK_FIELDS ? TASK_FIELDS[f](t) : cellValue(obj!.member(f));
+    // one read of the whole task_struct, or member by member when part of it was left out of the dump
+    const obj = memberFields.length ? readable(vm.objectAt(t.address, 'struct task_struct')) : null;
+    for (const f of fields) row[f] = f in TASK_FIELDS ? TASK_FIELDS[f](t) : memberValue(obj!, f);
     return row;
   });
 }
