@@ -170,6 +170,6 @@ export function detectThreadSize(vm: KernelContext, fallback: { bytes: number; w
       if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
       else ts = { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
     }
-  return ts;
+    return ts;
   });
 }
