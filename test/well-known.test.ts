@@ -15,7 +15,7 @@ import type { TypeInfo } from '../src/types/typeinfo.js';
 import { declaredGlobalType, globalType, WELL_KNOWN_GLOBALS } from '../src/types/well-known.js';
 import { Dump } from '../src/dump/dump.js';
 import { Vmcore } from '../src/vmcore.js';
-import { sysInfo } from '../commands/sys.js';
+import { sysInfo } from '../src/analysis/sys.js';
 import { debugVmlinux, dumpsOf, testedKernels } from './fixtures.js';
 import { vaat } from './cli.js';
 
