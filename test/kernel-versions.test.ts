@@ -1,72 +1,23 @@
 /**
  * Layouts of kernels between and beyond the fixtures (6.1 and 5.10), on hand-built BTF: each
  * difference the code detects by shape, in the encoding the kernel commit it cites introduced.
- * (The mutex, rwsem, CFS/EEVDF and cgroup v1 encodings have their own tests beside their readers.)
+ * (The mutex, rwsem, CFS/EEVDF and cgroup v1 encodings: test/kernel-shapes.test.ts; EEVDF's lag
+ * arithmetic: test/sched.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { parseBtf } from '../src/types/btf.js';
 import type { MemoryReader } from '../src/dump/dump.js';
 import { staticContext } from '../src/context.js';
 import { moduleLayout } from '../src/kernel/module/layout.js';
 import { readModules } from '../src/symbols/modules.js';
 import { cgroupId, pidsState } from '../src/kernel/cgroup/index.js';
 import { declaredGlobalType, globalType } from '../src/types/well-known.js';
+import { baseTypes, flatMemory, type Btf } from './synthetic.js';
 
-/** A BTF builder by name: `t('name')` is the id of a type added before. */
-class Btf {
-  #strs = [''];
-  #words: number[] = [];
-  #ids = new Map<string, number>();
-  #next = 1;
-  #str(s: string): number { if (!s) return 0; const at = this.#strs.join('\0').length + 1; this.#strs.push(s); return at; }
-  #rec(key: string, name: string, kind: number, vlen: number, sizeOrType: number, ...rest: number[]): number {
-    this.#words.push(this.#str(name), ((kind << 24) | vlen) >>> 0, sizeOrType, ...rest);
-    const id = this.#next++;
-    if (key) this.#ids.set(key, id);
-    return id;
-  }
-  t(key: string): number { const id = this.#ids.get(key); if (id === undefined) throw new Error(`no type ${key} yet`); return id; }
-  int(name: string, size: number, signed = false): this { this.#rec(name, name, 1, 0, size, ((signed ? 1 : 0) << 24) | (size * 8)); return this; }
-  typedef(name: string, to: string): this { this.#rec(name, name, 8, 0, this.t(to)); return this; }
-  ptr(to: string): this { this.#rec(`${to} *`, '', 2, 0, to === 'void' ? 0 : this.t(to)); return this; }
-  array(of: string, n: number): this { this.#rec(`${of}[${n}]`, '', 3, 0, 0, this.t(of), this.t('unsigned int'), n); return this; }
-  struct(name: string, size: number, members: [string, string, number][]): this {
-    this.#rec(`struct ${name}`, name, 4, members.length, size, ...members.flatMap(([n, ty, off]) => [this.#str(n), this.t(ty), off * 8]));
-    return this;
-  }
-  enumOf(name: string, values: [string, number][]): this {
-    this.#rec(`enum ${name}`, name, 6, values.length, 4, ...values.flatMap(([n, v]) => [this.#str(n), v]));
-    return this;
-  }
-  build() {
-    const strBytes = Buffer.from(this.#strs.join('\0') + '\0');
-    const buf = Buffer.alloc(24 + this.#words.length * 4 + strBytes.length);
-    buf.writeUInt16LE(0xeb9f, 0); buf[2] = 1; buf.writeUInt32LE(24, 4);
-    buf.writeUInt32LE(0, 8); buf.writeUInt32LE(this.#words.length * 4, 12);
-    buf.writeUInt32LE(this.#words.length * 4, 16); buf.writeUInt32LE(strBytes.length, 20);
-    this.#words.forEach((w, i) => buf.writeUInt32LE(w >>> 0, 24 + i * 4));
-    strBytes.copy(buf, 24 + this.#words.length * 4);
-    return parseBtf(buf, { label: 'synthetic' });
-  }
-}
-
-const base = (): Btf => new Btf().int('unsigned int', 4).int('int', 4, true).int('char', 1).int('long long int', 8, true)
-  .int('long long unsigned int', 8).int('long unsigned int', 8).typedef('u32', 'unsigned int').typedef('u64', 'long long unsigned int')
-  .struct('list_head', 16, []).ptr('struct list_head');
+const base = (): Btf => baseTypes().struct('list_head', 16, []).ptr('struct list_head');
 
 /** flat synthetic memory at BASE */
 function memory(size = 0x4000): { mem: MemoryReader; buf: Buffer; BASE: bigint } {
-  const BASE = 0xffff888000000000n;
-  const buf = Buffer.alloc(size);
-  const mem: MemoryReader = {
-    file: '<synthetic>',
-    readVirt(addr, len) {
-      if (addr < BASE || addr + BigInt(len) > BASE + BigInt(buf.length)) throw new Error(`unmapped 0x${addr.toString(16)}`);
-      return buf.subarray(Number(addr - BASE), Number(addr - BASE) + len);
-    },
-    readPhys() { throw new Error('no physical memory'); },
-    readVirtMany(addrs, sizes) { return addrs.map((a, i) => this.readVirt(a, typeof sizes === 'number' ? sizes : sizes[i])); },
-  } as MemoryReader;
+  const { mem, buf, BASE } = flatMemory(size);
   return { mem, buf, BASE };
 }
 

@@ -43,7 +43,8 @@ export function lockTask(t: Task): LockTask {
 /** a task pointer read from a lock: a known task, else decoded from memory, null when unreadable */
 export function lockTaskAt(vm: KernelContext, address: bigint): LockTask | null {
   if (address === 0n) return null;
-  const known = tasksByAddress(vm).get(address);
+  let known: Task | undefined;
+  try { known = tasksByAddress(vm).get(address); } catch { /* no task list: decode the task alone */ }
   if (known) return lockTask(known);
   try { return lockTask(taskAt(vm, address)); } catch { return null; }
 }

@@ -4,8 +4,17 @@
  * which the kernel keeps out of the rbtree while it runs; it is listed first on its level, before
  * the tree's entities in tree order (as drgn's runqueue listings show it).
  *
- * Tree order is vruntime order up to v6.7 and virtual-deadline order from v6.8 ("sched/eevdf:
- * Sort the rbtree by virtual deadline"); `CfsRqInfo.order` says which.
+ * Layouts, told apart by the members present:
+ *  - EEVDF: 147f3efaa241 "sched/fair: Implement an EEVDF-like scheduling policy" (v6.6) with
+ *    af4cf40470c2 "sched/fair: Add cfs_rq::avg_vruntime" (v6.6): cfs_rq.avg_vruntime/avg_load
+ *    give the zero-lag point, sched_entity.deadline/vlag each entity's lag.
+ *  - tree order is vruntime order up to v6.7 and virtual-deadline order from 2227a957e1d5
+ *    "sched/eevdf: Sort the rbtree by virtual deadline" (v6.8), which augments the tree with
+ *    sched_entity.min_vruntime; `CfsRqInfo.order` says which.
+ *  - v6.14 renamed the counters: 736c55a02c47 "sched/fair: Rename cfs_rq.nr_running into
+ *    nr_queued", 7b8a702d9438 "sched/fair: Rename h_nr_running into h_nr_queued", 31898e7b87dd
+ *    "sched/fair: Rename cfs_rq.idle_h_nr_running into h_nr_idle".
+ * test/kernel-shapes.test.ts builds each of these on hand-written BTF.
  */
 import type { KernelContext } from '../../context.js';
 import type { KObject } from '../../object/kobject.js';
@@ -83,8 +92,7 @@ export interface CfsRqInfo {
   runtimeRemaining: bigint | null;
 }
 
-// v6.14 renames ("sched/fair: Rename cfs_rq.nr_running into nr_queued", "... h_nr_running into
-// h_nr_queued", "... idle_h_nr_running into h_nr_idle"); 5.10..6.12 use the right-hand names.
+// v6.14 renames (736c55a02c47, 7b8a702d9438, 31898e7b87dd above); 5.4..6.13 use the right-hand names.
 const NR_QUEUED = ['nr_queued', 'nr_running'] as const;
 const H_NR_QUEUED = ['h_nr_queued', 'h_nr_running'] as const;
 const H_NR_IDLE = ['h_nr_idle', 'idle_h_nr_running'] as const;
