@@ -23,7 +23,7 @@ import { drgnTruth, dumps, type Json } from './fixtures.js';
 import { baseName, drgnKernelPart, isHex } from './drgn-stacks.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuStack, panicStack, taskStack, type StackFrame, type StackTrace } from '../src/kernel/stack/index.js';
-import { decodeOrcEntry, orcLayout, orcLayoutForRelease, orcUnwindInfo } from '../src/arch/x86_64/orc.js';
+import { decodeOrcEntry, orcLayout, orcLayoutFromEntries, orcUnwindInfo } from '../src/arch/x86_64/orc.js';
 import bt from '../commands/bt.js';
 import { Output } from '../src/output/sink.js';
 
@@ -98,12 +98,14 @@ describe.each(dumps)('stacks: $scenario/$name', (fx) => {
   beforeAll(() => { vm = openVmcore(fx.path); });
   afterAll(() => vm?.close());
 
-  it('reads the ORC tables with the layout BTF gives (6.1: type:2 + end bit)', () => {
+  it('reads the ORC tables with the layout the types give (6.1: type:2 + end bit), which the table itself shows too', () => {
     const layout = orcLayout(vm);
-    expect(layout.source).toBe('btf');
+    expect(layout.source).toBe('types');
     expect(layout.end).not.toBeNull();
     const orc = orcUnwindInfo(vm);
     expect(orc.kernel?.size).toBeGreaterThan(100_000);
+    // a kernel whose types lack struct orc_entry: the same layout, read off its own entries
+    expect(orcLayoutFromEntries(orc.kernel!.entries)).toEqual({ ...layout, source: 'table' });
     // every kernel function has an entry: schedule() is a plain CALL frame
     const hit = orc.find(vm.address('schedule') + 4n);
     expect(hit?.entry.type).toBe('call');
@@ -194,25 +196,36 @@ describe('stack frames', () => {
   });
 });
 
-describe('ORC entry layouts across kernel versions', () => {
+describe('ORC entry layouts across kernel versions, told from the table when the types lack struct orc_entry', () => {
   // sp_offset 16, bp_offset -16, then the bitfield word
   const entry = (bits: number): Buffer => { const b = Buffer.alloc(6); b.writeInt16LE(16, 0); b.writeInt16LE(-16, 2); b.writeUInt16LE(bits, 4); return b; };
-  it('6.1: type:2 (REGS = 1) and an end bit', () => {
-    const l = orcLayoutForRelease('6.1.0-54-cloud-amd64');
+  /** a kernel's table: mostly CALL frames off SP (sp_reg 5), a few REGS frames, outermost frames */
+  const table = (call: number, regs: number, end: number): Buffer =>
+    Buffer.concat([...Array<Buffer>(50).fill(entry(0x5 | call)), ...Array<Buffer>(6).fill(entry(0x5 | regs)), ...Array<Buffer>(3).fill(entry(end)), entry(0)]);
+
+  it('up to 6.2 (ee9f8fce9964 "x86/unwind: Add the ORC unwinder", v4.14): type:2 (REGS = 1) and an end bit; bit 11 never set', () => {
+    const l = orcLayoutFromEntries(table(0, 1 << 8, 1 << 10))!;
+    expect(l).toMatchObject({ source: 'table', typeEnum: 'enum2', signal: null, end: { shift: 10, bits: 1 } });
     expect(decodeOrcEntry(entry(0x5 | (1 << 8)), 0, l)).toEqual({ spOffset: 16, bpOffset: -16, spReg: 5, bpReg: 0, type: 'regs', signal: true });
     expect(decodeOrcEntry(entry(0x5 | (1 << 10)), 0, l).type).toBe('end');
     expect(decodeOrcEntry(entry(0), 0, l).type).toBe('undefined');
   });
-  it('6.3: a signal bit before the end bit', () => {
-    const l = orcLayoutForRelease('6.3.1');
+  it('6.3 (ffb1b4a41016 "x86/unwind/orc: Add \'signal\' field to ORC metadata"): a signal bit before the end bit, which entry points set', () => {
+    const l = orcLayoutFromEntries(table(0, (1 << 8) | (1 << 10), 1 << 11))!;
+    expect(l).toMatchObject({ source: 'table', typeEnum: 'enum2', signal: { shift: 10, bits: 1 }, end: { shift: 11, bits: 1 } });
     expect(decodeOrcEntry(entry(0x5 | (1 << 10)), 0, l)).toMatchObject({ type: 'call', signal: true });
     expect(decodeOrcEntry(entry(0x5 | (1 << 11)), 0, l).type).toBe('end');
   });
-  it('6.4+: type:3 with UNDEFINED 0, END_OF_STACK 1, CALL 2, REGS 3, REGS_PARTIAL 4', () => {
-    const l = orcLayoutForRelease('6.12.0');
+  it('6.4+ (fb799447ae29 "x86,objtool: Split UNWIND_HINT_EMPTY in two"): type:3 with UNDEFINED 0, END_OF_STACK 1, CALL 2, REGS 3, REGS_PARTIAL 4', () => {
+    const l = orcLayoutFromEntries(table(2 << 8, (3 << 8) | (1 << 11), 1 << 8))!;
+    expect(l).toMatchObject({ source: 'table', typeEnum: 'enum3', end: null, signal: { shift: 11, bits: 1 } });
     const types = [0, 1, 2, 3, 4].map((t) => decodeOrcEntry(entry(0x5 | (t << 8)), 0, l).type);
     expect(types).toEqual(['undefined', 'end', 'call', 'regs', 'regs_partial']);
     expect(decodeOrcEntry(entry(0x5 | (2 << 8) | (1 << 11)), 0, l).signal).toBe(true);
+  });
+  it('a table that is not ORC gives no layout: bits 12..15 set, or no frame with a register', () => {
+    expect(orcLayoutFromEntries(Buffer.concat([table(0, 1 << 8, 1 << 10), entry(0x5 | (1 << 13))]))).toBeNull();
+    expect(orcLayoutFromEntries(Buffer.concat(Array<Buffer>(10).fill(entry(1 << 10))))).toBeNull();
   });
 });
 

@@ -45,10 +45,12 @@ export interface OrcEntry {
 
 /**
  * The bitfield layout of the u16 at offset 4. It changed twice:
- * - up to 6.2: sp_reg:4, bp_reg:4, type:2 (CALL 0, REGS 1, REGS_PARTIAL 2), end:1;
- * - 6.3 ("x86/unwind/orc: Add 'signal' field to ORC metadata"): type:2, signal:1, end:1;
- * - 6.4 ("x86,objtool: Split UNWIND_HINT_EMPTY in two"): type:3 (UNDEFINED 0, END_OF_STACK 1,
- *   CALL 2, REGS 3, REGS_PARTIAL 4), signal:1, no end bit.
+ * - up to 6.2: sp_reg:4, bp_reg:4, type:2 (CALL 0, REGS 1, REGS_PARTIAL 2), end:1, bits 11..15 unused;
+ * - 6.3 (ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata"): type:2, signal:1, end:1;
+ * - 6.4 (fb799447ae29 "x86,objtool: Split UNWIND_HINT_EMPTY in two"): type:3 (UNDEFINED 0,
+ *   END_OF_STACK 1, CALL 2, REGS 3, REGS_PARTIAL 4), signal:1, no end bit.
+ * Told apart by shape: `struct orc_entry` in the types when they have it, else the kernel's own
+ * table (orcLayoutFromEntries), never by the release string.
  */
 export interface OrcLayout {
   spReg: Field;
@@ -58,27 +60,54 @@ export interface OrcLayout {
   signal: Field | null;
   /** 'enum2': the type numbering up to 6.3; 'enum3': from 6.4 */
   typeEnum: 'enum2' | 'enum3';
-  /** where the layout came from, for messages */
-  source: 'btf' | 'release';
+  /** where the layout came from: `struct orc_entry` in the types, the table's own entries, or assumed (no table to read) */
+  source: 'types' | 'table' | 'assumed';
 }
 
 interface Field { shift: number; bits: number }
 
 const ENTRY_SIZE = 6;
 
-/** The layout from BTF's `struct orc_entry` when present, else from the kernel release. */
-export function orcLayout(vm: KernelContext): OrcLayout {
-  return layoutFromTypes(vm) ?? orcLayoutForRelease(vm.vmcoreinfo.osrelease ?? '0.0');
+const f = (shift: number, bits: number): Field => ({ shift, bits });
+/** the three layouts, as `struct orc_entry` declares them */
+const LAYOUT_END_BIT = { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: null, end: f(10, 1), typeEnum: 'enum2' } as const;
+const LAYOUT_SIGNAL_END = { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: f(10, 1), end: f(11, 1), typeEnum: 'enum2' } as const;
+const LAYOUT_TYPE3 = { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 3), signal: f(11, 1), end: null, typeEnum: 'enum3' } as const;
+
+/**
+ * The layout: `struct orc_entry` in the types (BTF or DWARF) when they have it, else read off the
+ * kernel's own table (`entries`, orcLayoutFromEntries), else the oldest one (then there is no
+ * table to decode anyway).
+ */
+export function orcLayout(vm: KernelContext, entries?: Buffer): OrcLayout {
+  return layoutFromTypes(vm) ?? (entries ? orcLayoutFromEntries(entries) : null) ?? { ...LAYOUT_END_BIT, source: 'assumed' };
 }
 
-/** The layout a kernel release used (for dumps whose BTF lacks `struct orc_entry`). */
-export function orcLayoutForRelease(release: string): OrcLayout {
-  const [maj, min] = release.split(/[.-]/).map((x) => Number(x) || 0);
-  const v = maj * 1000 + min;
-  const f = (shift: number, bits: number): Field => ({ shift, bits });
-  if (v >= 6004) return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 3), signal: f(11, 1), end: null, typeEnum: 'enum3', source: 'release' };
-  if (v >= 6003) return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: f(10, 1), end: f(11, 1), typeEnum: 'enum2', source: 'release' };
-  return { spReg: f(0, 4), bpReg: f(4, 4), type: f(8, 2), signal: null, end: f(10, 1), typeEnum: 'enum2', source: 'release' };
+/**
+ * The layout a table of 6-byte entries was written with, from its bits: most frames are CALL
+ * frames with a real sp_reg, so the commonest value of bits 8..10 among them is CALL's number —
+ * 2 in the type:3 numbering (6.4+), 0 before. Before 6.4, bit 11 is the end bit (6.3: set on
+ * every entry point's outermost frame) or unused (up to 6.2: never set). Bits 12..15 are unused
+ * in every layout; a table that sets them, or has no frame with a real sp_reg, is not ORC (null).
+ */
+export function orcLayoutFromEntries(entries: Buffer): OrcLayout | null {
+  const n = Math.floor(entries.length / ENTRY_SIZE);
+  const low3 = [0, 0, 0, 0, 0, 0, 0, 0];
+  let bit11 = 0;
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    const bits = entries.readUInt16LE(i * ENTRY_SIZE + 4);
+    if (bits & 0xf000) return null;
+    if (bits & 0x800) bit11++;
+    if ((bits & 0xf) === OrcReg.UNDEFINED) continue;
+    valid++;
+    low3[(bits >>> 8) & 7]++;
+  }
+  if (valid === 0) return null;
+  const commonest = low3.indexOf(Math.max(...low3));
+  if (commonest === 2) return { ...LAYOUT_TYPE3, source: 'table' };
+  if (commonest !== 0) return null;
+  return { ...(bit11 > 0 ? LAYOUT_SIGNAL_END : LAYOUT_END_BIT), source: 'table' };
 }
 
 function layoutFromTypes(vm: KernelContext): OrcLayout | null {
@@ -98,7 +127,7 @@ function layoutFromTypes(vm: KernelContext): OrcLayout | null {
   if (!spReg || !bpReg || !type) return null;
   const end = field('end');
   // the END_OF_STACK type replaced the end bit in 6.4, and took the third type bit
-  return { spReg, bpReg, type, end, signal: field('signal'), typeEnum: end ? 'enum2' : 'enum3', source: 'btf' };
+  return { spReg, bpReg, type, end, signal: field('signal'), typeEnum: end ? 'enum2' : 'enum3', source: 'types' };
 }
 
 /** Decode the 6-byte entry at `off` of `buf`. */
@@ -203,12 +232,14 @@ export class OrcUnwindInfo {
 /** The dump's ORC tables (cached per dump). `kernel` is null when the kernel has no ORC. */
 export function orcUnwindInfo(vm: KernelContext): OrcUnwindInfo {
   return vm.cache('x86_64.orc', () => {
-    const layout = orcLayout(vm);
-    return new OrcUnwindInfo(vm, readKernelOrc(vm, layout), layout);
+    const raw = readKernelOrc(vm);
+    const layout = orcLayout(vm, raw?.entries);
+    return new OrcUnwindInfo(vm, raw ? OrcTable.fromRaw('vmlinux', raw.ipStart, raw.ipBuf, raw.entries, layout) : null, layout);
   });
 }
 
-function readKernelOrc(vm: KernelContext, layout: OrcLayout): OrcTable | null {
+/** vmlinux's two tables as the dump holds them (__start_orc_unwind_ip.., __start_orc_unwind..) */
+function readKernelOrc(vm: KernelContext): { ipStart: bigint; ipBuf: Buffer; entries: Buffer } | null {
   const s = vm.symbols;
   const ipStart = s.lookup('__start_orc_unwind_ip')?.address;
   const ipStop = s.lookup('__stop_orc_unwind_ip')?.address;
@@ -218,9 +249,7 @@ function readKernelOrc(vm: KernelContext, layout: OrcLayout): OrcTable | null {
   const n = Number(ipStop - ipStart) / 4;
   if (!Number.isInteger(n) || n <= 0 || n > 4_000_000 || Number(uStop - uStart) < n * ENTRY_SIZE) return null;
   try {
-    const ipBuf = vm.mem.readVirt(ipStart, n * 4);
-    const entries = vm.mem.readVirt(uStart, n * ENTRY_SIZE);
-    return OrcTable.fromRaw('vmlinux', ipStart, ipBuf, entries, layout);
+    return { ipStart, ipBuf: vm.mem.readVirt(ipStart, n * 4), entries: vm.mem.readVirt(uStart, n * ENTRY_SIZE) };
   } catch {
     return null;
   }
