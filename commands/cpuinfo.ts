@@ -8,7 +8,7 @@ import type { Output } from '../src/output/sink.js';
 import { hex } from '../src/output/style.js';
 import { cpuListString } from '../src/object/helpers.js';
 import { cpuTopologyAll, type CpuTopology, type Topology } from '../src/kernel/sched/topology.js';
-import { cpuTlbStates, type CpuTlbState, type TlbFlag } from '../src/kernel/mm/tlb.js';
+import { cpuTlbStates, type TlbSummary } from '../src/kernel/mm/tlb.js';
 import { cpuCurr, cpuIdle } from '../src/kernel/cpu.js';
 import { taskAt } from '../src/kernel/tasks.js';
 import { panicCpu } from '../src/kernel/panic.js';
@@ -24,7 +24,7 @@ export interface CpuDoing {
   state: 'idle' | 'running' | 'panic';
   pid: number;
   comm: string;
-  task: string;
+  task: bigint;
 }
 
 export interface CpuTopologyRow extends CpuTopology { doing: CpuDoing | null }
@@ -34,73 +34,18 @@ export interface TopologyResult extends Omit<Topology, 'cpus'> {
   cpus: CpuTopologyRow[];
 }
 
-interface TaskRef { pid: number; comm: string; task: string }
-
-export interface TlbRow {
-  cpu: number;
-  loadedMm: string;
-  isInitMm: boolean;
-  loadedMmAsid: number;
-  nextAsid: number | null;
-  invalidateOther: boolean | null;
-  cr4: string | null;
-  ctxs: { asid: number; ctxId: number; tlbGen: number }[];
-  isLazy: boolean;
-  isLazySource: string;
-  mmCtxId: number;
-  mmTlbGen: number;
-  mmUsers: number;
-  owner: TaskRef | null;
-  ownerSource: string;
-  ownerExited: boolean;
-  tasksWithMm: TaskRef[];
-  tasksWithActiveMmOnly: TaskRef[];
-  rqCurr: TaskRef & { mm: string; activeMm: string };
-  slotMatchesMm: boolean;
-  slotTlbGenCurrent: boolean;
-  flags: { flag: TlbFlag; reason: string }[];
-}
-
-export interface TlbResult { nrDynAsids: number; pcid: boolean | null; cpus: TlbRow[] }
-
-/** arm64's topology (cpu_topology[], MPIDR, MIDR) and TLB view (global ASIDs, TTBR0): its own shapes, hex strings for 64-bit values */
+/** arm64's topology (cpu_topology[], MPIDR, MIDR) with what each CPU was doing */
 export interface Arm64TopologyResult {
   possible: number[];
   present: number[];
   online: number[];
   active: number[];
   panicCpu: number | null;
-  cpus: (Omit<Arm64CpuTopology, 'mpidr' | 'midr'> & { mpidr: string | null; midr: string | null; doing: CpuDoing | null })[];
-}
-export interface Arm64TlbResult {
-  asidBits: number;
-  asidBitsSource: string;
-  cpus: {
-    cpu: number; activeAsidRaw: string; activeAsid: number; activeGeneration: number; reservedAsidRaw: string; reservedAsid: number;
-    curr: TaskRef & { mm: string; activeMm: string }; activeMmIsInitMm: boolean | null; mmContextId: string; mmAsid: number;
-    mmGeneration: number; activeAsidMatchesMm: boolean; owner: TaskRef | null; ttbr0: string | null;
-  }[];
+  cpus: (Arm64CpuTopology & { doing: CpuDoing | null })[];
 }
 
-export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbResult; arm64Topology?: Arm64TopologyResult; arm64Tlb?: Arm64TlbResult }
-
-function arm64TlbResult(t: Arm64Tlb): Arm64TlbResult {
-  return {
-    asidBits: t.asidBits,
-    asidBitsSource: t.asidBitsSource,
-    cpus: t.cpus.map((c) => ({
-      ...c,
-      activeAsidRaw: hex(c.activeAsidRaw),
-      activeGeneration: Number(c.activeGeneration),
-      reservedAsidRaw: hex(c.reservedAsidRaw),
-      curr: { ...ref(c.curr), mm: hex(c.curr.mm), activeMm: hex(c.curr.activeMm) },
-      mmContextId: hex(c.mmContextId),
-      mmGeneration: Number(c.mmGeneration),
-      owner: c.owner && ref(c.owner),
-      ttbr0: c.ttbr0 === null ? null : hex(c.ttbr0),
-    })),
-  };
-}
+/** the model's records as they are: x86's cpu_tlbstate view, arm64's topology and global-ASID view */
+export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbSummary; arm64Topology?: Arm64TopologyResult; arm64Tlb?: Arm64Tlb }
 
 function renderArm64Topology(r: Arm64TopologyResult, out: Output): void {
   const c = out.c;
@@ -112,37 +57,20 @@ function renderArm64Topology(r: Arm64TopologyResult, out: Output): void {
   out.table(r.cpus.map((p) => {
     const d = p.doing;
     const what = !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
-    return [p.cpu, p.packageId, p.clusterId, p.coreId, p.threadId, p.mpidr ?? '?', p.midr ?? '?', p.numaNode,
+    return [p.cpu, p.packageId, p.clusterId, p.coreId, p.threadId, p.mpidr === null ? '?' : hex(p.mpidr), p.midr === null ? '?' : hex(p.midr), p.numaNode,
       p.online ? 'yes' : c.yellow('no'), cpuListString(p.smtSiblings), cpuListString(p.coreSiblings),
       d?.state === 'panic' ? c.red(`${what} (panic)`) : what];
   }), { header: ['CPU', 'PKG', 'CLUSTER', 'CORE', 'THR', 'MPIDR', 'MIDR', 'NODE', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 7] });
 }
 
-function renderArm64Tlb(r: Arm64TlbResult, out: Output): void {
+function renderArm64Tlb(r: Arm64Tlb, out: Output): void {
   const c = out.c;
   out.kv([['ASID BITS', `${r.asidBits} (${r.asidBitsSource})`]]);
   out.line();
-  out.table(r.cpus.map((s) => [s.cpu, s.curr.activeMm, s.activeMmIsInitMm ? c.dim('init_mm') : s.owner ? `${s.owner.pid} ${s.owner.comm}` : c.dim('none'),
+  out.table(r.cpus.map((s) => [s.cpu, hex(s.curr.activeMm), s.activeMmIsInitMm ? c.dim('init_mm') : s.owner ? `${s.owner.pid} ${s.owner.comm}` : c.dim('none'),
     `${s.activeAsid}/${s.activeGeneration}`, `${s.mmAsid}/${s.mmGeneration}`, s.activeAsidMatchesMm ? c.green('yes') : c.red('no'),
-    s.ttbr0 ?? '?', `${s.curr.pid} ${s.curr.comm}`]),
+    s.ttbr0 === null ? '?' : hex(s.ttbr0), `${s.curr.pid} ${s.curr.comm}`]),
   { header: ['CPU', 'ACTIVE_MM', 'OWNER', 'ACTIVE ASID/GEN', 'MM ASID/GEN', 'MATCH', 'TTBR0', 'CURRENT'], alignRight: [0] });
-}
-
-const ref = (t: { pid: number; comm: string; task: bigint }): TaskRef => ({ pid: t.pid, comm: t.comm, task: hex(t.task) });
-
-function tlbRow(s: CpuTlbState): TlbRow {
-  return {
-    ...s,
-    loadedMm: hex(s.loadedMm),
-    cr4: s.cr4 === null ? null : hex(s.cr4),
-    ctxs: s.ctxs.map((c) => ({ asid: c.asid, ctxId: Number(c.ctxId), tlbGen: Number(c.tlbGen) })),
-    mmCtxId: Number(s.mmCtxId),
-    mmTlbGen: Number(s.mmTlbGen),
-    owner: s.owner && ref(s.owner),
-    tasksWithMm: s.tasksWithMm.map(ref),
-    tasksWithActiveMmOnly: s.tasksWithActiveMmOnly.map(ref),
-    rqCurr: { ...ref(s.rqCurr), mm: hex(s.rqCurr.mm), activeMm: hex(s.rqCurr.activeMm) },
-  };
 }
 
 function doing(vm: Parameters<typeof cpuCurr>[0], cpu: number, panic: number | null): CpuDoing | null {
@@ -150,7 +78,7 @@ function doing(vm: Parameters<typeof cpuCurr>[0], cpu: number, panic: number | n
     const curr = cpuCurr(vm, cpu);
     const t = taskAt(vm, curr);
     const state = cpu === panic ? 'panic' : curr === cpuIdle(vm, cpu) ? 'idle' : 'running';
-    return { state, pid: t.pid, comm: t.comm, task: hex(curr) };
+    return { state, pid: t.pid, comm: t.comm, task: curr };
   } catch {
     return null; // runqueue unreadable (excluded page)
   }
@@ -178,14 +106,14 @@ function renderTopology(r: TopologyResult, out: Output): void {
   }
 }
 
-function renderTlb(r: TlbResult, out: Output): void {
+function renderTlb(r: TlbSummary, out: Output): void {
   const c = out.c;
   out.kv([['PCID', r.pcid === null ? '?' : r.pcid ? 'yes' : 'no'], ['DYN ASIDS', r.nrDynAsids]]);
   out.line();
   out.table(r.cpus.map((s) => {
     const slot = s.ctxs[s.loadedMmAsid];
     const owner = s.isInitMm ? c.dim('init_mm') : s.owner ? `${s.owner.pid} ${s.owner.comm}` : c.red('none');
-    const row = [s.cpu, s.loadedMm, owner, s.loadedMmAsid,
+    const row = [s.cpu, hex(s.loadedMm), owner, s.loadedMmAsid,
       slot ? `${slot.ctxId}/${slot.tlbGen}` : '-', `${s.mmCtxId}/${s.mmTlbGen}`,
       s.isLazy ? c.yellow('lazy') : '-', `${s.rqCurr.pid} ${s.rqCurr.comm}`,
       s.flags.length ? c.red(s.flags.map((f) => f.flag).join(',')) : c.green('ok')];
@@ -214,10 +142,10 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
         const rows = arm64Topology(vm, possible, nrCpuIds(vm), new Set(online), new Set(present));
         r.arm64Topology = {
           possible, present, online, active: cpuMask(vm, 'active'), panicCpu: pc,
-          cpus: rows.map((p) => ({ ...p, mpidr: p.mpidr === null ? null : hex(p.mpidr), midr: p.midr === null ? null : hex(p.midr), doing: doing(vm, p.cpu, pc) })),
+          cpus: rows.map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })),
         };
       }
-      if (wantTlb) r.arm64Tlb = arm64TlbResult(arm64Tlb(vm, possible));
+      if (wantTlb) r.arm64Tlb = arm64Tlb(vm, possible);
       return r;
     }
     if (wantInfo) {
@@ -227,8 +155,7 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
       r.topology = { ...topo, panicCpu: pc, cpus: topo.cpus.map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })) };
     }
     if (wantTlb) {
-      const t = cpuTlbStates(vm);
-      r.tlb = { nrDynAsids: t.nrDynAsids, pcid: t.pcid, cpus: t.cpus.map(tlbRow) };
+      r.tlb = cpuTlbStates(vm);
     }
     return r;
   },

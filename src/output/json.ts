@@ -67,6 +67,8 @@ function branch(s: JsonSchema | undefined, root: JsonSchema, want: 'object' | 'a
   if (alts.length === 0) return r;
   for (const a of alts) {
     const ra = resolve(a, root);
+    // an alternative that is itself a choice: look inside it
+    if (ra?.anyOf || ra?.oneOf) { const inner = branch(ra, root, want); if (inner !== ra) return inner; continue; }
     const t = ra?.type;
     if (t === want || (Array.isArray(t) && t.includes(want)) || (want === 'object' && ra?.properties) || (want === 'array' && ra?.items)) return ra;
   }
