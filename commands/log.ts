@@ -1,6 +1,7 @@
 /** vaat log: the kernel log (dmesg) at the time of the crash, as crash's `log` prints it. */
 import { defineCommand } from '../src/plugin.js';
-import { bootTimeFromCrash, formatLogLines, type LogRecord } from '../src/kernel/printk/index.js';
+import { bootTimeFromCrash, type LogRecord } from '../src/kernel/printk/index.js';
+import { formatLogLines } from '../src/output/printk-text.js';
 import { kernelLog, crashTime } from '../src/kernel/panic.js';
 import { uptime } from '../src/kernel/sys.js';
 import { UsageError } from '../src/errors/index.js';

@@ -12,7 +12,8 @@ export { forEachTask, listTasks, findTask, taskAt, type Task } from './kernel/ta
 export { cpuMask, forEachOnlineCpu, forEachPossibleCpu, cpuCurr, nrCpuIds } from './kernel/cpu.js';
 export { panicInfo, panicCpu, panicTask, panicMessage, crashTime, taintString } from './kernel/panic.js';
 export { utsname, uptime, loadAverage, totalRam } from './kernel/sys.js';
-export { readKernelLog, formatLog } from './kernel/printk/index.js';
+export { readKernelLog } from './kernel/printk/index.js';
+export { formatLog } from './output/printk-text.js';
 export { taskStack, cpuStack, panicStack, type StackTrace, type StackFrame } from './kernel/stack/index.js';
 export { groupTaskStacks } from './kernel/stack/groups.js';
 export { runqueues, cpuRq, rqModel, cfsRqForEachEntity, taskGroupTree } from './kernel/sched/index.js';

@@ -10,17 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Dump, type MemoryReader } from '../src/dump/dump.js';
 import { VmcoreInfo } from '../src/dump/vmcoreinfo.js';
-import {
-  bootTimeFromCrash,
-  formatLog,
-  formatLogLine,
-  formatLogLines,
-  formatTimestamp,
-  formatWallClock,
-  panicLinesFromLog,
-  readKernelLog,
-  type LogRecord,
-} from '../src/kernel/printk/index.js';
+import { bootTimeFromCrash, panicLinesFromLog, readKernelLog, type LogRecord } from '../src/kernel/printk/index.js';
+import { formatLog, formatLogLine, formatLogLines, formatTimestamp, formatWallClock } from '../src/output/printk-text.js';
 import { drgnTruth, dumps, fixturesDir, truth } from './fixtures.js';
 
 // ---------------------------------------------------------------------------------------------

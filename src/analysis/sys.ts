@@ -7,9 +7,9 @@ import type { Vmcore } from '../vmcore.js';
 import { listTasks, type TaskStateChar } from '../kernel/tasks.js';
 import { cpuMask } from '../kernel/cpu.js';
 import { panicInfo, type CrashTime, type PanicCpu } from '../kernel/panic.js';
-import { cpuMhz, loadAverage, memorySizeText, nodePresentPages, totalRam, uptime, utsname } from '../kernel/sys.js';
-import { formatWallClock } from '../kernel/printk/index.js';
-import { hex, humanDuration } from '../output/style.js';
+import { cpuMhz, loadAverage, nodePresentPages, totalRam, uptime, utsname } from '../kernel/sys.js';
+import { formatWallClock } from '../output/printk-text.js';
+import { hex, humanDuration, loadAverageText, memorySizeText } from '../output/style.js';
 
 export interface SysResult {
   kernel: { symbols: string; types: string };
@@ -84,7 +84,7 @@ export function sysInfo(vm: Vmcore): SysResult {
     date: ct,
     dateText: date,
     uptime: up ? { seconds: up.seconds, text: humanDuration(up.seconds), hz: up.hz } : null,
-    loadAverage: la ? { values: la.values, text: la.text } : null,
+    loadAverage: la ? { values: la.values, text: loadAverageText(la.values) } : null,
     tasks: tasks ? { total: tasks.length, threads: tasks.length - idle, idle } : null,
     nodename: uts?.nodename ?? a.uts?.nodename ?? null,
     release: uts?.release ?? vm.vmcoreinfo.osrelease ?? null,

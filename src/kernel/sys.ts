@@ -47,9 +47,8 @@ export function uptime(vm: KernelContext): Uptime {
 export interface LoadAverage {
   /** avenrun[0..2], fixed point with FSHIFT 11 */
   raw: [bigint, bigint, bigint];
+  /** each rounded to hundredths as /proc/loadavg rounds it (loadAverageText() in src/output/style.ts prints them) */
   values: [number, number, number];
-  /** "1.00, 0.21, 0.07" as /proc/loadavg and crash print it */
-  text: string;
 }
 
 const FSHIFT = 11n;
@@ -65,11 +64,7 @@ export function loadAverage(vm: KernelContext): LoadAverage {
     const frac = ((v & (FIXED_1 - 1n)) * 100n) >> FSHIFT;
     return { int, frac };
   });
-  return {
-    raw,
-    values: parts.map((p) => Number(p.int) + Number(p.frac) / 100) as [number, number, number],
-    text: parts.map((p) => `${p.int}.${p.frac.toString().padStart(2, '0')}`).join(', '),
-  };
+  return { raw, values: parts.map((p) => Number(p.int) + Number(p.frac) / 100) as [number, number, number] };
 }
 
 /** totalram_pages(): _totalram_pages ("mm: convert totalram_pages to atomic", v5.0), else totalram_pages */
@@ -99,15 +94,6 @@ export function nodePresentPages(vm: KernelContext): number {
     if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
   }
   return total;
-}
-
-/** crash's memory size text: "511.5 MB", "2 GB" (binary units, one decimal, ".0" dropped) */
-export function memorySizeText(bytes: number): string {
-  const units: [number, string][] = [[2 ** 40, 'TB'], [2 ** 30, 'GB'], [2 ** 20, 'MB'], [2 ** 10, 'KB']];
-  for (const [u, name] of units) {
-    if (bytes >= u) return `${(bytes / u).toFixed(1).replace(/\.0$/, '')} ${name}`;
-  }
-  return `${bytes} bytes`;
 }
 
 /** x86's cpu_khz (calibrated CPU clock) in MHz, truncated as crash prints it; null where absent */

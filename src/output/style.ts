@@ -33,6 +33,20 @@ export function humanDuration(seconds: number): string {
   return `${d ? `${d} day${d > 1 ? 's' : ''}, ` : ''}${hh}:${mm}:${ss}`;
 }
 
+/** load averages as /proc/loadavg and crash print them: "1.00, 0.21, 0.07" */
+export function loadAverageText(values: readonly number[]): string {
+  return values.map((v) => v.toFixed(2)).join(', ');
+}
+
+/** crash's memory size text: "511.5 MB", "2 GB" (binary units, one decimal, ".0" dropped) */
+export function memorySizeText(bytes: number): string {
+  const units: [number, string][] = [[2 ** 40, 'TB'], [2 ** 30, 'GB'], [2 ** 20, 'MB'], [2 ** 10, 'KB']];
+  for (const [u, name] of units) {
+    if (bytes >= u) return `${(bytes / u).toFixed(1).replace(/\.0$/, '')} ${name}`;
+  }
+  return `${bytes} bytes`;
+}
+
 /** a long text cut to `max` characters with an ellipsis; null stays null */
 export function shorten(s: string | null | undefined, max: number): string | null {
   if (!s) return null;
