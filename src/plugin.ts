@@ -7,6 +7,7 @@
 import type { Vmcore } from './vmcore.js';
 import type { Output } from './output/sink.js';
 
+/** One command-line option of a command, as commander takes it (`-t, --tlb`, its help, its default). */
 export interface OptionSpec {
   /** commander-style flags, e.g. '-t, --tail <n>' or '--json' */
   flags: string;
@@ -14,6 +15,7 @@ export interface OptionSpec {
   default?: string | boolean | string[];
 }
 
+/** What a command's run() gets: the open dump, its positional arguments and its parsed options. */
 export interface CommandContext<O> {
   vm: Vmcore;
   /** parsed options (camelCased long names) */
@@ -22,6 +24,7 @@ export interface CommandContext<O> {
   args: string[];
 }
 
+/** A command: run() computes a typed result from a dump, render() prints it for people; `--json` is the result through the one serializer (toJson). */
 export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
   name: string;
   summary: string;

@@ -27,6 +27,7 @@ import { KernelContextBase, SymbolNotFoundError, type KernelContext, type Kernel
 
 export { SymbolNotFoundError };
 
+/** How openVmcore() finds what the dump alone lacks: a System.map, BTF, a debug vmlinux, module debug info (and the reader options of OpenDumpOptions). */
 export interface OpenVmcoreOptions extends OpenDumpOptions {
   /** a System.map of the dump's kernel (link-time addresses; KASLR is applied) */
   systemMap?: string;
@@ -41,6 +42,12 @@ export interface OpenVmcoreOptions extends OpenDumpOptions {
 /** parsed BTF per kernel build-id, shared by every Vmcore of this process */
 const btfByBuildId = new Map<string, TypeInfo>();
 
+/**
+ * An open dump: the kernel context (memory, types, symbols, per-CPU data, one cache) over a real
+ * vmcore, with symbols and types found on first use (kallsyms, BTF or DWARF). Every kernel-model
+ * function takes it as its first argument; `vm.object('init_task')` gives typed objects. Close it
+ * with close().
+ */
 export class Vmcore extends KernelContextBase implements KernelContext {
   #symbols?: CombinedSymbolTable;
   #kallsyms?: KallsymsTable;

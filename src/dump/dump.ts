@@ -23,6 +23,7 @@ export interface MemoryReader {
   readVirtMany(addrs: readonly bigint[], sizes: number | readonly number[], allowFail?: boolean): (Buffer | null)[];
 }
 
+/** A dump file opened read-only by the native reader: its attributes, VMCOREINFO, CPU registers and memory reads (virtual through the dump's page tables, or physical). */
 export class Dump implements MemoryReader {
   readonly attrs: NativeAttrs;
   readonly vmcoreinfo: VmcoreInfo;

@@ -5,6 +5,7 @@
  */
 import { CorruptDumpError } from '../errors/index.js';
 
+/** The VMCOREINFO note parsed: OSRELEASE, BUILD-ID, SYMBOL(), SIZE(), OFFSET(), NUMBER() and the other keys, values checked as read. */
 export class VmcoreInfo {
   readonly lines: ReadonlyMap<string, string>;
   constructor(readonly raw: string) {

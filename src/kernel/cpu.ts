@@ -40,7 +40,9 @@ export function cpuMask(vm: KernelContext, name: CpuMaskName): number[] {
   return cpumaskToList(vm.object(`__cpu_${name}_mask`, 'struct cpumask'), nrCpuIds(vm));
 }
 
+/** for_each_possible_cpu(): the CPUs cpu_possible_mask holds */
 export function forEachPossibleCpu(vm: KernelContext): number[] { return cpuMask(vm, 'possible'); }
+/** for_each_online_cpu(): the CPUs cpu_online_mask holds */
 export function forEachOnlineCpu(vm: KernelContext): number[] { return cpuMask(vm, 'online'); }
 
 /** cpu_rq(cpu)->curr */

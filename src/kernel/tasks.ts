@@ -19,6 +19,7 @@ import { cpuIdle, cpuMask } from './cpu.js';
 /** the letters of /proc/<pid>/stat and ps(1); '?' for a state no letter describes */
 export type TaskStateChar = 'R' | 'S' | 'D' | 'T' | 't' | 'X' | 'Z' | 'P' | 'I' | '?';
 
+/** A task (thread) as the task list holds it: pid, tgid, comm, state letter, CPU, its task_struct address and the clocks the lock views use. */
 export interface Task {
   /** the task_struct's address */
   address: bigint;

@@ -19,6 +19,11 @@ interface Snapshot { base: bigint; buf: Buffer }
 
 export class ObjectError extends VaatError {}
 
+/**
+ * A typed object in the dump's memory, drgn's Object: an address and a type, read lazily —
+ * member('a.b'), index(i), deref(), cast(), and the value readers (number(), bigint(), pointer(),
+ * string(), bool()). snapshot() reads it whole once.
+ */
 export class KObject {
   constructor(
     readonly ctx: ObjectContext,

@@ -9,6 +9,7 @@ import type { ChalkInstance } from 'chalk';
 import { makeChalk } from './style.js';
 import { sanitizeForDisplay } from './sanitize.js';
 
+/** One node of a tree Output.tree() draws: its label and children. */
 export interface TreeNode {
   label: string;
   children?: TreeNode[];
@@ -23,6 +24,7 @@ export interface TableOptions {
   alignRight?: number[];
 }
 
+/** Text for people: lines, aligned tables, key/value blocks and trees, coloured only on a terminal (NO_COLOR respected), dump strings shown with control characters escaped. */
 export class Output {
   readonly c: ChalkInstance;
   #chunks: string[] = [];

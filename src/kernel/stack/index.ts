@@ -19,6 +19,7 @@ export type StackStart = 'prstatus' | 'inactive_task_frame' | 'cpu_context' | 'r
 
 export interface StackTask { address: bigint; pid: number; comm: string }
 
+/** A task's or CPU's kernel stack: its frames innermost first, and why the unwind stopped. */
 export interface StackTrace {
   task?: StackTask;
   cpu?: number;
