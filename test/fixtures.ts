@@ -152,6 +152,55 @@ export function printedTaint(scenario: string): string | null {
   return last.slice(from, last.indexOf(` ${release}`, from));
 }
 
+/**
+ * The taint text the dump's tainted_mask gives: what the kernel last printed, plus TAINT_DIE ('D',
+ * bit 7) when the panic is oops_end()'s/die()'s "Fatal exception": that panic comes after
+ * add_taint(TAINT_DIE), which follows the oops report's own "Tainted:" line. (With kdump loaded the
+ * oops enters crash_kexec() before add_taint(), and no "Fatal exception" panic is printed.)
+ */
+export function taintAtCrash(scenario: string, printed: string | null = printedTaint(scenario)): string | null {
+  if (printed === null || !/Fatal exception/.test(primaryTruth(scenario).panic?.message ?? '')) return printed;
+  const at = 'Tainted: '.length + 7;
+  return printed.slice(0, at) + 'D' + printed.slice(at + 1);
+}
+
+/** crash's `sys` DATE of a scenario (truth/crash/sys.txt) as Unix seconds; null where crash did not run */
+export function crashSysDate(scenario: string): number | null {
+  const p = join(fixturesDir, scenario, 'truth', 'crash', 'sys.txt');
+  if (!existsSync(p)) return null;
+  const m = /^\s*DATE: \w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) UTC (\d{4})$/m.exec(readFileSync(p, 'utf8'));
+  if (!m) return null;
+  const month = 'JanFebMarAprMayJunJulAugSepOctNovDec'.indexOf(m[1]) / 3;
+  return Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000;
+}
+
+/**
+ * '' when crash's output `file` is among the scenario's truth (truth/crash/), else the reason a
+ * test comparing with it is skipped (the host's crash is built for x86_64 only: it reads no arm64 dump)
+ */
+export function crashTruthNote(scenario: string, file: string): string {
+  return existsSync(join(fixturesDir, scenario, 'truth', 'crash', file)) ? '' : ` (SKIPPED: no crash truth for this dump: truth/crash/${file} absent, crash could not read it)`;
+}
+
+/** when fixture-gen wrote the scenario's MANIFEST, after the capture (its "generated <ISO time>"), Unix seconds */
+export function manifestGenerated(scenario: string): number {
+  const m = /generated (\S+Z) by/.exec(manifest(scenario));
+  if (!m) throw new Error(`${scenario}: MANIFEST has no generation time`);
+  return Date.parse(m[1]) / 1000;
+}
+
+/**
+ * drgn_truth.py's oops_lines are a grep of the log for /BUG: |Oops|soft lockup|blocked for more
+ * than/, which also takes panic()'s own "Kernel panic - not syncing: Oops: ..." lines and misses
+ * fault-report openers without those words (arm64's "Unable to handle kernel ..."). Ours are the
+ * first lines of fault reports: compared, each side keeps what both definitions cover.
+ */
+export function comparableOopsLines(ours: readonly string[], truthLines: readonly string[]): { ours: string[]; truth: string[] } {
+  const grep = /BUG: |Oops|soft lockup|blocked for more than/;
+  const panicLine = /Kernel panic - not syncing/;
+  return { ours: ours.filter((l) => grep.test(l)), truth: truthLines.filter((l) => !panicLine.test(l)) };
+}
+
 /** where Debian's `linux-image-<release>-dbg` puts the kernel's DWARF vmlinux (scripts/setup.sh installs the tested ones) */
 export function debugVmlinux(k: KernelFixture): string {
   return `/usr/lib/debug/boot/vmlinux-${k.release}`;
