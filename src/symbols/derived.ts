@@ -33,6 +33,8 @@ export interface DerivedSymbolsInput {
   mem: MemoryReader;
   /** text symbols (kallsyms) */
   text: SymbolTable;
+  /** VMCOREINFO's SYMBOL() lines: swapper_pg_dir, which arm64's kallsyms leaves out */
+  vmcoreinfo?: SymbolTable;
   types: TypeInfo;
   /** CPUs to check the per-CPU area on */
   nrCpus: number;
@@ -78,7 +80,7 @@ interface Derived {
   perCpuStart: bigint | undefined;
 }
 
-function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
+function derive({ mem, text, vmcoreinfo, types, nrCpus }: DerivedSymbolsInput): Derived {
   const symbols: KernelSymbol[] = [];
   const add = (name: string, address: bigint) => symbols.push({ name, address, type: 'D' });
   const refs = (fn: string): CodeRefs | undefined => {
@@ -212,7 +214,7 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
   const totalram = firstLoad('si_meminfo', (v) => v > 0n && v < 1n << 40n);
   if (totalram !== undefined) add('_totalram_pages', totalram);
   // init_mm: what finish_cpu() hands an idle task back; its pgd is swapper_pg_dir (VMCOREINFO)
-  const swapper = text.lookup('swapper_pg_dir')?.address;
+  const swapper = (text.lookup('swapper_pg_dir') ?? vmcoreinfo?.lookup('swapper_pg_dir'))?.address;
   const pgdOff = tryOr(() => BigInt(types.offsetof('struct mm_struct', 'pgd')));
   if (swapper !== undefined && pgdOff !== undefined) {
     const initMm = ['finish_cpu', 'setup_initial_init_mm'].map((f) => refs(f)?.addresses.find((a) => tryOr(() => u64(a + pgdOff) === swapper))).find((a) => a !== undefined);
