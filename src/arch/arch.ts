@@ -164,7 +164,7 @@ const threadSizes = new WeakMap<Vmcore, ThreadSize>();
  * (= __start_init_task) THREAD_SIZE below __end_init_task; else the size of `union
  * thread_union`; else the architecture's default (`fallback`), said so in `source`.
  */
-export function detectThreadSize(vm: Vmcore, fallback: { bytes: number; why: string }): ThreadSize {
+export function detectThreadSize(vm: Vmcore, fallback: { bytes: number; why: string }, derive?: () => ThreadSize | null): ThreadSize {
   let ts = threadSizes.get(vm);
   if (ts) return ts;
   const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
@@ -174,7 +174,7 @@ export function detectThreadSize(vm: Vmcore, fallback: { bytes: number; why: str
   else {
     const tu = vm.types.findType('union thread_union');
     if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
-    else ts = { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
+    else ts = derive?.() ?? { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
   }
   threadSizes.set(vm, ts);
   return ts;
