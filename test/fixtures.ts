@@ -32,12 +32,8 @@ function kernelFixture(release: string): KernelFixture {
   return { release, arch, dir, systemMap: join(dir, `System.map-${release}`), modulesDir: join(dir, 'modules') };
 }
 
-/**
- * Architectures whose fixture sets every per-fixture test runs on. The arm64 sets join when
- * arm64 support lands (issue #11's arm64 half); until then test/fixtures.test.ts lists them as
- * skipped, with that reason in the test's name. VAAT_TEST_SETS=all runs every set regardless.
- */
-export const testedArches: ReadonlySet<string> = new Set(process.env.VAAT_TEST_SETS === 'all' ? ['x86_64', 'arm64'] : ['x86_64']);
+/** Architectures whose fixture sets every per-fixture test runs on: all the fixtures have. */
+export const testedArches: ReadonlySet<string> = new Set(['x86_64', 'arm64']);
 
 export interface DumpFixture {
   scenario: string;
@@ -62,17 +58,20 @@ function kernelOfScenario(scenario: string): KernelFixture {
   return kernels.get(release)!;
 }
 
-/** every scenario directory (those with a truth/ folder), of every set */
+/** the other sets' scenario names start with their set: k510-, arm64- */
+const SET_PREFIX = /^(k\d+|arm64)-/;
+
+/** every scenario directory (those with a truth/ folder), of every set: the developer set first */
 export const allScenarios: string[] = readdirSync(fixturesDir)
   .filter((d) => existsSync(join(fixturesDir, d, 'truth', 'truth.json')))
-  .sort();
+  .sort((a, b) => Number(SET_PREFIX.test(a)) - Number(SET_PREFIX.test(b)) || a.localeCompare(b));
 
 /** every dump file of every scenario of every set, tested or not */
 export const allDumps: DumpFixture[] = allScenarios.flatMap((scenario) => {
   const dir = join(fixturesDir, scenario);
   const primaryLine = readFileSync(join(dir, 'truth', 'PRIMARY.txt'), 'utf8').match(/^primary: (\S+)/m);
   const kernel = kernelOfScenario(scenario);
-  const kind = scenario.replace(/^(k\d+|arm64)-/, '');
+  const kind = scenario.replace(SET_PREFIX, '');
   return readdirSync(dir)
     .filter((f) => f.startsWith('vmcore'))
     .sort()
