@@ -98,11 +98,12 @@ export class Vmcore extends KernelContextBase implements KernelContext {
     // --- end vmlinux ELF symbol table ---
     const map = this.options.systemMap ?? defaultSystemMap(this.vmcoreinfo.osrelease);
     if (map) sources.push({ table: loadSystemMap(map, { kernelOffset: this.vmcoreinfo.kernelOffset, label: map, relocateAbsolute }), label: 'System.map', mustOverlap: !!this.options.systemMap, file: map });
-    sources.push({ table: vmcoreinfoSymbolTable(this.vmcoreinfo), label: 'vmcoreinfo' });
+    const vmcoreinfoTable = vmcoreinfoSymbolTable(this.vmcoreinfo);
+    sources.push({ table: vmcoreinfoTable, label: 'vmcoreinfo' });
     // kallsyms without data symbols and nothing else that names them: derive what the dump proves.
     if (kallsyms && !kallsyms.hasDataSymbols && !elfSource && !map) {
       try {
-        sources.push({ table: new DerivedSymbolTable({ mem: this.dump, text: kallsyms, types: this.types, nrCpus: this.dump.attrs.nrCpus }), label: 'derived' });
+        sources.push({ table: new DerivedSymbolTable({ mem: this.dump, text: kallsyms, vmcoreinfo: vmcoreinfoTable, types: this.types, nrCpus: this.dump.attrs.nrCpus }), label: 'derived' });
       } catch { /* no types: the other sources are all there is */ }
     }
     // Loaded modules first: their struct module list head is a data symbol, which a kernel

@@ -1,6 +1,6 @@
 /** `vaat sys` through the CLI: the JSON shape and crash's header layout. */
 import { describe, expect, it } from 'vitest';
-import { dumps, dumpsOf, printedTaint, truth } from './fixtures.js';
+import { dumps, dumpsOf, taintAtCrash, truth } from './fixtures.js';
 import { vaat, vaatJson } from './cli.js';
 
 const qemu = dumps.find((d) => d.scenario === 'qemu-dump')!;
@@ -15,7 +15,7 @@ describe('vaat sys', () => {
     ]);
     expect(r.tasks.total).toBe(sys.tasks);
     // the letters the kernel printed in its own "Tainted:" lines (drgn's dmesg tail), minus G
-    const printed = printedTaint(hung.scenario)!;
+    const printed = taintAtCrash(hung.scenario)!;
     expect(r.taintLetters).toBe(printed.replace(/^Tainted: |[G\s]/g, ''));
     expect(r.loadAverage.text).toBe(sys.load_average_str);
     expect(r.uptime.text).toBe(sys.uptime.text);

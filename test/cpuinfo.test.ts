@@ -4,6 +4,9 @@ import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { cpuTopologyAll } from '../src/kernel/sched/topology.js';
 import { cpuTlbStates, tlbFlags } from '../src/kernel/mm/tlb.js';
 import { cpuListString } from '../src/object/helpers.js';
+import { arm64Topology } from '../src/arch/arm64/topology.js';
+import { arm64Tlb } from '../src/arch/arm64/tlb.js';
+import { cpuMask, nrCpuIds } from '../src/kernel/cpu.js';
 import { Output } from '../src/output/sink.js';
 import cpuinfo, { type CpuinfoResult } from '../commands/cpuinfo.js';
 import { dumps, manifest, primaryTruth, truth, type Json } from './fixtures.js';
@@ -18,7 +21,45 @@ describe.each(dumps)('$scenario/$name', (d) => {
   open.push(vm);
   const extra = truth(d.scenario, 'extra.json');
 
-  it('topology matches extra.json and the QEMU -smp line', () => {
+  const arm64 = extra.topology.arch === 'arm64';
+
+  (arm64 ? it : it.skip)(`arm64 topology matches extra.json (cpu_topology[], MPIDR, MIDR) and the QEMU -smp line${arm64 ? '' : ' (arm64 dumps only)'}`, () => {
+    const want = extra.topology;
+    const possible = cpuMask(vm, 'possible');
+    const rows = arm64Topology(vm, possible, nrCpuIds(vm), new Set(cpuMask(vm, 'online')), new Set(cpuMask(vm, 'present')));
+    expect([cpuListString(possible), cpuListString(rows.filter((c) => c.present).map((c) => c.cpu)), cpuListString(rows.filter((c) => c.online).map((c) => c.cpu))])
+      .toEqual([want.possible, want.present, want.online]);
+    const hexOrNull = (v: bigint | null) => (v === null ? null : hex(v));
+    expect(rows.map((c) => ({
+      cpu: c.cpu, online: c.online, package_id: c.packageId, cluster_id: c.clusterId, core_id: c.coreId, thread_id: c.threadId, llc_id: c.llcId,
+      mpidr: hexOrNull(c.mpidr), midr: hexOrNull(c.midr), numa_node: c.numaNode,
+      smt_siblings_list: c.smtSiblings, core_siblings_list: c.coreSiblings, cluster_siblings_list: c.clusterSiblings, llc_siblings_list: c.llcSiblings,
+    }))).toEqual(want.cpus.map((c: Json) => ({
+      cpu: c.cpu, online: c.online, package_id: c.package_id, cluster_id: c.cluster_id, core_id: c.core_id, thread_id: c.thread_id, llc_id: c.llc_id,
+      mpidr: c.mpidr, midr: c.midr, numa_node: c.numa_node,
+      smt_siblings_list: c.smt_siblings_list, core_siblings_list: c.core_siblings_list, cluster_siblings_list: c.cluster_siblings_list, llc_siblings_list: c.llc_siblings_list,
+    })));
+    // the MANIFEST's -smp sockets × cores × threads: one package per socket, cores × threads CPUs each
+    const smp = /-smp (\d+),sockets=(\d+),cores=(\d+),threads=(\d+)/.exec(manifest(d.scenario))!;
+    expect(new Set(rows.map((c) => c.packageId)).size).toBe(Number(smp[2]));
+    expect(rows.filter((c) => c.packageId === rows[0].packageId)).toHaveLength(Number(smp[3]) * Number(smp[4]));
+  });
+
+  (arm64 ? it : it.skip)(`arm64 TLB state matches extra.json: ASIDs, generations and each CPU's active_mm${arm64 ? '' : ' (arm64 dumps only)'}`, () => {
+    const want = extra.tlb;
+    const s = arm64Tlb(vm, cpuMask(vm, 'possible'));
+    expect(s.asidBits).toBe(want.asid_bits);
+    expect(s.cpus.map((c) => ({
+      cpu: c.cpu, active_asid_raw: hex(c.activeAsidRaw), active_asid: c.activeAsid, active_generation: Number(c.activeGeneration),
+      reserved_asid_raw: hex(c.reservedAsidRaw), reserved_asid: c.reservedAsid,
+      rq_curr: { pid: c.curr.pid, comm: c.curr.comm, mm: hex(c.curr.mm), active_mm: hex(c.curr.activeMm), active_mm_is_init_mm: c.activeMmIsInitMm },
+      active_mm_context_id: hex(c.mmContextId), active_mm_asid: c.mmAsid, active_mm_generation: Number(c.mmGeneration),
+      active_asid_matches_active_mm: c.activeAsidMatchesMm,
+      active_mm_owner: c.owner && { pid: c.owner.pid, comm: c.owner.comm, task_struct: hex(c.owner.task) },
+    }))).toEqual(want.cpus);
+  });
+
+  (arm64 ? it.skip : it)(`topology matches extra.json and the QEMU -smp line${arm64 ? ' (x86 dumps only: cpuinfo_x86, APIC ids)' : ''}`, () => {
     const want = extra.topology;
     const topo = cpuTopologyAll(vm);
     expect([cpuListString(topo.possible), cpuListString(topo.present), cpuListString(topo.online)]).toEqual([want.possible, want.present, want.online]);
@@ -42,7 +83,7 @@ describe.each(dumps)('$scenario/$name', (d) => {
     expect([topo.matrix.length, topo.matrix[0].cores.length, topo.matrix[0].cores[0].cpus.length]).toEqual([Number(smp[2]), Number(smp[3]), Number(smp[4])]);
   });
 
-  it('TLB state matches extra.json for every CPU and field', () => {
+  (arm64 ? it.skip : it)(`TLB state matches extra.json for every CPU and field${arm64 ? ' (x86 dumps only: cpu_tlbstate, PCIDs)' : ''}`, () => {
     const want = extra.tlb;
     const s = cpuTlbStates(vm);
     expect([s.nrDynAsids, s.pcid]).toEqual([want.tlb_nr_dyn_asids, want.pcid]);

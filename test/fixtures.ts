@@ -32,12 +32,8 @@ function kernelFixture(release: string): KernelFixture {
   return { release, arch, dir, systemMap: join(dir, `System.map-${release}`), modulesDir: join(dir, 'modules') };
 }
 
-/**
- * Architectures whose fixture sets every per-fixture test runs on. The arm64 sets join when
- * arm64 support lands (issue #11's arm64 half); until then test/fixtures.test.ts lists them as
- * skipped, with that reason in the test's name. VAAT_TEST_SETS=all runs every set regardless.
- */
-export const testedArches: ReadonlySet<string> = new Set(process.env.VAAT_TEST_SETS === 'all' ? ['x86_64', 'arm64'] : ['x86_64']);
+/** Architectures whose fixture sets every per-fixture test runs on: all the fixtures have. */
+export const testedArches: ReadonlySet<string> = new Set(['x86_64', 'arm64']);
 
 export interface DumpFixture {
   scenario: string;
@@ -62,17 +58,20 @@ function kernelOfScenario(scenario: string): KernelFixture {
   return kernels.get(release)!;
 }
 
-/** every scenario directory (those with a truth/ folder), of every set */
+/** the other sets' scenario names start with their set: k510-, arm64- */
+const SET_PREFIX = /^(k\d+|arm64)-/;
+
+/** every scenario directory (those with a truth/ folder), of every set: the developer set first */
 export const allScenarios: string[] = readdirSync(fixturesDir)
   .filter((d) => existsSync(join(fixturesDir, d, 'truth', 'truth.json')))
-  .sort();
+  .sort((a, b) => Number(SET_PREFIX.test(a)) - Number(SET_PREFIX.test(b)) || a.localeCompare(b));
 
 /** every dump file of every scenario of every set, tested or not */
 export const allDumps: DumpFixture[] = allScenarios.flatMap((scenario) => {
   const dir = join(fixturesDir, scenario);
   const primaryLine = readFileSync(join(dir, 'truth', 'PRIMARY.txt'), 'utf8').match(/^primary: (\S+)/m);
   const kernel = kernelOfScenario(scenario);
-  const kind = scenario.replace(/^(k\d+|arm64)-/, '');
+  const kind = scenario.replace(SET_PREFIX, '');
   return readdirSync(dir)
     .filter((f) => f.startsWith('vmcore'))
     .sort()
@@ -150,6 +149,55 @@ export function printedTaint(scenario: string): string | null {
   if (!last) return null;
   const from = last.indexOf('Tainted: ');
   return last.slice(from, last.indexOf(` ${release}`, from));
+}
+
+/**
+ * The taint text the dump's tainted_mask gives: what the kernel last printed, plus TAINT_DIE ('D',
+ * bit 7) when the panic is oops_end()'s/die()'s "Fatal exception": that panic comes after
+ * add_taint(TAINT_DIE), which follows the oops report's own "Tainted:" line. (With kdump loaded the
+ * oops enters crash_kexec() before add_taint(), and no "Fatal exception" panic is printed.)
+ */
+export function taintAtCrash(scenario: string, printed: string | null = printedTaint(scenario)): string | null {
+  if (printed === null || !/Fatal exception/.test(primaryTruth(scenario).panic?.message ?? '')) return printed;
+  const at = 'Tainted: '.length + 7;
+  return printed.slice(0, at) + 'D' + printed.slice(at + 1);
+}
+
+/** crash's `sys` DATE of a scenario (truth/crash/sys.txt) as Unix seconds; null where crash did not run */
+export function crashSysDate(scenario: string): number | null {
+  const p = join(fixturesDir, scenario, 'truth', 'crash', 'sys.txt');
+  if (!existsSync(p)) return null;
+  const m = /^\s*DATE: \w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) UTC (\d{4})$/m.exec(readFileSync(p, 'utf8'));
+  if (!m) return null;
+  const month = 'JanFebMarAprMayJunJulAugSepOctNovDec'.indexOf(m[1]) / 3;
+  return Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000;
+}
+
+/**
+ * '' when crash's output `file` is among the scenario's truth (truth/crash/), else the reason a
+ * test comparing with it is skipped (the host's crash is built for x86_64 only: it reads no arm64 dump)
+ */
+export function crashTruthNote(scenario: string, file: string): string {
+  return existsSync(join(fixturesDir, scenario, 'truth', 'crash', file)) ? '' : ` (SKIPPED: no crash truth for this dump: truth/crash/${file} absent, crash could not read it)`;
+}
+
+/** when fixture-gen wrote the scenario's MANIFEST, after the capture (its "generated <ISO time>"), Unix seconds */
+export function manifestGenerated(scenario: string): number {
+  const m = /generated (\S+Z) by/.exec(manifest(scenario));
+  if (!m) throw new Error(`${scenario}: MANIFEST has no generation time`);
+  return Date.parse(m[1]) / 1000;
+}
+
+/**
+ * drgn_truth.py's oops_lines are a grep of the log for /BUG: |Oops|soft lockup|blocked for more
+ * than/, which also takes panic()'s own "Kernel panic - not syncing: Oops: ..." lines and misses
+ * fault-report openers without those words (arm64's "Unable to handle kernel ..."). Ours are the
+ * first lines of fault reports: compared, each side keeps what both definitions cover.
+ */
+export function comparableOopsLines(ours: readonly string[], truthLines: readonly string[]): { ours: string[]; truth: string[] } {
+  const grep = /BUG: |Oops|soft lockup|blocked for more than/;
+  const panicLine = /Kernel panic - not syncing/;
+  return { ours: ours.filter((l) => grep.test(l)), truth: truthLines.filter((l) => !panicLine.test(l)) };
 }
 
 /** where Debian's `linux-image-<release>-dbg` puts the kernel's DWARF vmlinux (scripts/setup.sh installs the tested ones) */

@@ -4,7 +4,7 @@
  * (found there from the DWARF-typed mutex_waiter), the offsets used equal the DWARF layouts, and
  * the pure decoders (qspinlock word) on words built by hand.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, it as vitestIt } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import {
   decodeQspinlockWord, guessLockKind, lockInfo, mutexForEachWaiter, mutexOwner, qspinlockState, resolveLock, rwsemOwner,
@@ -57,7 +57,8 @@ describe.each(hungs)('cgroup_mutex on $scenario', (hung) => {
   it('THREAD_SIZE comes from the init stack symbols and equals extra.json', () => {
     const ts = threadSize(vm);
     expect(ts.bytes).toBe(truth(hung.scenario, 'extra.json').waits_for.thread_size);
-    expect(ts.source).toMatch(/__end_init_task/);
+    // the init stack's symbols, or (a bare arm64 dump: kallsyms without data) kernel threads' final frame records
+    expect(ts.source).toMatch(/__end_init_task|final frame records/);
   });
 
   it('taskBlockedOn of the owner finds no lock; of a waiter finds cgroup_mutex', () => {
@@ -75,6 +76,10 @@ describe.each(hungs)('cgroup_mutex on $scenario', (hung) => {
 describe.each(hungs)('other lock kinds, checked against raw words at DWARF offsets: $scenario', (hung) => {
   const vm = open(hung.path);
   const layouts = layoutsOf(hung);
+  // a bare dump of a kernel whose kallsyms name no data (no CONFIG_KALLSYMS_ALL: Debian's arm64)
+  // knows only the globals derived from code; these locks are not among them
+  const named = ['uts_sem', 'console_sem', 'css_set_lock', 'cgroup_threadgroup_rwsem'].every((n) => vm.symbols.lookup(n));
+  const it = named ? vitestIt : Object.assign((name: string, fn: () => void) => vitestIt.skip(`${name} (SKIPPED: this bare dump's kallsyms name no data symbols)`, fn), { skip: vitestIt.skip });
 
   it('rw_semaphore (uts_sem): state from count bits, owner from the masked owner word', () => {
     const addr = vm.address('uts_sem');

@@ -3,17 +3,20 @@
  * rule each figure follows) and, where drgn has no answer, crash 8.0.2's sys.txt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { hz, loadAverage, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
 import { sysInfo } from '../src/analysis/sys.js';
 import { humanDuration, loadAverageText, memorySizeText } from '../src/output/style.js';
-import { dumps, fixturesDir, truth } from './fixtures.js';
+import { dumps, fixturesDir, primaryTruth, truth } from './fixtures.js';
 
-function crashSys(scenario: string): Record<string, string> {
+/** crash's `sys` header fields; null where crash could not read the dump (no arm64 crash here) */
+function crashSys(scenario: string): Record<string, string> | null {
+  const p = join(fixturesDir, scenario, 'truth', 'crash', 'sys.txt');
+  if (!existsSync(p)) return null;
   const out: Record<string, string> = {};
-  for (const l of readFileSync(join(fixturesDir, scenario, 'truth', 'crash', 'sys.txt'), 'utf8').split('\n')) {
+  for (const l of readFileSync(p, 'utf8').split('\n')) {
     const m = /^\s*([A-Z ]+): (.*)$/.exec(l);
     if (m) out[m[1].trim()] = m[2];
   }
@@ -46,7 +49,7 @@ describe.each(dumps)('$scenario/$name', ({ scenario, path }) => {
     expect(up.initialJiffies).toBe(BigInt(sys.uptime.initial_jiffies));
     expect(up.seconds).toBeCloseTo(sys.uptime.seconds, 6);
     expect(humanDuration(up.seconds)).toBe(sys.uptime.text);
-    expect(humanDuration(up.seconds)).toBe(crash.UPTIME);
+    if (crash) expect(humanDuration(up.seconds)).toBe(crash.UPTIME);
   });
 
   it('load average as /proc/loadavg rounds it', () => {
@@ -54,7 +57,7 @@ describe.each(dumps)('$scenario/$name', ({ scenario, path }) => {
     expect(la.raw.map(Number)).toEqual(sys.avenrun_raw);
     expect(la.values).toEqual(sys.load_average);
     expect(loadAverageText(la.values)).toBe(sys.load_average_str);
-    expect(loadAverageText(la.values)).toBe(crash['LOAD AVERAGE']);
+    if (crash) expect(loadAverageText(la.values)).toBe(crash['LOAD AVERAGE']);
   });
 
   it('memory: node present pages (crash MEMORY) and totalram', () => {
@@ -67,17 +70,19 @@ describe.each(dumps)('$scenario/$name', ({ scenario, path }) => {
     expect(r.warnings).toEqual([]);
     expect(r.tasks).toEqual({ total: sys.tasks, threads: sys.tasks_breakdown.pid_idr_tasks, idle: sys.tasks_breakdown.idle_tasks });
     expect({ cpus: r.cpus, offline: r.cpusOffline }).toEqual({ cpus: sys.cpus_possible, offline: sys.cpus_offline });
+    expect(r.memory!.nodePresentPages).toBe(sys.memory.node_present_pages);
+    expect(r.memory!.text).toBe(memorySizeText(sys.memory.node_present_pages * vm.dump.attrs.pageSize));
+    if (sys.crash_time_utc) expect(r.date!.utc).toBe(sys.crash_time_utc);
+    expect(r.state).toBe('TASK_RUNNING (PANIC)');
+    expect(r.pid).toBe(primaryTruth(scenario).panic_task.tid);
+    if (!crash) return; // crash's own header, where crash read the dump
     expect(`${r.cpus}${r.cpusOffline ? ` [OFFLINE: ${r.cpusOffline}]` : ''}`).toBe(crash.CPUS);
     expect(r.memory!.text).toBe(crash.MEMORY);
-    expect(r.memory!.nodePresentPages).toBe(sys.memory.node_present_pages);
-    if (sys.crash_time_utc) expect(r.date!.utc).toBe(sys.crash_time_utc);
     expect(r.dateText).toBe(crash.DATE);
     expect(r.panic.text).toBe(crash.PANIC);
     expect(r.partialDump).toBe(crash.DUMPFILE.endsWith('[PARTIAL DUMP]'));
     expect(r.taint !== 'Not tainted').toBe(crash.KERNEL.endsWith('[TAINTED]'));
     for (const k of ['NODENAME', 'RELEASE', 'VERSION'] as const) expect(r[k.toLowerCase() as 'nodename']).toBe(crash[k]);
     expect(`${r.machine}  (${r.mhz} Mhz)`).toBe(crash.MACHINE);
-    expect(r.state).toBe('TASK_RUNNING (PANIC)');
-    expect(r.pid).toBeGreaterThan(0);
   });
 });

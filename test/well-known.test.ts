@@ -32,9 +32,11 @@ describe.each(testedKernels)('declarations on $release', (k) => {
   const vmlinux = debugVmlinux(k);
 
   it('names a type for every global the commands read where the BTF has no variable record', () => {
-    for (const name of ['init_task', 'runqueues', '__per_cpu_offset', 'cgroup_mutex', 'cgrp_dfl_root', 'init_uts_ns', 'jiffies', '__cpu_online_mask', 'modules', 'tainted_mask', 'cpu_tlbstate', 'cpu_info', 'cpu_sibling_map', 'panic_cpu']) {
-      expect(globalType(btf, name), name).not.toBeNull();
-    }
+    // (the x86 ones only where this kernel has them: System.map)
+    const names = ['init_task', 'runqueues', '__per_cpu_offset', 'cgroup_mutex', 'cgrp_dfl_root', 'init_uts_ns', 'jiffies', '__cpu_online_mask', 'modules', 'tainted_mask', 'cpu_tlbstate', 'cpu_info', 'cpu_sibling_map', 'panic_cpu', 'node_data']
+      .filter((name) => symbols.has(name));
+    expect(names.length).toBeGreaterThanOrEqual(12);
+    for (const name of names) expect(globalType(btf, name), name).not.toBeNull();
   });
 
   it.skipIf(!existsSync(vmlinux))(`each declaration is DWARF's type of that variable${existsSync(vmlinux) ? '' : ` (SKIPPED: needs linux-image-${k.release}-dbg: ${vmlinux} not installed)`}`, () => {
@@ -54,7 +56,7 @@ describe.each(testedKernels)('declarations on $release', (k) => {
       if ((t.kind !== 'array' || t.length > 0) && btf.sizeof(ours) !== dwarf.sizeof(v.type)) wrong.push(`${name}: ${btf.sizeof(ours)} bytes, DWARF ${dwarf.sizeof(v.type)}`);
     }
     expect(wrong).toEqual([]);
-    expect(compared).toBeGreaterThan(60);
+    expect(compared).toBeGreaterThan(50); // ~90 declarations, a dozen of them x86-only
   });
 });
 
@@ -108,7 +110,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('a type that cann
       expect(() => vm.object('runqueues')).toThrow(/no type known for 'runqueues'/);
       const r = sysInfo(vm);
       expect(r.tasks).toBeNull();
-      expect(r.warnings.join('\n')).toMatch(/tasks: .*runqueues/);
+      // named: runqueues itself, or (a bare arm64 dump) init_task, which is derived from CPU 0's runqueue
+      expect(r.warnings.join('\n')).toMatch(/tasks: .*(runqueues|init_task)/);
     } finally {
       vm.close();
     }

@@ -158,7 +158,7 @@ export function isKernelAddress(vm: KernelContext, a: bigint): boolean {
  * (= __start_init_task) THREAD_SIZE below __end_init_task; else the size of `union
  * thread_union`; else the architecture's default (`fallback`), said so in `source`.
  */
-export function detectThreadSize(vm: KernelContext, fallback: { bytes: number; why: string }): ThreadSize {
+export function detectThreadSize(vm: KernelContext, fallback: { bytes: number; why: string }, derive?: () => ThreadSize | null): ThreadSize {
   return vm.cache('arch.threadSize', (): ThreadSize => {
     let ts: ThreadSize;
     const start = vm.symbols.lookup('__start_init_task') ?? vm.symbols.lookup('init_stack');
@@ -168,7 +168,7 @@ export function detectThreadSize(vm: KernelContext, fallback: { bytes: number; w
     else {
       const tu = vm.types.findType('union thread_union');
       if (tu !== null) ts = { bytes: vm.types.sizeof(tu), source: 'sizeof(union thread_union)' };
-      else ts = { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
+      else ts = derive?.() ?? { bytes: fallback.bytes, source: `assumed: ${fallback.why} (no init stack symbols or thread_union type)` };
     }
     return ts;
   });

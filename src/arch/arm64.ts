@@ -54,11 +54,53 @@ function pacMask(vm: KernelContext): bigint {
   return vm.vmcoreinfo.number('KERNELPACMASK') ?? 0n;
 }
 
+const PF_KTHREAD = 0x00200000n;
+
+/**
+ * THREAD_SIZE from kernel threads' own stacks, where no symbol or type gives it (a bare dump whose
+ * kallsyms name no data): since v5.14 copy_thread() points a new thread's frame chain at the final
+ * record in its pt_regs ("arm64: Implement stack trace termination record", 7d7b720a4b80), which
+ * sits at stack + THREAD_SIZE - sizeof(pt_regs) + offsetof(pt_regs, stackframe). Each of the first
+ * kernel threads' chains (fp only grows) must end there at one power-of-two size; else null.
+ */
+function threadSizeFromFinalRecords(vm: KernelContext): number | null {
+  try {
+    const t = vm.types;
+    const tail = BigInt(t.sizeof('struct pt_regs') - t.offsetof('struct pt_regs', 'stackframe'));
+    const tasksOff = BigInt(t.offsetof('struct task_struct', 'tasks'));
+    const head = vm.address('init_task') + tasksOff;
+    const sizes = new Set<bigint>();
+    let seen = 0;
+    for (let n = vm.mem.pointer(head), i = 0; n !== head && i < 64 && seen < 3; n = vm.mem.pointer(n), i++) {
+      const task = vm.objectAt(n - tasksOff, 'struct task_struct');
+      if (!(task.member('flags').bigint() & PF_KTHREAD)) continue;
+      const stack = task.member('stack').pointer();
+      let fp = task.member('thread.cpu_context.fp').bigint();
+      let last = 0n;
+      for (let k = 0; k < 256 && fp > last && fp >= stack && fp < stack + (1n << 20n); k++) {
+        last = fp;
+        fp = vm.mem.pointer(fp);
+      }
+      if (fp !== 0n || last === 0n) return null;
+      sizes.add(last + tail - stack);
+      seen++;
+    }
+    const [size] = sizes;
+    const ok = seen > 0 && sizes.size === 1 && size >= BigInt(vm.pageSize) && size <= 1n << 20n && (size & (size - 1n)) === 0n;
+    return ok ? Number(size) : null;
+  } catch {
+    return null;
+  }
+}
+
 export const arm64: Arch = {
   name: 'aarch64',
   addressSpace,
   // THREAD_SHIFT is 14 (16 KiB), 15 with KASAN, and at least PAGE_SHIFT with VMAP_STACK (64 KiB pages)
-  threadSize: (vm) => detectThreadSize(vm, { bytes: Math.max(0x4000, vm.pageSize), why: 'arm64 default (MIN_THREAD_SHIFT 14, at least a page)' }),
+  threadSize: (vm) => detectThreadSize(vm, { bytes: Math.max(0x4000, vm.pageSize), why: 'arm64 default (MIN_THREAD_SHIFT 14, at least a page)' }, () => {
+    const bytes = threadSizeFromFinalRecords(vm);
+    return bytes === null ? null : { bytes, source: 'kernel threads\' final frame records (task_pt_regs(task)->stackframe) − task->stack' };
+  }),
   prstatusToPtRegs,
   prstatusStart,
   sleepingTaskStart,

@@ -6,6 +6,7 @@ import type { KernelContext } from '../context.js';
 import { readKernelLog, panicLinesFromLog, type LogRecord } from './printk/index.js';
 import { cpuCurr } from './cpu.js';
 import { taskAt, type TaskStateChar } from './tasks.js';
+import { timekeeper } from './time.js';
 
 /** the kernel log records, read once per dump; symbols VMCOREINFO lacks come from kallsyms */
 export function kernelLog(vm: KernelContext): LogRecord[] {
@@ -108,12 +109,7 @@ export function crashTime(vm: KernelContext): CrashTime | null {
   const ct = vm.vmcoreinfo.crashTime;
   if (ct !== undefined) return { unix: ct, utc: utc(ct), source: 'vmcoreinfo' };
   try {
-    // tk_core is an anonymous `struct { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }`
-    // (kernel/time/timekeeping.c): the timekeeper follows the seqcount, aligned to 8.
-    const t = vm.types;
-    const seqType = t.findType('seqcount_raw_spinlock_t') ?? t.getType('seqcount_t');
-    const tkOff = Math.ceil(t.sizeof(seqType) / 8) * 8;
-    const sec = vm.objectAt(vm.address('tk_core') + BigInt(tkOff), 'struct timekeeper').member('xtime_sec').number();
+    const sec = timekeeper(vm).member('xtime_sec').number();
     return sec > 0 ? { unix: sec, utc: utc(sec), source: 'timekeeper' } : null;
   } catch {
     return null;

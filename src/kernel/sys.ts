@@ -3,6 +3,9 @@
  * task counts, each read the way the kernel itself computes what /proc shows.
  */
 import type { KernelContext } from '../context.js';
+import { hz, initialJiffies } from './time.js';
+
+export { hz } from './time.js';
 
 export interface Utsname { sysname: string; nodename: string; release: string; version: string; machine: string; domainname: string }
 
@@ -13,16 +16,6 @@ export function utsname(vm: KernelContext): Utsname {
   return { sysname: s('sysname'), nodename: s('nodename'), release: s('release'), version: s('version'), machine: s('machine'), domainname: s('domainname') };
 }
 
-/**
- * HZ, which no variable holds: tick_nsec is TICK_NSEC = NSEC_PER_SEC / HZ (rounded, and NTP
- * adjusts it by parts per million), so round(1e9 / tick_nsec) gives HZ back exactly.
- */
-export function hz(vm: KernelContext): number {
-  const tickNsec = vm.object('tick_nsec', 'unsigned long').number();
-  if (tickNsec <= 0) throw new Error(`tick_nsec is ${tickNsec}`);
-  return Math.round(1e9 / tickNsec);
-}
-
 export interface Uptime {
   /** seconds since boot (humanDuration() in src/output/style.ts prints crash's "2 days, 01:02:03") */
   seconds: number;
@@ -31,15 +24,11 @@ export interface Uptime {
   hz: number;
 }
 
-/**
- * Uptime at the crash: (jiffies_64 - INITIAL_JIFFIES) / HZ. INITIAL_JIFFIES is
- * (unsigned long)(unsigned int)(-300 * HZ) (include/linux/jiffies.h): jiffies start five minutes
- * before the 32-bit wrap so wrap bugs show early.
- */
+/** Uptime at the crash: (jiffies_64 - INITIAL_JIFFIES) / HZ. */
 export function uptime(vm: KernelContext): Uptime {
   const h = hz(vm);
   const j = vm.mem.u64(vm.address('jiffies_64'));
-  const initial = BigInt.asUintN(32, BigInt(-300 * h));
+  const initial = initialJiffies(h);
   const seconds = Number(BigInt.asUintN(64, j - initial)) / h;
   return { seconds, jiffies64: j, initialJiffies: initial, hz: h };
 }
@@ -87,14 +76,31 @@ export function nodePresentPages(vm: KernelContext): number {
     const contig = vm.address('contig_page_data');
     return Number(vm.mem.u64(contig + off));
   }
-  const nrNodes = vm.symbols.lookup('nr_node_ids') ? vm.mem.u32(vm.address('nr_node_ids')) : 1;
   let total = 0;
-  for (let nid = 0; nid < nrNodes; nid++) {
-    const pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
+  if (vm.symbols.lookup('nr_node_ids')) {
+    const nrNodes = vm.mem.u32(vm.address('nr_node_ids'));
+    for (let nid = 0; nid < nrNodes; nid++) {
+      const pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
+      if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
+    }
+    return total;
+  }
+  // nr_node_ids unknown (a bare dump whose kallsyms hold no data): node_data[] holds NULL or the
+  // pglist_data of node nid at [nid]; the array ends at the first entry that is neither
+  const idOff = BigInt(vm.types.offsetof('struct pglist_data', 'node_id'));
+  for (let nid = 0; nid < MAX_NUMNODES; nid++) {
+    let pgdat: bigint;
+    try {
+      pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
+      if (pgdat !== 0n && vm.mem.s32(pgdat + idOff) !== nid) break;
+    } catch { break; }
     if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
   }
   return total;
 }
+
+/** 1 << CONFIG_NODES_SHIFT at its largest (10) */
+const MAX_NUMNODES = 1024;
 
 /** x86's cpu_khz (calibrated CPU clock) in MHz, truncated as crash prints it; null where absent */
 export function cpuMhz(vm: KernelContext): number | null {

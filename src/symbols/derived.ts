@@ -26,12 +26,15 @@
 import type { MemoryReader } from '../dump/dump.js';
 import { codeReferences, type CodeRefs } from './arm64-code-refs.js';
 import type { TypeInfo } from '../types/typeinfo.js';
+import { declaredGlobalType } from '../types/well-known.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
 export interface DerivedSymbolsInput {
   mem: MemoryReader;
   /** text symbols (kallsyms) */
   text: SymbolTable;
+  /** VMCOREINFO's SYMBOL() lines: swapper_pg_dir, which arm64's kallsyms leaves out */
+  vmcoreinfo?: SymbolTable;
   types: TypeInfo;
   /** CPUs to check the per-CPU area on */
   nrCpus: number;
@@ -51,7 +54,9 @@ export class DerivedSymbolTable implements SymbolTable {
     const found = derive(input);
     this.#types = input.types;
     this.#perCpuStart = found.perCpuStart;
-    this.#fixed = new SortedSymbolTable('derived', found.symbols, { sizes: 'exact' });
+    // each symbol spans its declared type, so an address inside init_task names init_task+off
+    const sized = found.symbols.map((s) => ({ ...s, size: symbolSize(input.types, s.name) }));
+    this.#fixed = new SortedSymbolTable('derived', sized, { sizes: 'given' });
     const names = found.symbols.map((s) => s.name);
     this.source = `derived from code and data (${names.length ? names.join(', ') : 'nothing'}${found.perCpuStart !== undefined ? ', BTF per-CPU variables' : ''})`;
   }
@@ -75,7 +80,7 @@ interface Derived {
   perCpuStart: bigint | undefined;
 }
 
-function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
+function derive({ mem, text, vmcoreinfo, types, nrCpus }: DerivedSymbolsInput): Derived {
   const symbols: KernelSymbol[] = [];
   const add = (name: string, address: bigint) => symbols.push({ name, address, type: 'D' });
   const refs = (fn: string): CodeRefs | undefined => {
@@ -209,7 +214,7 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
   const totalram = firstLoad('si_meminfo', (v) => v > 0n && v < 1n << 40n);
   if (totalram !== undefined) add('_totalram_pages', totalram);
   // init_mm: what finish_cpu() hands an idle task back; its pgd is swapper_pg_dir (VMCOREINFO)
-  const swapper = text.lookup('swapper_pg_dir')?.address;
+  const swapper = (text.lookup('swapper_pg_dir') ?? vmcoreinfo?.lookup('swapper_pg_dir'))?.address;
   const pgdOff = tryOr(() => BigInt(types.offsetof('struct mm_struct', 'pgd')));
   if (swapper !== undefined && pgdOff !== undefined) {
     const initMm = ['finish_cpu', 'setup_initial_init_mm'].map((f) => refs(f)?.addresses.find((a) => tryOr(() => u64(a + pgdOff) === swapper))).find((a) => a !== undefined);
@@ -238,10 +243,63 @@ function derive({ mem, text, types, nrCpus }: DerivedSymbolsInput): Derived {
   }
   const modules = refs('find_module_all')?.addresses.find((a) => tryOr(() => isListHead(mem, a)));
   if (modules !== undefined) add('modules', modules);
+
+  // panic_cpu: crash_kexec() and nmi_panic() both claim it with
+  // atomic_cmpxchg(&panic_cpu, PANIC_CPU_INVALID, this_cpu); an s32 that is -1 or a CPU number
+  const nr = symbols.find((x) => x.name === 'nr_cpu_ids');
+  const nrCpuIds = nr ? tryOr(() => u32(nr.address)) ?? nrCpus : nrCpus;
+  const inBoth = (a: CodeRefs | undefined, b: CodeRefs | undefined) => a?.addresses.filter((x) => b?.addresses.includes(x)) ?? [];
+  const panicCpu = inBoth(refs('crash_kexec'), refs('nmi_panic')).find((a) => tryOr(() => {
+    const v = mem.readVirt(a, 4).readInt32LE(0);
+    return v === -1 || (v >= 0 && v < nrCpuIds);
+  }));
+  if (panicCpu !== undefined) add('panic_cpu', panicCpu);
+
+  // tk_core: ktime_get_real_seconds() returns tk_core.timekeeper.xtime_sec with one 8-byte load.
+  // tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }
+  // (kernel/time/timekeeping.c): the timekeeper follows the seqcount, aligned to 8.
+  const tkOff = tryOr(() => Math.ceil(types.sizeof(types.findType('seqcount_raw_spinlock_t') ?? types.getType('seqcount_t')) / 8) * 8);
+  const secOff = tryOr(() => types.offsetof('struct timekeeper', 'xtime_sec'));
+  if (tkOff !== undefined && secOff !== undefined) {
+    const isTimekeeper = (tk: bigint) => tryOr(() => {
+      const shift = u32(tk + BigInt(types.offsetof('struct timekeeper', 'tkr_mono.shift')));
+      const mult = u32(tk + BigInt(types.offsetof('struct timekeeper', 'tkr_mono.mult')));
+      const clock = u64(tk + BigInt(types.offsetof('struct timekeeper', 'tkr_mono.clock')));
+      return shift > 0 && shift < 64 && mult > 0 && clock >> 63n === 1n;
+    });
+    for (const fn of ['ktime_get_real_seconds', 'ktime_get_seconds']) {
+      const field = fn === 'ktime_get_real_seconds' ? secOff : tryOr(() => types.offsetof('struct timekeeper', 'ktime_sec'));
+      const l = field === undefined ? undefined : refs(fn)?.loads.find((x) => x.size === 8 && isTimekeeper(x.address - BigInt(field)));
+      if (l && field !== undefined) { add('tk_core', l.address - BigInt(field) - BigInt(tkOff)); break; }
+    }
+  }
+
+  // node_data[]: first_online_pgdat() returns NODE_DATA(first_online_node); each entry is NULL or
+  // the pglist_data of the node with that id
+  const nodeIdOff = tryOr(() => BigInt(types.offsetof('struct pglist_data', 'node_id')));
+  if (nodeIdOff !== undefined) {
+    const isNodeData = (a: bigint) => tryOr(() => {
+      const p0 = u64(a);
+      return p0 >> 63n === 1n && u32(p0 + nodeIdOff) === 0;
+    });
+    const nodeData = ['first_online_pgdat', 'next_online_pgdat'].map((f) => refs(f)?.addresses.find(isNodeData)).find((a) => a !== undefined);
+    if (nodeData !== undefined) add('node_data', nodeData);
+  }
   return { symbols, perCpuStart };
 }
 
 const MASK64 = (1n << 64n) - 1n;
+
+/** bytes of a derived global by its declared type; undefined (exact address only) when unknown */
+function symbolSize(types: TypeInfo, name: string): number | undefined {
+  try {
+    const t = declaredGlobalType(types, name);
+    const n = t === null ? 0 : types.sizeof(t);
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** a list_head whose neighbours point back at it */
 function isListHead(mem: MemoryReader, at: bigint): boolean {

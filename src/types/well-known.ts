@@ -92,7 +92,7 @@ export const WELL_KNOWN_GLOBALS: Readonly<Record<string, string | readonly strin
   vm_zone_stat: 'atomic_long_t [NR_VM_ZONE_STAT_ITEMS]',
   vm_node_stat: 'atomic_long_t [NR_VM_NODE_STAT_ITEMS]',
   // --- x86 (arch/x86/include/asm): per-CPU unless noted
-  boot_cpu_data: 'struct cpuinfo_x86', // global
+  boot_cpu_data: ['struct cpuinfo_x86', 'struct cpuinfo_arm64'], // x86: global; arm64: static in arch/arm64/kernel/cpuinfo.c
   cpu_khz: 'unsigned int', // global
   smp_num_siblings: 'int', // global
   __max_logical_packages: 'unsigned int', // global

@@ -9,7 +9,7 @@ import { VaatError } from '../../dump/errors.js';
 import { isKernelAddress } from '../../arch/index.js';
 import { taskAt, tasksByAddress, type Task, type TaskStateChar } from '../tasks.js';
 import { cpuMask } from '../cpu.js';
-import { hz as kernelHz } from '../sys.js';
+import { hz as kernelHz } from '../time.js';
 
 export type LockKind = 'mutex' | 'rwsem' | 'semaphore' | 'spinlock' | 'rt_mutex';
 

@@ -72,7 +72,10 @@ export function moduleTypes(vm: KernelContext, name: string): ModuleTypesResult 
   let found: { addr: bigint; size: number; from: string } | null = null;
   if (ptr !== 0n) found = { addr: ptr, size, from: `struct module.btf_data at 0x${ptr.toString(16)}` };
   else found = fromBtfModules(vm, mod.address, name);
-  if (!found) return no(`module ${name} had ${size} bytes of BTF at load, but the kernel no longer holds them (btf_data cleared after init and no btf_modules entry)`);
+  if (!found) {
+    const why = vm.symbols.lookup('btf_modules') ? 'no btf_modules entry' : 'the btf_modules list is not named by this dump\'s symbols';
+    return no(`module ${name} had ${size} bytes of BTF at load, but it is not found (btf_data cleared after init, and ${why})`);
+  }
   if (found.size !== size) throw new VaatError(`module ${name}: ${found.from} holds ${found.size} bytes, struct module.btf_data_size says ${size}`, vm.file);
 
   const bytes = vm.mem.readVirt(found.addr, found.size);

@@ -444,6 +444,7 @@ const OOPS_RE = new RegExp(
       'WARNING: ',
       'kernel BUG at ',
       'Unable to handle kernel ',
+      'Internal error: ', // arm64 die(): "Internal error: Oops: 0000000096000006 [#1] SMP"
       'Watchdog detected hard LOCKUP',
       'INFO: task \\S.* blocked for more than ',
       'INFO: rcu_\\w+ (?:self-)?detected (?:expedited )?stalls?',
