@@ -16,8 +16,12 @@ import { fixturesDir, primaryTruth, projectRoot, type Json } from './fixtures.js
 const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
 const PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'];
 const platformPkg = (p: string) => JSON.parse(readFileSync(join(projectRoot, 'npm', p, 'package.json'), 'utf8'));
-// What a prebuilt binary may need: glibc (libc, libm, the dynamic loader), libstdc++, libgcc_s.
-const ALLOWED_NEEDED = /^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux-(x86-64|aarch64)\.so\.[12])$/;
+// What a prebuilt binary may need: glibc (libc, libm, the dynamic loader; libdl and libpthread,
+// separate libraries before glibc 2.34), libstdc++, libgcc_s.
+const ALLOWED_NEEDED = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux-(x86-64|aarch64)\.so\.[12])$/;
+// The oldest glibc the prebuilt binaries run on (Debian 11, Ubuntu 20.04): built against Debian
+// 11's (scripts/bullseye-sysroot.sh).
+const GLIBC_FLOOR = [2, 31];
 
 interface Ran { status: number | null; stdout: string; stderr: string }
 
@@ -32,6 +36,31 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+// The symbol versions a binary needs, by library (readelf's version-needs section): GLIBC_2.17...
+function versionsNeeded(file: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let lib = '';
+  for (const line of execFileSync('readelf', ['--version-info', '-W', file], { encoding: 'utf8' }).split('\n')) {
+    const f = line.match(/File: (\S+)/);
+    if (f) out.set(lib = f[1], []);
+    const n = line.match(/^\s+0x[0-9a-f]+:\s+Name: (\S+)/);
+    if (n && lib) out.get(lib)!.push(n[1]);
+  }
+  return out;
+}
+
+const versionKey = (v: string) => v.split('.').map(Number);
+const newer = (a: number[], b: number[]) => { for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0); return false; };
+
+// The newest GLIBC_x.y any library is asked for, and every versioned name that is not glibc's.
+function glibcNeeds(file: string): { newest: string; others: string[] } {
+  const all = [...versionsNeeded(file).values()].flat();
+  const glibc = all.filter((v) => /^GLIBC_\d+(\.\d+)+$/.test(v)).map((v) => v.slice(6));
+  expect(glibc.length, `${file} needs no GLIBC_ version at all: is this the right file?`).toBeGreaterThan(0);
+  const newest = glibc.reduce((a, b) => (newer(versionKey(b), versionKey(a)) ? b : a));
+  return { newest, others: all.filter((v) => !/^GLIBC_/.test(v)) };
 }
 
 function needed(file: string): string[] {
@@ -83,7 +112,15 @@ describe('npm package contents', () => {
 describe('prebuilt linux-x64-gnu binary', () => {
   const bin = join(projectRoot, 'build/Release/vaat_native.node');
 
-  it('needs only glibc, libstdc++ and libgcc_s (codecs and elfutils linked in, libkdumpfile opened at run time)', async () => {
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => {
+    const { newest, others } = glibcNeeds(bin);
+    console.log(`packaging: linux-x64-gnu needs GLIBC_${newest} at most`);
+    expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
+    expect(others).toEqual([]);
+    expect(needed(bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
+  });
+
+  it('needs only glibc (C++ runtime, codecs and elfutils linked in, libkdumpfile opened at run time)', async () => {
     const libs = needed(bin);
     expect(libs.filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
     const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
@@ -167,7 +204,9 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
     expect(existsSync(join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node'))).toBe(true);
     expect(existsSync(join(project, 'node_modules/@vaat/linux-arm64-gnu'))).toBe(false);
     expect(existsSync(join(project, 'node_modules/vaat/build'))).toBe(false);
-    expect(needed(join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node')).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
+    const installed = join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node');
+    expect(needed(installed).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
+    expect(newer(versionKey(glibcNeeds(installed).newest), GLIBC_FLOOR)).toBe(false);
   });
 
   it("runs the README's library example", async () => {
@@ -236,6 +275,29 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
     expect(src.status).not.toBe(0);
     expect(src.stderr).toMatch(/VAAT_BUILD_FROM_SOURCE=1 but there is no build at .*build\/Release/);
   });
+
+  // After the tests above: they need the package as installed, with no build from source in it.
+  it("the README's build from source (npm explore vaat -- npm run build:native) builds the addon in the installed package, which is then used", async () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const command = readme.match(/^(npm explore vaat -- npm run build:native)\b/m)?.[1];
+    expect(command, 'README documents the build from source').toBeDefined();
+    // and says why npm rebuild --build-from-source does not do it (no install script to run)
+    expect(readme).toMatch(/`npm rebuild --build-from-source`[^.]*builds nothing/);
+    // With the machine's compiler and the -dev packages (scripts/setup.sh), still offline: node-gyp
+    // takes the Node headers from nodedir (this checkout's .npmrc) rather than downloading them.
+    const nodedir = readFileSync(join(projectRoot, '.npmrc'), 'utf8').match(/^nodedir=(.*)$/m)?.[1] ?? '/usr';
+    const r = await run('sh', ['-c', command!], {
+      cwd: project, env: { ...env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodedir },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const built = join(project, 'node_modules/vaat/build/Release/vaat_native.node');
+    expect(existsSync(built)).toBe(true);
+    // the system's shared libraries, unlike the prebuilt binary: this is the source build
+    expect(needed(built)).toEqual(expect.arrayContaining(['libdw.so.1', 'libzstd.so.1']));
+    const info = await run('npx', ['vaat', 'info', dump, '--json'], { cwd: project, env: { ...env, VAAT_BUILD_FROM_SOURCE: '1' } });
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toContain(primaryTruth('cgroup-mutex-hung').uname.release);
+  }, 900_000);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +305,7 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
 // Debian's arm64 nodejs under qemu-user on the arm64 fixtures: dump facts against drgn's truth,
 // and pages byte for byte against the x86_64 binary and against libkdumpfile (arm64 too).
 const arm64Bin = join(projectRoot, 'npm/linux-arm64-gnu/vaat_native.node');
-const sysroot = join(process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross'), 'arm64-sysroot');
+const sysroot = join(process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross'), 'arm64-node');
 const qemu = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'].find((p) => existsSync(p));
 const arm64Ready = existsSync(arm64Bin) && !!qemu && existsSync(join(sysroot, 'usr/bin/node'));
 const arm64Dumps = ['arm64-sysrq/vmcore.kdump-lzo', 'arm64-cgroup-mutex-hung/vmcore.kdump-zlib', 'arm64-oops-qemu/vmcore.qemu-kdump-zlib']
@@ -279,7 +341,7 @@ console.log(JSON.stringify(out));
 
 describe('prebuilt linux-arm64-gnu binary', () => {
   if (!arm64Ready) {
-    it.skip(`arm64 binary under qemu — skipped: not cross-built on this machine (bash scripts/setup.sh --with-cross builds it; needs ${arm64Bin}, qemu-aarch64-static, ${sysroot})`, () => {});
+    it.skip(`arm64 binary under qemu — skipped: not cross-built on this machine (bash scripts/setup.sh --with-cross builds it; needs ${arm64Bin}, qemu-aarch64-static, ${sysroot}/usr/bin/node)`, () => {});
     return;
   }
   let probeFile: string;
@@ -295,10 +357,18 @@ describe('prebuilt linux-arm64-gnu binary', () => {
     return JSON.parse(r.stdout);
   };
 
-  it('is an aarch64 shared object needing only glibc, libstdc++ and libgcc_s', async () => {
+  it('is an aarch64 shared object needing only glibc', async () => {
     expect(execFileSync('readelf', ['-h', arm64Bin], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
     expect(needed(arm64Bin).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
     expect(unresolved(arm64Bin)).toEqual([]);
+  });
+
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => {
+    const { newest, others } = glibcNeeds(arm64Bin);
+    console.log(`packaging: linux-arm64-gnu needs GLIBC_${newest} at most`);
+    expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
+    expect(others).toEqual([]);
+    expect(needed(arm64Bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
   });
 
   let viaVaat: Promise<Json> | undefined;  // the default reader's results, shared by both tests
