@@ -399,3 +399,70 @@ describe('prebuilt linux-arm64-gnu binary', () => {
     expect(kdf.dumps.map((d: { pages: string }) => d.pages)).toEqual(vaat.map((d: { pages: string }) => d.pages));
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The oldest platform the prebuilt binaries support, for real: Debian 11's glibc 2.31 and its
+// nodejs 12.22 (N-API 8), unpacked by scripts/bullseye-sysroot.sh --node. The x86_64 binary runs
+// through that glibc's own dynamic loader, the arm64 one under qemu with it; both read dumps of
+// every codec, and give what this machine's Node and glibc give through the same binary.
+const crossDir = process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross');
+// Node 12's JavaScript: no ?., no ??; CommonJS
+const OLD_PROBE = `
+const { createHash } = require('crypto');
+const [bin, ...files] = process.argv.slice(2);
+const n = require(bin);
+const out = { node: process.version, glibc: process.report.getReport().header.glibcVersionRuntime, dumps: [] };
+for (const f of files) {
+  const d = new n.DumpFile(f, { backend: 'vaat' });
+  const a = d.attrs();
+  const addrs = new BigUint64Array(256), sizes = new Uint32Array(256).fill(a.pageSize);
+  const m = /NUMBER\\(PHYS_OFFSET\\)=(0x[0-9a-f]+)/.exec(a.vmcoreinfo);
+  const start = BigInt(m ? m[1] : '0') / BigInt(a.pageSize);
+  for (let i = 0; i < 256; i++) addrs[i] = (start + BigInt(Math.floor((i * (a.maxPfn - Number(start))) / 256))) * BigInt(a.pageSize);
+  const b = d.readBatch('phys', addrs, sizes);
+  out.dumps.push({ file: f, format: a.format, codec: a.codec, nrCpus: a.nrCpus, maxPfn: a.maxPfn, release: a.uts ? a.uts.release : null,
+    pages: createHash('sha256').update(b.data).update(b.status).digest('hex'), present: b.status.filter((x) => x === 0).length });
+  d.close();
+}
+console.log(JSON.stringify(out));
+`;
+
+for (const { arch, bin, dumps: rel } of [
+  { arch: 'x64', bin: join(projectRoot, 'build/Release/vaat_native.node'), dumps: ['cgroup-mutex-hung/vmcore.kdump-zstd', 'k510-cgroup-mutex-hung/vmcore.kdump-zlib'] },
+  { arch: 'arm64', bin: arm64Bin, dumps: ['arm64-sysrq/vmcore.kdump-lzo', 'arm64-cgroup-mutex-hung/vmcore.kdump-zlib'] },
+]) describe(`prebuilt linux-${arch}-gnu binary on Debian 11 (glibc 2.31, Node 12)`, () => {
+  const root = join(crossDir, `bullseye-node-${arch}`);
+  const ready = existsSync(join(root, 'usr/bin/node')) && existsSync(bin) && (arch === 'x64' || !!qemu);
+  if (!ready) {
+    it.skip(`skipped: Debian 11's node not unpacked (bash scripts/setup.sh --with-cross fetches it: ${root}) or no ${bin}`, () => {});
+    return;
+  }
+  const files = rel.map((f) => join(fixturesDir, f));
+  it('loads and reads dumps there as it does here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vaat-old-'));
+    try {
+      const probe = join(dir, 'probe.js');
+      writeFileSync(probe, OLD_PROBE);
+      const libs = ['lib', 'usr/lib'].map((d) => join(root, d, arch === 'x64' ? 'x86_64-linux-gnu' : 'aarch64-linux-gnu')).join(':');
+      const old = arch === 'x64'
+        ? await run(join(root, 'lib64/ld-linux-x86-64.so.2'), ['--library-path', libs, join(root, 'usr/bin/node'), probe, bin, ...files], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } })
+        : await run(qemu!, ['-L', root, join(root, 'usr/bin/node'), probe, bin, ...files], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+      expect(old.status, old.stderr).toBe(0);
+      const there = JSON.parse(old.stdout);
+      expect(there.glibc).toBe('2.31');
+      expect(there.node).toMatch(/^v12\./);
+      for (const d of there.dumps) {
+        const t = primaryTruth(d.file.split('/').at(-2));
+        expect(d.release).toBe(t.uname.release);
+        expect(d.nrCpus).toBe(t.cpus.nr_cpu_ids);
+        expect(d.present).toBeGreaterThan(0);
+      }
+      if (arch === 'x64') {
+        // the same probe, this machine's Node and glibc, the same binary
+        const here = await run(process.execPath, [probe, bin, ...files]);
+        expect(here.status, here.stderr).toBe(0);
+        expect(there.dumps).toEqual(JSON.parse(here.stdout).dumps);
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }, 300_000);
+});
