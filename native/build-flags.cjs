@@ -6,10 +6,11 @@
 // VAAT_LINK says how the codecs and elfutils are linked:
 //   shared  (default) the shared libraries (-lfoo), as a distribution would.
 //   static  each from its static archive (lib*.a), so the addon needs nothing but glibc and
-//           libstdc++: what the prebuilt binaries use; fails naming the archive that is missing.
-//           The archives must hold position-independent code: Debian's codec archives do,
-//           its libdw.a/libelf.a do not (scripts/elfutils-pic.sh builds them), so VAAT_LIBDIRS
-//           (colon-separated, searched first) names where those are.
+//           libstdc++ (nothing but glibc with VAAT_SYSROOT): what the prebuilt binaries use;
+//           fails naming the archive that is missing. The archives must hold position-independent
+//           code: Debian's codec archives do, its libdw.a/libelf.a do not (scripts/elfutils-pic.sh
+//           builds PIC ones into the Debian 11 sysroot); VAAT_LIBDIRS (colon-separated, searched
+//           first) names other places to find archives in.
 // libkdumpfile is never linked: the addon opens it at run time when present
 // (native/kdumpfile_loader.cc), so only its headers are needed here.
 //
