@@ -63,6 +63,15 @@ function glibcNeeds(file: string): { newest: string; others: string[] } {
   return { newest, others: all.filter((v) => !/^GLIBC_/.test(v)) };
 }
 
+// The prebuilt floor: no GLIBC_ version newer than GLIBC_FLOOR, and no C++ runtime needed from the system.
+function expectGlibcFloor(bin: string, platform: string): void {
+  const { newest, others } = glibcNeeds(bin);
+  console.log(`packaging: ${platform} needs GLIBC_${newest} at most`);
+  expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
+  expect(others).toEqual([]);
+  expect(needed(bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
+}
+
 function needed(file: string): string[] {
   return [...execFileSync('readelf', ['-d', file], { encoding: 'utf8' }).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
 }
@@ -112,13 +121,7 @@ describe('npm package contents', () => {
 describe('prebuilt linux-x64-gnu binary', () => {
   const bin = join(projectRoot, 'build/Release/vaat_native.node');
 
-  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => {
-    const { newest, others } = glibcNeeds(bin);
-    console.log(`packaging: linux-x64-gnu needs GLIBC_${newest} at most`);
-    expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
-    expect(others).toEqual([]);
-    expect(needed(bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
-  });
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => expectGlibcFloor(bin, 'linux-x64-gnu'));
 
   it('needs only glibc (C++ runtime, codecs and elfutils linked in, libkdumpfile opened at run time)', async () => {
     const libs = needed(bin);
@@ -363,13 +366,7 @@ describe('prebuilt linux-arm64-gnu binary', () => {
     expect(unresolved(arm64Bin)).toEqual([]);
   });
 
-  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => {
-    const { newest, others } = glibcNeeds(arm64Bin);
-    console.log(`packaging: linux-arm64-gnu needs GLIBC_${newest} at most`);
-    expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
-    expect(others).toEqual([]);
-    expect(needed(arm64Bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
-  });
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => expectGlibcFloor(arm64Bin, 'linux-arm64-gnu'));
 
   let viaVaat: Promise<Json> | undefined;  // the default reader's results, shared by both tests
   const armVaat = () => (viaVaat ??= onArm64('vaat'));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { dumps, projectRoot, type Json } from './fixtures.js';
 import { vaatJson } from './cli.js';
 import { startPostgres, startRedis } from './services.mjs';
-import { CHROMIUM, haveChromium, launchChromium } from './browser.js';
+import { CHROMIUM, haveChromium, launchChromium, openPage } from './browser.js';
 
 type Service = Awaited<ReturnType<typeof startRedis>>;
 import { candidateKeys, indexKeys } from '../src/service/bucketing.js';
@@ -348,17 +348,8 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     try {
       const a = ds.find((d: Json) => d.path === cd.paths.oopsA);
       for (const [url, want] of [[`${base}/`, ['hosts', 'kernels', 'time']], [`${base}/dumps/${a.id}`, null]] as const) {
-        const page = await browser.newPage();
-        const errors: string[] = [];
-        const elsewhere: string[] = [];
-        page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-        page.on('pageerror', (e) => errors.push(String(e)));
-        page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-        await page.setRequestInterception(true);
-        page.on('request', (r) => { if (r.url().startsWith(`${base}/`) || r.url().startsWith('data:')) void r.continue(); else { elsewhere.push(r.url()); void r.abort(); } });
-        await page.setViewport({ width: 1280, height: 900 });
-        const res = await page.goto(url, { waitUntil: 'load' });
-        expect(res?.status(), url).toBe(200);
+        const { page, errors, requests: elsewhere, status } = await openPage(browser, url, (u) => u.startsWith(`${base}/`));
+        expect(status, url).toBe(200);
         const drawn = await page.$$eval('[data-chart]', (els) => els.map((el) => {
           const r = el.querySelector('svg')?.getBoundingClientRect();
           return { key: (el as HTMLElement).dataset.chart ?? '', area: (r?.width ?? 0) * (r?.height ?? 0) };
