@@ -65,7 +65,13 @@ async function run(label, { queue, db, workers }) {
     renameSync(join(staging, String(i)), join(d, 'vmcore'));
   }
   const dumps = await waitFor('every dump bucketed', async () => {
-    const r = await (await fetch(`${base}/api/dumps`)).json();
+    // /api/dumps is paged: follow the cursors
+    const r = [];
+    for (let cursor = null; ;) {
+      const page = await (await fetch(`${base}/api/dumps?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      r.push(...page.dumps);
+      if (!(cursor = page.nextCursor)) break;
+    }
     return r.length === COUNT && r.every((x) => x.state === 'done' || x.state === 'failed') ? r : null;
   }, 60 * 60_000, serve);
   const t1 = Math.max(...dumps.map((d) => d.bucketedAt ?? d.analysedAt));

@@ -19,10 +19,8 @@ Napi::Error toJs(Napi::Env env, const DumpError& e) {
   Napi::Error err = Napi::Error::New(env, e.what());
   err.Set("code", Napi::String::New(env, errCodeName(e.code)));
   if (e.hasAddress) err.Set("address", Napi::BigInt::New(env, e.address));
-  if (e.sysErrno) {
-    const char* name = strerrorname_np(e.sysErrno);
-    err.Set("errno", Napi::String::New(env, name ? name : std::to_string(e.sysErrno)));
-  }
+  // the number; src/dump/errors.ts names it (strerrorname_np is glibc 2.32+, the prebuilt floor is 2.31)
+  if (e.sysErrno) err.Set("errno", Napi::Number::New(env, e.sysErrno));
   return err;
 }
 

@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build: compiler, pkg-config, and the system libraries the addon links (found with pkg-config);
-# curl, bzip2 and m4 fetch, unpack and build elfutils' source (scripts/elfutils-pic.sh).
-BUILD_PKGS="g++ make python3 pkg-config curl bzip2 m4 libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev liblzma-dev libbz2-dev"
+# Build: compiler, pkg-config; the addon is built as the prebuilt linux-x64-gnu binary is, against a
+# Debian 11 sysroot (scripts/bullseye-sysroot.sh: glibc 2.31, fetched from deb.debian.org), whose
+# elfutils curl, bzip2 and m4 fetch, unpack and build (scripts/elfutils-pic.sh). The system's
+# -dev packages serve a build from source (`npm run build:native`, README, test/packaging.test.ts)
+# and give libkdumpfile's headers.
+BUILD_PKGS="g++ make python3 pkg-config curl bzip2 m4 libkdumpfile-dev liblzo2-dev libsnappy-dev libzstd-dev zlib1g-dev libdw-dev libelf-dev"
 # The linux-arm64-gnu prebuilt binary, cross-built here and run under qemu (scripts/build-arm64.sh).
 CROSS_PKGS="g++-aarch64-linux-gnu qemu-user-static"
 # Tests and benchmarks: independent oracles and peers (pahole, crash, drgn, libkdumpfile's Python binding, codecs);
@@ -75,16 +78,23 @@ if [ ! -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
   (cd node_modules/better-sqlite3 && npx --no-install node-gyp rebuild --release -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn)
 fi
 
-# The native addon (node-gyp, offline against the Node headers named in .npmrc), linked as the
-# prebuilt linux-x64-gnu binary is: codecs and elfutils static, so it needs only glibc and
-# libstdc++ (native/build-flags.cjs). Then the TypeScript.
+# The native addon (node-gyp, offline against the Node headers named in .npmrc), built as the
+# prebuilt linux-x64-gnu binary is (scripts/pack.sh ships this build): against Debian 11's glibc
+# 2.31, with libstdc++, libgcc, the codecs and elfutils linked in, so it needs glibc 2.31+ only
+# (native/build-flags.cjs). Rebuilt when native/, binding.gyp or the sysroot changed. Then the TypeScript.
+sysroot=$(bash scripts/bullseye-sysroot.sh x64)
 stamp=build/.vaat-native-stamp
-if [ ! -f build/Release/vaat_native.node ] || [ -n "$(find native binding.gyp -newer "$stamp" 2>/dev/null | head -1)" ] || [ ! -f "$stamp" ]; then
-  elfutils=$(bash scripts/elfutils-pic.sh x64)
-  VAAT_LINK=static VAAT_LIBDIRS=$elfutils npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
+if [ ! -f build/Release/vaat_native.node ] || [ ! -f "$stamp" ] || [ -n "$(find native binding.gyp "$sysroot/.vaat-packages" -newer "$stamp" 2>/dev/null | head -1)" ]; then
+  VAAT_SYSROOT=$sysroot VAAT_LINK=static npx --no-install node-gyp rebuild -j 2 --nodedir="${npm_config_nodedir:-/usr}" --loglevel=warn
   touch "$stamp"
 fi
-if [ $cross = yes ]; then bash scripts/build-arm64.sh; fi
+# arm64: the cross-built binary, and Debian 12's arm64 node to run it under qemu;
+# and Debian 11's node for both, where the packaging test loads them on glibc 2.31
+if [ $cross = yes ]; then
+  bash scripts/build-arm64.sh
+  bash scripts/arm64-sysroot.sh >/dev/null
+  for a in x64 arm64; do bash scripts/bullseye-sysroot.sh $a --node >/dev/null; done
+fi
 npm run --silent build:ts
 
 # The 5.10 fixture set's DWARF: Debian 11's kernel -dbg (a 262 MB download, ~2 min here; 1.8 GB

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.VAAT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -28,4 +28,26 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Open a page, recording console errors, page errors, failed loads and dialogs in `errors`, and
+ * in `requests` (aborted) every request `allowed` refuses: a page must fetch nothing from elsewhere.
+ */
+export async function openPage(browser: Browser, url: string, allowed: (url: string) => boolean): Promise<{ page: Page; errors: string[]; requests: string[]; status: number | null }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  page.on('dialog', (d) => { errors.push(`dialog: ${d.message()}`); void d.dismiss(); });
+  await page.setRequestInterception(true);
+  page.on('request', (r) => {
+    if (allowed(r.url()) || r.url().startsWith('data:')) void r.continue();
+    else { requests.push(r.url()); void r.abort(); }
+  });
+  await page.setViewport({ width: 1280, height: 900 });
+  const res = await page.goto(url, { waitUntil: 'load' });
+  return { page, errors, requests, status: res?.status() ?? null };
 }

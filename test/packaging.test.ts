@@ -16,8 +16,12 @@ import { fixturesDir, primaryTruth, projectRoot, type Json } from './fixtures.js
 const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8'));
 const PLATFORMS = ['linux-x64-gnu', 'linux-arm64-gnu'];
 const platformPkg = (p: string) => JSON.parse(readFileSync(join(projectRoot, 'npm', p, 'package.json'), 'utf8'));
-// What a prebuilt binary may need: glibc (libc, libm, the dynamic loader), libstdc++, libgcc_s.
-const ALLOWED_NEEDED = /^(libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux-(x86-64|aarch64)\.so\.[12])$/;
+// What a prebuilt binary may need: glibc (libc, libm, the dynamic loader; libdl and libpthread,
+// separate libraries before glibc 2.34), libstdc++, libgcc_s.
+const ALLOWED_NEEDED = /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1|ld-linux-(x86-64|aarch64)\.so\.[12])$/;
+// The oldest glibc the prebuilt binaries run on (Debian 11, Ubuntu 20.04): built against Debian
+// 11's (scripts/bullseye-sysroot.sh).
+const GLIBC_FLOOR = [2, 31];
 
 interface Ran { status: number | null; stdout: string; stderr: string }
 
@@ -32,6 +36,40 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+// The symbol versions a binary needs, by library (readelf's version-needs section): GLIBC_2.17...
+function versionsNeeded(file: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let lib = '';
+  for (const line of execFileSync('readelf', ['--version-info', '-W', file], { encoding: 'utf8' }).split('\n')) {
+    const f = line.match(/File: (\S+)/);
+    if (f) out.set(lib = f[1], []);
+    const n = line.match(/^\s+0x[0-9a-f]+:\s+Name: (\S+)/);
+    if (n && lib) out.get(lib)!.push(n[1]);
+  }
+  return out;
+}
+
+const versionKey = (v: string) => v.split('.').map(Number);
+const newer = (a: number[], b: number[]) => { for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0); return false; };
+
+// The newest GLIBC_x.y any library is asked for, and every versioned name that is not glibc's.
+function glibcNeeds(file: string): { newest: string; others: string[] } {
+  const all = [...versionsNeeded(file).values()].flat();
+  const glibc = all.filter((v) => /^GLIBC_\d+(\.\d+)+$/.test(v)).map((v) => v.slice(6));
+  expect(glibc.length, `${file} needs no GLIBC_ version at all: is this the right file?`).toBeGreaterThan(0);
+  const newest = glibc.reduce((a, b) => (newer(versionKey(b), versionKey(a)) ? b : a));
+  return { newest, others: all.filter((v) => !/^GLIBC_/.test(v)) };
+}
+
+// The prebuilt floor: no GLIBC_ version newer than GLIBC_FLOOR, and no C++ runtime needed from the system.
+function expectGlibcFloor(bin: string, platform: string): void {
+  const { newest, others } = glibcNeeds(bin);
+  console.log(`packaging: ${platform} needs GLIBC_${newest} at most`);
+  expect(newer(versionKey(newest), GLIBC_FLOOR), `needs GLIBC_${newest}`).toBe(false);
+  expect(others).toEqual([]);
+  expect(needed(bin).filter((l) => /^lib(stdc\+\+|gcc_s)/.test(l))).toEqual([]);
 }
 
 function needed(file: string): string[] {
@@ -83,7 +121,9 @@ describe('npm package contents', () => {
 describe('prebuilt linux-x64-gnu binary', () => {
   const bin = join(projectRoot, 'build/Release/vaat_native.node');
 
-  it('needs only glibc, libstdc++ and libgcc_s (codecs and elfutils linked in, libkdumpfile opened at run time)', async () => {
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => expectGlibcFloor(bin, 'linux-x64-gnu'));
+
+  it('needs only glibc (C++ runtime, codecs and elfutils linked in, libkdumpfile opened at run time)', async () => {
     const libs = needed(bin);
     expect(libs.filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
     const ldd = execFileSync('ldd', [bin], { encoding: 'utf8' });
@@ -167,7 +207,9 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
     expect(existsSync(join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node'))).toBe(true);
     expect(existsSync(join(project, 'node_modules/@vaat/linux-arm64-gnu'))).toBe(false);
     expect(existsSync(join(project, 'node_modules/vaat/build'))).toBe(false);
-    expect(needed(join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node')).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
+    const installed = join(project, 'node_modules/@vaat/linux-x64-gnu/vaat_native.node');
+    expect(needed(installed).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
+    expect(newer(versionKey(glibcNeeds(installed).newest), GLIBC_FLOOR)).toBe(false);
   });
 
   it("runs the README's library example", async () => {
@@ -236,6 +278,29 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
     expect(src.status).not.toBe(0);
     expect(src.stderr).toMatch(/VAAT_BUILD_FROM_SOURCE=1 but there is no build at .*build\/Release/);
   });
+
+  // After the tests above: they need the package as installed, with no build from source in it.
+  it("the README's build from source (npm explore vaat -- npm run build:native) builds the addon in the installed package, which is then used", async () => {
+    const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+    const command = readme.match(/^(npm explore vaat -- npm run build:native)\b/m)?.[1];
+    expect(command, 'README documents the build from source').toBeDefined();
+    // and says why npm rebuild --build-from-source does not do it (no install script to run)
+    expect(readme).toMatch(/`npm rebuild --build-from-source`[^.]*builds nothing/);
+    // With the machine's compiler and the -dev packages (scripts/setup.sh), still offline: node-gyp
+    // takes the Node headers from nodedir (this checkout's .npmrc) rather than downloading them.
+    const nodedir = readFileSync(join(projectRoot, '.npmrc'), 'utf8').match(/^nodedir=(.*)$/m)?.[1] ?? '/usr';
+    const r = await run('sh', ['-c', command!], {
+      cwd: project, env: { ...env, PATH: `${join(work, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodedir },
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const built = join(project, 'node_modules/vaat/build/Release/vaat_native.node');
+    expect(existsSync(built)).toBe(true);
+    // the system's shared libraries, unlike the prebuilt binary: this is the source build
+    expect(needed(built)).toEqual(expect.arrayContaining(['libdw.so.1', 'libzstd.so.1']));
+    const info = await run('npx', ['vaat', 'info', dump, '--json'], { cwd: project, env: { ...env, VAAT_BUILD_FROM_SOURCE: '1' } });
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toContain(primaryTruth('cgroup-mutex-hung').uname.release);
+  }, 900_000);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +308,7 @@ describe('installed from the tarballs, offline, with no compiler or Python', () 
 // Debian's arm64 nodejs under qemu-user on the arm64 fixtures: dump facts against drgn's truth,
 // and pages byte for byte against the x86_64 binary and against libkdumpfile (arm64 too).
 const arm64Bin = join(projectRoot, 'npm/linux-arm64-gnu/vaat_native.node');
-const sysroot = join(process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross'), 'arm64-sysroot');
+const sysroot = join(process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross'), 'arm64-node');
 const qemu = ['/usr/bin/qemu-aarch64-static', '/usr/bin/qemu-aarch64'].find((p) => existsSync(p));
 const arm64Ready = existsSync(arm64Bin) && !!qemu && existsSync(join(sysroot, 'usr/bin/node'));
 const arm64Dumps = ['arm64-sysrq/vmcore.kdump-lzo', 'arm64-cgroup-mutex-hung/vmcore.kdump-zlib', 'arm64-oops-qemu/vmcore.qemu-kdump-zlib']
@@ -279,7 +344,7 @@ console.log(JSON.stringify(out));
 
 describe('prebuilt linux-arm64-gnu binary', () => {
   if (!arm64Ready) {
-    it.skip(`arm64 binary under qemu — skipped: not cross-built on this machine (bash scripts/setup.sh --with-cross builds it; needs ${arm64Bin}, qemu-aarch64-static, ${sysroot})`, () => {});
+    it.skip(`arm64 binary under qemu — skipped: not cross-built on this machine (bash scripts/setup.sh --with-cross builds it; needs ${arm64Bin}, qemu-aarch64-static, ${sysroot}/usr/bin/node)`, () => {});
     return;
   }
   let probeFile: string;
@@ -295,11 +360,13 @@ describe('prebuilt linux-arm64-gnu binary', () => {
     return JSON.parse(r.stdout);
   };
 
-  it('is an aarch64 shared object needing only glibc, libstdc++ and libgcc_s', async () => {
+  it('is an aarch64 shared object needing only glibc', async () => {
     expect(execFileSync('readelf', ['-h', arm64Bin], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
     expect(needed(arm64Bin).filter((l) => !ALLOWED_NEEDED.test(l))).toEqual([]);
     expect(unresolved(arm64Bin)).toEqual([]);
   });
+
+  it(`needs glibc ${GLIBC_FLOOR.join('.')} at most, and no libstdc++ or libgcc_s symbol versions (both linked in)`, () => expectGlibcFloor(arm64Bin, 'linux-arm64-gnu'));
 
   let viaVaat: Promise<Json> | undefined;  // the default reader's results, shared by both tests
   const armVaat = () => (viaVaat ??= onArm64('vaat'));
@@ -328,4 +395,71 @@ describe('prebuilt linux-arm64-gnu binary', () => {
     expect(kdf.dumps.map((d: { backend: string }) => d.backend)).toEqual(kdumpfileDumps.map(() => 'libkdumpfile'));
     expect(kdf.dumps.map((d: { pages: string }) => d.pages)).toEqual(vaat.map((d: { pages: string }) => d.pages));
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The oldest platform the prebuilt binaries support, for real: Debian 11's glibc 2.31 and its
+// nodejs 12.22 (N-API 8), unpacked by scripts/bullseye-sysroot.sh --node. The x86_64 binary runs
+// through that glibc's own dynamic loader, the arm64 one under qemu with it; both read dumps of
+// every codec, and give what this machine's Node and glibc give through the same binary.
+const crossDir = process.env.VAAT_CROSS_DIR ?? join(process.env.HOME ?? '/root', '.cache/vaat-cross');
+// Node 12's JavaScript: no ?., no ??; CommonJS
+const OLD_PROBE = `
+const { createHash } = require('crypto');
+const [bin, ...files] = process.argv.slice(2);
+const n = require(bin);
+const out = { node: process.version, glibc: process.report.getReport().header.glibcVersionRuntime, dumps: [] };
+for (const f of files) {
+  const d = new n.DumpFile(f, { backend: 'vaat' });
+  const a = d.attrs();
+  const addrs = new BigUint64Array(256), sizes = new Uint32Array(256).fill(a.pageSize);
+  const m = /NUMBER\\(PHYS_OFFSET\\)=(0x[0-9a-f]+)/.exec(a.vmcoreinfo);
+  const start = BigInt(m ? m[1] : '0') / BigInt(a.pageSize);
+  for (let i = 0; i < 256; i++) addrs[i] = (start + BigInt(Math.floor((i * (a.maxPfn - Number(start))) / 256))) * BigInt(a.pageSize);
+  const b = d.readBatch('phys', addrs, sizes);
+  out.dumps.push({ file: f, format: a.format, codec: a.codec, nrCpus: a.nrCpus, maxPfn: a.maxPfn, release: a.uts ? a.uts.release : null,
+    pages: createHash('sha256').update(b.data).update(b.status).digest('hex'), present: b.status.filter((x) => x === 0).length });
+  d.close();
+}
+console.log(JSON.stringify(out));
+`;
+
+for (const { arch, bin, dumps: rel } of [
+  { arch: 'x64', bin: join(projectRoot, 'build/Release/vaat_native.node'), dumps: ['cgroup-mutex-hung/vmcore.kdump-zstd', 'k510-cgroup-mutex-hung/vmcore.kdump-zlib'] },
+  { arch: 'arm64', bin: arm64Bin, dumps: ['arm64-sysrq/vmcore.kdump-lzo', 'arm64-cgroup-mutex-hung/vmcore.kdump-zlib'] },
+]) describe(`prebuilt linux-${arch}-gnu binary on Debian 11 (glibc 2.31, Node 12)`, () => {
+  const root = join(crossDir, `bullseye-node-${arch}`);
+  const ready = existsSync(join(root, 'usr/bin/node')) && existsSync(bin) && (arch === 'x64' || !!qemu);
+  if (!ready) {
+    it.skip(`skipped: Debian 11's node not unpacked (bash scripts/setup.sh --with-cross fetches it: ${root}) or no ${bin}`, () => {});
+    return;
+  }
+  const files = rel.map((f) => join(fixturesDir, f));
+  it('loads and reads dumps there as it does here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vaat-old-'));
+    try {
+      const probe = join(dir, 'probe.js');
+      writeFileSync(probe, OLD_PROBE);
+      const libs = ['lib', 'usr/lib'].map((d) => join(root, d, arch === 'x64' ? 'x86_64-linux-gnu' : 'aarch64-linux-gnu')).join(':');
+      const old = arch === 'x64'
+        ? await run(join(root, 'lib64/ld-linux-x86-64.so.2'), ['--library-path', libs, join(root, 'usr/bin/node'), probe, bin, ...files], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } })
+        : await run(qemu!, ['-L', root, join(root, 'usr/bin/node'), probe, bin, ...files], { env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+      expect(old.status, old.stderr).toBe(0);
+      const there = JSON.parse(old.stdout);
+      expect(there.glibc).toBe('2.31');
+      expect(there.node).toMatch(/^v12\./);
+      for (const d of there.dumps) {
+        const t = primaryTruth(d.file.split('/').at(-2));
+        expect(d.release).toBe(t.uname.release);
+        expect(d.nrCpus).toBe(t.cpus.nr_cpu_ids);
+        expect(d.present).toBeGreaterThan(0);
+      }
+      if (arch === 'x64') {
+        // the same probe, this machine's Node and glibc, the same binary
+        const here = await run(process.execPath, [probe, bin, ...files]);
+        expect(here.status, here.stderr).toBe(0);
+        expect(there.dumps).toEqual(JSON.parse(here.stdout).dumps);
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  }, 300_000);
 });

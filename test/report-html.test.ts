@@ -14,7 +14,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { projectRoot, truth, type Json } from './fixtures.js';
 import { makeFleetDir, type FleetDir } from './fleet-dir.js';
 import { spawn } from 'node:child_process';
-import { CHROMIUM, haveChromium, launchChromium } from './browser.js';
+import { CHROMIUM, haveChromium, launchChromium, openPage } from './browser.js';
 import { renderDumpPage } from '../src/report/html/index.js';
 import { copyAssets } from '../src/report/html/assets.js';
 
@@ -38,23 +38,9 @@ function vaatAsync(args: string[]): Promise<Json> {
   });
 }
 
-/** open a page from disk, recording console errors, page errors and any request leaving file:// */
+/** open a page from disk: nothing may leave file:// */
 async function open(browser: Browser, file: string): Promise<{ page: Page } & Loaded> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-  page.on('dialog', (d) => { errors.push(`dialog: ${d.message()}`); void d.dismiss(); });
-  await page.setRequestInterception(true);
-  page.on('request', (r) => {
-    if (r.url().startsWith('file:') || r.url().startsWith('data:')) void r.continue();
-    else { requests.push(r.url()); void r.abort(); }
-  });
-  await page.setViewport({ width: 1280, height: 900 });
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-  return { page, errors, requests };
+  return openPage(browser, pathToFileURL(file).href, (u) => u.startsWith('file:'));
 }
 
 /** every chart container: whether it holds a drawn SVG, and its size */

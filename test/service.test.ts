@@ -9,12 +9,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumps, projectRoot, type Json } from './fixtures.js';
 import { vaatJson } from './cli.js';
 import { startPostgres, startRedis } from './services.mjs';
+import { CHROMIUM, haveChromium, launchChromium, openPage } from './browser.js';
 
 type Service = Awaited<ReturnType<typeof startRedis>>;
 import { candidateKeys, indexKeys } from '../src/service/bucketing.js';
@@ -115,11 +116,25 @@ const getJson = async (url: string): Promise<Json> => {
   return r.json();
 };
 
+/** every dump /api/dumps lists, following its cursors a small page at a time (so that paging itself is exercised) */
+async function allDumps(base: string, query = '', limit = 3): Promise<Json[]> {
+  const out: Json[] = [];
+  for (let cursor: string | null = null, pages = 0; ; pages++) {
+    const page = await getJson(`${base}/api/dumps?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(page.dumps.length).toBeLessThanOrEqual(limit);
+    out.push(...page.dumps);
+    if (page.nextCursor === null) return out;
+    expect(page.dumps.length).toBe(limit);
+    cursor = page.nextCursor;
+    if (pages > 1000) throw new Error('/api/dumps: the cursors never end');
+  }
+}
+
 const TERMINAL = new Set(['done', 'failed', 'rejected']);
 /** every file of the directory has a final state */
 async function settled(base: string, cd: CrashDir, p?: Proc): Promise<Json[]> {
   return waitFor('every dump to be analysed', async () => {
-    const ds: Json[] = await getJson(`${base}/api/dumps`);
+    const ds: Json[] = await allDumps(base);
     const want = Object.values(cd.paths);
     return want.every((w) => ds.some((d) => d.path === w && TERMINAL.has(d.state))) ? ds : null;
   }, SETUP_MS, p);
@@ -161,7 +176,21 @@ async function checkResults(base: string, cd: CrashDir, ds: Json[]): Promise<voi
   const distinct = new Set([by(p.oopsA).bucketId, by(p.sysrqLzo).bucketId, by(p.slow).bucketId]);
   expect(distinct.size).toBe(3);
 
-  // the HTTP API
+  // the HTTP API. /api/dumps, a page at a time: the pages hold every dump once, in id order, whatever the page size
+  const ids = ds.map((d) => d.id);
+  expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  for (const limit of [1, 3, 8, 100]) expect((await allDumps(base, '', limit)).map((d) => d.id), `limit=${limit}`).toEqual(ids);
+  const first = await getJson(`${base}/api/dumps`);
+  expect(first).toMatchObject({ nextCursor: null });
+  expect(first.dumps.map((d: Json) => d.id)).toEqual(ids); // 8 dumps: one default page
+  const full = await getJson(`${base}/api/dumps?limit=8`);
+  expect(full.nextCursor).toBeNull(); // exactly a page: no empty page after it
+  const two = await getJson(`${base}/api/dumps?limit=2`);
+  expect((await getJson(`${base}/api/dumps?limit=2&cursor=${two.nextCursor}`)).dumps.map((d: Json) => d.id)).toEqual(ids.slice(2, 4));
+  expect((await allDumps(base, '&state=done', 2)).map((d) => d.id)).toEqual(ds.filter((d) => d.state === 'done').map((d) => d.id));
+  for (const bad of ['limit=0', 'limit=1001', 'limit=x', 'cursor=abc', 'cursor=-1', 'cursor=0', 'state=nope']) {
+    expect((await fetch(`${base}/api/dumps?${bad}`)).status, bad).toBe(400);
+  }
   const buckets: Json[] = await getJson(`${base}/api/buckets`);
   const oopsBucket = buckets.find((b) => b.id === by(p.oopsA).bucketId);
   expect(oopsBucket).toMatchObject({ files: 2, count: 2, kind: by(p.oopsA).kind });
@@ -177,13 +206,85 @@ async function checkResults(base: string, cd: CrashDir, ds: Json[]): Promise<voi
   expect(similar[0].id).toBe(by(p.oopsA).id);
   expect(similar[0].score).toBeGreaterThanOrEqual(0.75);
   const api = await getJson(`${base}/openapi.json`);
-  for (const route of ['/api/buckets', '/api/dumps/{id}', '/api/dumps/{id}/report/{section}', '/api/similar/{id}']) expect(Object.keys(api.paths)).toContain(route);
-  // pages, and no way out of the database through a URL
-  const page = await (await fetch(`${base}/dumps/${by(p.oopsA).id}`)).text();
-  expect(page).toContain(one.title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\[/g, '['));
+  for (const route of ['/api/buckets', '/api/dumps', '/api/dumps/{id}', '/api/dumps/{id}/report/{section}', '/api/similar/{id}']) expect(Object.keys(api.paths)).toContain(route);
+  const listing = api.paths['/api/dumps'].get;
+  expect(listing.parameters.map((x: Json) => x.name).sort()).toEqual(['cursor', 'limit', 'state']);
+  expect(Object.keys(listing.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['dumps', 'nextCursor']);
+  await checkPages(base, ds, by(p.oopsA), by(p.oopsB), by(p.broken));
+  // no way out of the database through a URL
   expect((await fetch(`${base}/api/dumps/${by(p.oopsA).id}/report/..%2F..%2F..%2Fetc%2Fpasswd`)).status).toBe(400);
   expect((await fetch(`${base}/api/dumps/..%2Fetc`)).status).toBe(400);
   expect((await fetch(`${base}/api/buckets`, { method: 'POST' })).status).toBe(404);
+}
+
+const escHtml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const getText = async (url: string): Promise<{ status: number; type: string; body: string }> => {
+  const r = await fetch(url, { redirect: 'manual' });
+  return { status: r.status, type: r.headers.get('content-type') ?? '', body: await r.text() };
+};
+const hrefs = (html: string): string[] => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+
+/** the pages are the HTML report's (src/report/html), drawn from the database: its structure, its links, its assets */
+async function checkPages(base: string, ds: Json[], a: Json, b: Json, broken: Json): Promise<void> {
+  const fleet = await getText(`${base}/`);
+  expect(fleet.status).toBe(200);
+  expect(fleet.type).toMatch(/^text\/html/);
+  // the report's fleet page: its sections, a bucket section per bucket, every dump in the table
+  for (const id of ['buckets', 'affected', 'dumps']) expect(fleet.body).toContain(`<section id="${id}"`);
+  expect(fleet.body).toContain('<script src="assets/vaat-report.js">');
+  expect(fleet.body).toContain(`id="bucket-${a.bucketId}"`);
+  for (const d of ds) {
+    if (d.state === 'done') expect(hrefs(fleet.body), d.path).toContain(`dumps/${d.id}`);
+  }
+  // both of a bucket's members are listed in its section, linked to their pages
+  const section = fleet.body.slice(fleet.body.indexOf(`id="bucket-${a.bucketId}"`)).split('</details>')[0];
+  for (const m of [a, b]) expect(section).toContain(`href="dumps/${m.id}"`);
+  expect(fleet.body).toContain(escHtml(broken.error));
+
+  // a dump's page: the report's dump page, with the service's section first
+  const page = await getText(`${base}/dumps/${a.id}`);
+  expect(page.status).toBe(200);
+  for (const id of ['service', 'panic', 'waits', 'runq', 'tasks', 'stacks', 'cgroups', 'cpus', 'log', 'modules', 'similar', 'files']) {
+    expect(page.body, id).toContain(`<section id="${id}"`);
+  }
+  expect(page.body.indexOf('<section id="service"')).toBeLessThan(page.body.indexOf('<section id="panic"'));
+  expect(page.body).toContain(`<h1>${escHtml(a.title)}</h1>`);
+  // its bucket, and its most similar dump (the other of the same bug), linked
+  expect(page.body).toContain(`href="../#bucket-${a.bucketId}"`);
+  const similar = page.body.slice(page.body.indexOf('<section id="similar"')).split('</section>')[0];
+  expect(similar).toContain(`href="${b.id}"`);
+  // the analyses the test ran (sys, log) have their data on the page: the kernel log's records
+  expect(page.body).toMatch(/<ol class="log"/);
+  // every link the page makes resolves on the server (report files, assets, API, fleet page)
+  const links = [...new Set(hrefs(page.body).filter((h) => !h.startsWith('#') && !/^(https?:)?\/\//.test(h)))];
+  expect(links).toEqual(expect.arrayContaining([`${a.id}/files/sys.txt`, `${a.id}/files/sys.json`, `${a.id}/files/summary.json`, '../assets/vaat-report.css']));
+  for (const h of links) {
+    const r = await getText(new URL(h, `${base}/dumps/${a.id}`).href);
+    expect(r.status, h).toBe(200);
+  }
+  const sysTxt = await getText(`${base}/dumps/${a.id}/files/sys.txt`);
+  expect(sysTxt.type).toMatch(/^text\/plain/);
+  expect(sysTxt.body).toContain(a.path);
+  expect(JSON.parse((await getText(`${base}/dumps/${a.id}/files/signature.json`)).body).class.title).toBe(a.title);
+  expect(JSON.parse((await getText(`${base}/dumps/${a.id}/files/summary.json`)).body).analyses.map((x: Json) => x.file).sort()).toEqual(['log', 'signature', 'sys']);
+  expect((await getText(`${base}/assets/vaat-report.js`)).type).toMatch(/javascript/);
+  for (const bad of ['assets/other.js', `dumps/${a.id}/files/..%2Fsummary.json`, `dumps/${a.id}/files/bt-a.json`, `dumps/${a.id}/files/x.html`, 'dumps/999999']) {
+    expect((await getText(`${base}/${bad}`)).status, bad).toBeGreaterThanOrEqual(400);
+  }
+  // the worker wrote the same renderer's page into the dump's report directory, beside its files, with the assets it loads
+  const onDisk = readFileSync(join(a.reportDir, 'index.html'), 'utf8');
+  expect(onDisk).toContain(`<h1>${escHtml(a.title)}</h1>`);
+  expect(onDisk).toContain('<script src="../../assets/vaat-report.js">');
+  expect(existsSync(join(a.reportDir, '../../assets/vaat-report.js'))).toBe(true);
+  expect(existsSync(join(a.reportDir, 'sys.txt'))).toBe(true);
+  // a dump that failed has a page saying why
+  const failed = await getText(`${base}/dumps/${broken.id}`);
+  expect(failed.status).toBe(200);
+  expect(failed.body).toContain(escHtml(broken.error));
+  // /buckets/ID is its section of the fleet page
+  const bucket = await fetch(`${base}/buckets/${a.bucketId}`, { redirect: 'manual' });
+  expect(bucket.status).toBe(302);
+  expect(new URL(bucket.headers.get('location')!, `${base}/buckets/${a.bucketId}`).href).toBe(`${base}/#bucket-${a.bucketId}`);
 }
 
 describe('pieces', () => {
@@ -241,6 +342,28 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     expect(ds.every((d: Json) => d.attempts <= 1)).toBe(true);
   });
 
+  it('its pages draw in chromium as the HTML report does: charts drawn, no script errors, nothing fetched from elsewhere', { timeout: SETUP_MS }, async () => {
+    if (!haveChromium()) throw new Error(`no browser at ${CHROMIUM}: scripts/setup.sh --with-test-tools installs Debian's chromium`);
+    const { browser, close } = await launchChromium();
+    try {
+      const a = ds.find((d: Json) => d.path === cd.paths.oopsA);
+      for (const [url, want] of [[`${base}/`, ['hosts', 'kernels', 'time']], [`${base}/dumps/${a.id}`, null]] as const) {
+        const { page, errors, requests: elsewhere, status } = await openPage(browser, url, (u) => u.startsWith(`${base}/`));
+        expect(status, url).toBe(200);
+        const drawn = await page.$$eval('[data-chart]', (els) => els.map((el) => {
+          const r = el.querySelector('svg')?.getBoundingClientRect();
+          return { key: (el as HTMLElement).dataset.chart ?? '', area: (r?.width ?? 0) * (r?.height ?? 0) };
+        }));
+        expect(errors, url).toEqual([]);
+        expect(elsewhere, url).toEqual([]);
+        if (want) expect(drawn.map((c) => c.key).sort(), url).toEqual(want);
+        expect(drawn.length, url).toBeGreaterThan(0);
+        for (const c of drawn) expect(c.area, `${url} ${c.key}`).toBeGreaterThan(0);
+        await page.close();
+      }
+    } finally { await close(); }
+  });
+
   it('the buckets are the ones vaat triage gives for the whole directory at once', { timeout: SETUP_MS }, () => {
     const t = vaatJson(['triage', '-d', cd.root]);
     const analysed = ds.filter((d: Json) => d.state === 'done');
@@ -259,7 +382,7 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     base = await served(serve);
     // the rescan on start has seen every file again once the settle time has passed
     await new Promise((r) => setTimeout(r, 4000));
-    const again: Json[] = await getJson(`${base}/api/dumps`);
+    const again: Json[] = await allDumps(base);
     for (const d of ds) {
       const e = again.find((x) => x.id === d.id);
       expect(e, d.path).toMatchObject({ state: d.state, attempts: d.attempts, analyses: d.analyses, analysedAt: d.analysedAt });
@@ -294,7 +417,7 @@ describe('vaat serve --queue redis --db postgres with two vaat workers, one kill
     base = await served(serve);
     for (const name of ['w1', 'w2']) workers.push(start(['worker', ...q, '--name', name, '--reports', join(reports, name), '--analyses', ANALYSES]));
     // w1 is killed as soon as it is analysing a dump: its job must go to w2
-    killed = await waitFor('w1 to take a job', async () => (await getJson(`${base}/api/dumps?state=analysing`) as Json[]).find((d) => d.worker === 'w1'), SETUP_MS, serve);
+    killed = await waitFor('w1 to take a job', async () => (await allDumps(base, '&state=analysing')).find((d) => d.worker === 'w1'), SETUP_MS, serve);
     await stop(workers[0], 'SIGKILL');
     await writeSlowly(cd);
     ds = await settled(base, cd, workers[1]);

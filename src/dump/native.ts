@@ -15,7 +15,7 @@ export type NativeErrorCode =
   | 'CORRUPT'         // header / descriptor / block fails a sanity check
   | 'EXCLUDED_PAGE'   // page was filtered out by makedumpfile (dump level); err.address = page address
   | 'NOT_MAPPED'      // address not present in the dump / no translation; err.address set
-  | 'IO';             // read(2)/open(2) failure; err.errno set
+  | 'IO';             // read(2)/open(2) failure; err.errno set (a number; errors.ts names it)
 
 /** Static facts about an opened dump, read once at open. */
 export interface NativeAttrs {
@@ -129,11 +129,11 @@ const SOURCE_BUILD_HINT =
 export function loadNative(): NativeModule {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
-  const load = (path: string): NativeModule => {
+  const load = (path: string, hint = ''): NativeModule => {
     try {
       return require(path) as NativeModule;
     } catch (e) {
-      throw new NativeAddonError(`cannot load the native addon ${path}: ${(e as Error).message}`);
+      throw new NativeAddonError(`cannot load the native addon ${path}: ${(e as Error).message}${hint}`);
     }
   };
   if (process.env.VAAT_NATIVE) return (cached = load(process.env.VAAT_NATIVE));
@@ -149,7 +149,8 @@ export function loadNative(): NativeModule {
   try {
     prebuilt = require.resolve(`${pkg}/vaat_native.node`);
   } catch { /* not installed: explained below */ }
-  if (prebuilt) return (cached = load(prebuilt));
+  // (a glibc older than the binaries' 2.31 fails here, naming the missing GLIBC_ version)
+  if (prebuilt) return (cached = load(prebuilt, `; the prebuilt binaries need glibc 2.31 or newer, else ${SOURCE_BUILD_HINT}`));
   if (!(PREBUILT_PLATFORMS as readonly string[]).includes(platform)) {
     throw new NativeAddonError(`no prebuilt binary for ${platform} (prebuilt: ${PREBUILT_PLATFORMS.join(', ')}); ${SOURCE_BUILD_HINT}`);
   }

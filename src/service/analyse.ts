@@ -4,8 +4,9 @@
  * back whole so that the service can keep it in its database — a worker on another machine
  * writes its report files on its own disk, and the HTTP server reads only the database.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ASSET_FILES, copyAssets, loadDumpPageData, renderDumpPage } from '../report/html/index.js';
 import { writeReport, type ReportDeps, type ReportSummary } from '../fleet/report.js';
 import type { ServiceJob } from '../fleet/jobs.js';
 import type { CrashSignature } from '../fleet/signature.js';
@@ -30,6 +31,8 @@ export interface ServiceAnalysis {
   truncated: boolean;
   warnings: string[];
   reportDir: string;
+  /** the report's summary.json (which analyses ran, how long, the overview row) */
+  summary: ReportSummary;
   title: string | null;
   signature: CrashSignature | null;
   sections: SectionResult[];
@@ -50,6 +53,7 @@ export async function analyseForService(path: string, job: ServiceJob, deps: Rep
     },
   });
   const dir = join(job.reportsDir, summary.dir);
+  writeDumpPage(dir, summary, job.reportsDir);
   const sections: SectionResult[] = summary.analyses.map((a) => ({
     name: a.file, command: a.command, argv: a.argv, ok: a.ok, ms: a.ms, error: a.error ?? null,
     json: a.ok ? readOr(join(dir, `${a.file}.json`)) : null,
@@ -59,6 +63,17 @@ export async function analyseForService(path: string, job: ServiceJob, deps: Rep
   const a = attrs as { format: string; truncated: boolean; warnings: string[] } | null;
   return {
     format: a?.format ?? 'unknown', truncated: a?.truncated ?? false, warnings: a?.warnings ?? [],
-    reportDir: dir, title: summary.title, signature: sig ? JSON.parse(sig) as CrashSignature : null, sections,
+    reportDir: dir, summary, title: summary.title, signature: sig ? JSON.parse(sig) as CrashSignature : null, sections,
   };
+}
+
+/**
+ * The dump's HTML page in its report directory, as `vaat report --html` writes one (the page the
+ * service serves is drawn from the database, with the bucket and similar dumps added). The
+ * service's report directories are REPORTS/ID/DIR: the assets go once into REPORTS/assets.
+ */
+function writeDumpPage(dir: string, summary: ReportSummary, reportsDir: string): void {
+  const assets = join(dirname(reportsDir), 'assets');
+  if (!ASSET_FILES.every((f) => existsSync(join(assets, f)))) copyAssets(assets);
+  writeFileSync(join(dir, 'index.html'), renderDumpPage(loadDumpPageData(dir, summary), { assetBase: '../../assets', upHref: null }));
 }

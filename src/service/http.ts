@@ -6,13 +6,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Storage, DumpState } from './storage.js';
-import { bucketPage, dumpPage, fleetPage, sectionPage } from './pages.js';
+import { dumpPage, fleetPage } from './pages.js';
+import { ASSET_FILES, anchorId, readAsset } from '../report/html/index.js';
 
 export interface HttpOptions {
   storage: Storage;
   /** the queue's counts, for /api/status */
   queueCounts?(): Promise<Record<string, number>>;
   watching?(): { dirs: readonly string[]; waiting: number };
+  /** the bucketing threshold, shown on the fleet page */
+  threshold?: number;
 }
 
 const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
@@ -25,6 +28,9 @@ const anyObject = (description: string): Record<string, unknown> => ({ descripti
 const anyArray = (description: string): Record<string, unknown> => ({ description, type: 'array', items: { type: 'object', additionalProperties: true } });
 const notFound = { description: 'no such dump, bucket or section', type: 'object', properties: { error: { type: 'string' } } };
 const STATES: DumpState[] = ['queued', 'analysing', 'done', 'failed', 'rejected'];
+/** /api/dumps page sizes */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
 
 export async function buildHttp(o: HttpOptions): Promise<FastifyInstance> {
   const { default: Fastify } = await import('fastify');
@@ -50,9 +56,38 @@ export async function buildHttp(o: HttpOptions): Promise<FastifyInstance> {
       if (!b) return reply.code(404).send({ error: `no bucket ${req.params.id}` });
       return { ...b, members: await s.dumps({ bucketId: b.id }) };
     });
-  app.get<{ Querystring: { state?: DumpState } }>('/api/dumps', {
-    schema: { summary: 'every dump, optionally in one state', querystring: { type: 'object', properties: { state: { type: 'string', enum: STATES } } }, response: { 200: anyArray('dumps') } },
-  }, async (req) => s.dumps({ state: req.query.state }));
+  app.get<{ Querystring: { state?: DumpState; limit?: number; cursor?: string } }>('/api/dumps', {
+    schema: {
+      summary: 'dumps in arrival (id) order, a page at a time, optionally in one state',
+      description: 'Pages are keyset-paginated: pass the nextCursor of a page as cursor to get the next one; '
+        + 'nextCursor is null on the last page. Dumps that arrive while paging are found on a later page, none is listed twice.',
+      querystring: {
+        type: 'object',
+        properties: {
+          state: { type: 'string', enum: STATES },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE, description: `dumps per page (at most ${MAX_PAGE})` },
+          cursor: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: "the previous page's nextCursor (opaque)" },
+        },
+      },
+      response: {
+        200: {
+          description: 'one page of dumps',
+          type: 'object',
+          required: ['dumps', 'nextCursor'],
+          properties: {
+            dumps: anyArray('the dumps of this page'),
+            nextCursor: { type: 'string', nullable: true, description: 'the cursor of the next page; null when this is the last' },
+          },
+        },
+      },
+    },
+  }, async (req) => {
+    const limit = req.query.limit ?? DEFAULT_PAGE;
+    // one more than the page: whether there is a next page, without counting
+    const rows = await s.dumps({ state: req.query.state, afterId: req.query.cursor ? Number(req.query.cursor) : undefined, limit: limit + 1 });
+    const dumps = rows.slice(0, limit);
+    return { dumps, nextCursor: rows.length > limit ? String(dumps[dumps.length - 1].id) : null };
+  });
   app.get<{ Params: { id: number } }>('/api/dumps/:id', { schema: { summary: 'one dump: state, error, bucket, signature fields, report sections', params: idParam, response: { 200: anyObject('the dump'), 404: notFound } } },
     async (req, reply) => {
       const d = await s.dump(req.params.id);
@@ -84,25 +119,40 @@ export async function buildHttp(o: HttpOptions): Promise<FastifyInstance> {
     async () => (await s.dumps({ state: 'failed' })).filter((d) => d.deadLetter));
   app.get('/openapi.json', hide, async () => app.swagger());
 
-  app.get('/', hide, async (_req, reply) => {
-    const all = await s.dumps();
-    return html(reply, fleetPage(await s.buckets(), all.filter((d) => d.bucketId === null), await s.stats()));
-  });
-  app.get<{ Params: { id: number } }>('/buckets/:id', { schema: { hide: true, params: idParam } }, async (req, reply) => {
-    const b = await s.bucket(req.params.id);
-    if (!b) return reply.code(404).send({ error: 'no such bucket' });
-    return html(reply, bucketPage(b, await s.dumps({ bucketId: b.id })));
-  });
+  // The pages: the HTML report's renderer over the database (pages.ts), and what they link to.
+  app.get('/', hide, async (_req, reply) => html(reply, await fleetPage(s, o.threshold)));
   app.get<{ Params: { id: number } }>('/dumps/:id', { schema: { hide: true, params: idParam } }, async (req, reply) => {
-    const d = await s.dump(req.params.id);
-    if (!d) return reply.code(404).send({ error: 'no such dump' });
-    return html(reply, dumpPage(d, await s.sections(d.id)));
+    const page = await dumpPage(s, req.params.id);
+    if (page === null) return reply.code(404).send({ error: `no dump ${req.params.id}` });
+    return html(reply, page);
   });
-  app.get<{ Params: { id: number; section: string } }>('/dumps/:id/report/:section', { schema: { hide: true, params: sectionParam } }, async (req, reply) => {
-    const d = await s.dump(req.params.id);
-    const sec = d ? await s.section(d.id, req.params.section) : null;
-    if (!d || !sec) return reply.code(404).send({ error: 'no such section' });
-    return html(reply, sectionPage(d, sec));
+  // a dump's report files, as the dump page links them: NAME.json, NAME.txt and summary.json
+  app.get<{ Params: { id: number; file: string } }>('/dumps/:id/files/:file', {
+    schema: { hide: true, params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, file: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,40}\\.(json|txt)$' } }, required: ['id', 'file'] } },
+  }, async (req, reply) => {
+    const [name, ext] = req.params.file.split('.');
+    if (req.params.file === 'summary.json') {
+      const sum = await s.summary(req.params.id);
+      if (!sum) return reply.code(404).send({ error: `dump ${req.params.id} has no report` });
+      return sum;
+    }
+    const sec = await s.section(req.params.id, name);
+    if (!sec || !sec.ok) return reply.code(404).send({ error: `no report file ${req.params.file} for dump ${req.params.id}` });
+    reply.type(ext === 'txt' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
+    return ext === 'txt' ? sec.text ?? '' : sec.json ?? 'null';
+  });
+  app.get<{ Params: { file: string } }>('/assets/:file', { schema: { hide: true, params: { type: 'object', properties: { file: { type: 'string', enum: [...ASSET_FILES] } }, required: ['file'] } } },
+    async (req, reply) => {
+      reply.type(req.params.file.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8');
+      reply.header('cache-control', 'public, max-age=3600');
+      return readAsset(req.params.file as (typeof ASSET_FILES)[number]);
+    });
+  // browsers ask for one; there is none (a 404 would be a console error on every page)
+  app.get('/favicon.ico', hide, async (_req, reply) => reply.code(204).send());
+  // a bucket is a section of the fleet page
+  app.get<{ Params: { id: number } }>('/buckets/:id', { schema: { hide: true, params: idParam } }, async (req, reply) => {
+    if (!await s.bucket(req.params.id)) return reply.code(404).send({ error: `no bucket ${req.params.id}` });
+    return reply.redirect(`../#${anchorId('bucket', req.params.id)}`);
   });
   return app;
 }

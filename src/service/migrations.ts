@@ -82,6 +82,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: (d: Dial
       ];
     },
   },
+  {
+    version: 2,
+    name: "the report's summary, for the dump's HTML page",
+    // summary.json of src/fleet/report.ts as the worker wrote it (analyses, overview); the sections hold the rest
+    sql: () => ['ALTER TABLE dumps ADD COLUMN summary TEXT'],
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

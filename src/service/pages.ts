@@ -1,63 +1,92 @@
 /**
- * The service's HTML pages, drawn from the database on each request. Deliberately plain: the
- * fleet and per-dump pages are a thin layer that the HTML report renderer replaces when it
- * lands; everything here is also in the JSON API.
+ * The service's HTML pages: the HTML report's own renderer (src/report/html/) over what the
+ * database holds, drawn on each request. The fleet page is the report's fleet page over every
+ * dump and the service's buckets; a dump's page is the report's dump page, from the summary and
+ * the analyses' JSON the worker stored, with the dump's bucket and similar dumps from the
+ * signature index, and a first section of the service's own (state, attempts, worker, error).
+ * URLs are relative, so the pages work behind a proxy under any prefix:
+ *   /                     fleet page          assets/...      the report's script and stylesheet
+ *   /dumps/ID             a dump's page       dumps/ID/files/NAME.json|.txt, summary.json: its report files
  */
-import type { BucketRecord, DumpRecord, SectionRecord, Stats } from './storage.js';
+import { DEFAULT_THRESHOLD } from '../fleet/triage.js';
+import type { ReportSummary } from '../fleet/report.js';
+import { anchorId, dumpPageData, esc, renderDumpPage, renderFleetPage, type FleetPageData } from '../report/html/index.js';
+import { kvTable } from '../report/html/layout.js';
+import type { DumpRecord, Storage } from './storage.js';
 
-/** text into HTML: escapes markup and drops control characters a hostile dump could carry */
-export function esc(v: unknown): string {
-  return String(v ?? '-')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd')
-    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+const when = (ms: number | null): string | null => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : null);
+const parse = (json: string | undefined): unknown => { try { return json === undefined ? null : JSON.parse(json); } catch { return null; } };
+
+/** a dump is named on the pages by its id: the report's "directory" of the renderer */
+const dirOf = (id: number | null): string | null => (id === null ? null : String(id));
+
+/** what stands in for the report's summary of a dump not (or not yet) analysed */
+function noReport(d: DumpRecord): ReportSummary {
+  return {
+    format: 1, path: d.path, dir: String(d.id), size: d.size, mtimeMs: 0, buildId: null, generatedAt: when(d.arrivedAt) ?? '',
+    overview: null, title: d.title, analyses: [], ...(d.error ? { openError: d.error } : {}),
+  };
 }
 
-const page = (title: string, body: string): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(title)} — vaat</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-pre{background:#f6f6f6;padding:.8em;overflow:auto}.bad{color:#b00}.dim{color:#777}</style></head>
-<body><p class="dim"><a href="/">fleet</a> · <a href="/api/buckets">JSON</a> · <a href="/openapi.json">API</a></p><h1>${esc(title)}</h1>
-${body}</body></html>`;
-
-const when = (ms: number | null): string => (ms ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
-
-function dumpRows(dumps: readonly DumpRecord[]): string {
-  return `<table><tr><th>ID</th><th>STATE</th><th>VMCORE</th><th>HOST</th><th>CRASH TIME</th><th>NOTE</th></tr>
-${dumps.map((d) => `<tr><td><a href="/dumps/${d.id}">${d.id}</a></td><td${d.state === 'failed' || d.state === 'rejected' ? ' class="bad"' : ''}>${esc(d.state)}</td>
-<td>${esc(d.path)}</td><td>${esc(d.host)}</td><td>${esc(d.crashTime)}</td>
-<td>${[d.truncated ? 'truncated' : '', d.incomplete ? 'incomplete' : '', d.duplicateOf ? `copy of <a href="/dumps/${d.duplicateOf}">#${d.duplicateOf}</a>` : '', d.error ? esc(d.error) : ''].filter(Boolean).join('; ')}</td></tr>`).join('\n')}</table>`;
+export async function fleetPage(s: Storage, threshold = DEFAULT_THRESHOLD): Promise<string> {
+  const [dumps, buckets, counts] = await Promise.all([s.dumps(), s.buckets(), s.sectionCounts()]);
+  const byId = new Map(dumps.map((d) => [d.id, d]));
+  const members = new Map<number, DumpRecord[]>();
+  for (const d of dumps) if (d.bucketId !== null) members.set(d.bucketId, [...(members.get(d.bucketId) ?? []), d]);
+  const data: FleetPageData = {
+    generatedAt: new Date().toISOString(),
+    threshold,
+    dumps: dumps.map((d) => ({
+      dir: String(d.id), path: d.path,
+      // a dump still waiting says so where its signature's title will be
+      title: d.state === 'done' ? d.title : d.state === 'queued' || d.state === 'analysing' ? `(${d.state})` : null,
+      openError: d.state === 'failed' || d.state === 'rejected' ? d.error ?? d.state : null,
+      ok: counts.get(d.id)?.ok ?? 0, failed: counts.get(d.id)?.failed ?? 0,
+      host: d.host, release: d.kernel, crashTime: d.crashTime, bucket: d.bucketId,
+    })),
+    buckets: buckets.map((b) => {
+      const ms = members.get(b.id) ?? [];
+      return {
+        id: b.id, title: b.title, kind: b.kind, guilty: b.guilty, count: b.count, files: b.files, firstCrash: b.firstCrash, lastCrash: b.lastCrash,
+        hosts: b.hosts, releases: b.kernels, representative: byId.get(b.representativeId ?? -1)?.path ?? ms[0]?.path ?? '',
+        members: ms.map((m) => ({ path: m.path, crashTime: m.crashTime, host: m.host, duplicateOf: m.duplicateOf === null ? null : byId.get(m.duplicateOf)?.path ?? null })),
+        why: ms.map((m) => m.why ?? '').filter(Boolean),
+        dirs: ms.map((m) => dirOf(m.id)),
+      };
+    }),
+  };
+  return renderFleetPage(data, {
+    title: 'vaat fleet', assetBase: 'assets', dumpHref: (dir) => `dumps/${dir}`,
+    indexLinks: [{ href: 'api/dumps', label: 'dumps (JSON)' }, { href: 'api/buckets', label: 'buckets (JSON)' }, { href: 'openapi.json', label: 'OpenAPI' }],
+  });
 }
 
-export function fleetPage(buckets: readonly BucketRecord[], others: readonly DumpRecord[], stats: Stats): string {
-  const counts = Object.entries(stats.byState).map(([k, v]) => `${v} ${esc(k)}`).join(', ') || 'no dumps yet';
-  return page('Fleet', `<p>${counts}; ${stats.buckets} buckets</p>
-<table><tr><th>BUCKET</th><th>CRASHES</th><th>FILES</th><th>TITLE</th><th>HOSTS</th><th>KERNELS</th><th>FIRST</th><th>LAST</th></tr>
-${buckets.map((b) => `<tr><td><a href="/buckets/${b.id}">#${b.id}</a></td><td>${b.count}</td><td>${b.files}</td><td>${esc(b.title)}</td>
-<td>${esc(b.hosts.join(', '))}</td><td>${esc(b.kernels.join(', '))}</td><td>${esc(b.firstCrash)}</td><td>${esc(b.lastCrash)}</td></tr>`).join('\n')}</table>
-${others.length ? `<h2>Not in a bucket</h2>${dumpRows(others)}` : ''}`);
-}
-
-export function bucketPage(b: BucketRecord, members: readonly DumpRecord[]): string {
-  return page(`Bucket #${b.id}: ${b.title}`, `<p>${b.count} crashes in ${b.files} files; guilty frame ${esc(b.guilty)}; kernels ${esc(b.kernels.join(', '))}</p>
-${dumpRows(members)}
-<h2>Why together</h2><ul>${members.map((m) => `<li>${esc(m.why)}</li>`).join('')}</ul>`);
-}
-
-export function dumpPage(d: DumpRecord, sections: readonly Omit<SectionRecord, 'json' | 'text'>[]): string {
-  const kv: [string, unknown][] = [
-    ['path', d.path], ['state', d.state], ['error', d.error], ['format', d.format], ['size', d.size], ['truncated', d.truncated], ['incomplete', d.incomplete],
-    ['title', d.title], ['guilty frame', d.guilty], ['host', d.host], ['kernel', d.kernel], ['crash time', d.crashTime],
-    ['arrived', when(d.arrivedAt)], ['analysed', when(d.analysedAt)], ['analysis', d.analysisMs === null ? null : `${d.analysisMs} ms by ${d.worker}`],
-    ['why in its bucket', d.why],
-  ];
-  return page(`Dump #${d.id}`, `<table>${kv.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${k === 'state' && d.bucketId ? `${esc(v)} in <a href="/buckets/${d.bucketId}">bucket #${d.bucketId}</a>` : esc(v)}</td></tr>`).join('')}</table>
-${d.warnings.length ? `<p class="bad">${d.warnings.map(esc).join('<br>')}</p>` : ''}
-<h2>Report</h2><ul>${sections.map((s) => `<li><a href="/dumps/${d.id}/report/${encodeURIComponent(s.name)}">${esc(s.name)}</a> (${esc(s.command)})${s.ok ? '' : ` <span class="bad">${esc(s.error)}</span>`}
- · <a href="/api/dumps/${d.id}/report/${encodeURIComponent(s.name)}">JSON</a></li>`).join('')}</ul>
-<p><a href="/api/similar/${d.id}">similar dumps</a> · <a href="/api/dumps/${d.id}">JSON</a></p>`);
-}
-
-export function sectionPage(d: DumpRecord, s: SectionRecord): string {
-  return page(`Dump #${d.id}: ${s.name}`, s.ok ? `<pre>${esc(s.text ?? '')}</pre>` : `<p class="bad">${esc(s.error)}</p>`);
+/** the dump's page; null when there is no such dump */
+export async function dumpPage(s: Storage, id: number): Promise<string | null> {
+  const d = await s.dump(id);
+  if (!d) return null;
+  const [summary, jsons, similar, bucket] = await Promise.all([
+    s.summary(id), s.sectionsJson(id), d.state === 'done' ? s.similar(id, 10) : null, d.bucketId === null ? null : s.bucket(d.bucketId),
+  ]);
+  const data = dumpPageData(summary ?? noReport(d), (f) => parse(jsons.get(f)));
+  if (similar) {
+    const titles = await Promise.all(similar.map(async (m) => (await s.dump(m.id))?.title ?? ''));
+    data.similar = similar.map((m, i) => ({ path: m.path, score: m.score, duplicate: m.duplicate, exact: m.exact, reasons: m.reasons, title: titles[i], dir: dirOf(m.id) }));
+  }
+  data.bucket = bucket ? { id: bucket.id, title: bucket.title, size: bucket.count } : null;
+  const service = kvTable([
+    ['State', `<strong${d.state === 'failed' || d.state === 'rejected' ? ' class="bad"' : ''}>${esc(d.state)}</strong>${d.deadLetter ? ' (dead letter: it lost its worker on every attempt)' : ''}`],
+    ['Error', d.error ? `<span class="bad">${esc(d.error)}</span>` : null],
+    ['File', `<code>${esc(d.path)}</code> ${esc(d.size)} bytes${d.format ? `, ${esc(d.format)}` : ''}${d.truncated ? ', <strong class="bad">truncated</strong>' : ''}${d.incomplete ? ', written as vmcore-incomplete' : ''}`],
+    ['Warnings', d.warnings.length ? d.warnings.map(esc).join('<br>') : null],
+    ['Bucket', bucket ? `<a href="../#${esc(anchorId('bucket', bucket.id))}">#${esc(bucket.id)} ${esc(bucket.title)}</a>${d.duplicateOf ? `; the same crash as <a href="${esc(d.duplicateOf)}">dump ${esc(d.duplicateOf)}</a>` : ''}` : null],
+    ['Why there', d.why ? esc(d.why) : null],
+    ['Arrived', esc(when(d.arrivedAt))],
+    ['Analysed', d.analysedAt ? `${esc(when(d.analysedAt))}${d.analysisMs !== null ? ` in ${esc(d.analysisMs)} ms` : ''} by ${esc(d.worker)} (attempt ${esc(d.attempts)})` : null],
+    ['JSON', `<a href="../api/dumps/${esc(d.id)}">dump</a> · <a href="../api/similar/${esc(d.id)}">similar</a>`],
+  ]);
+  return renderDumpPage(data, {
+    assetBase: '../assets', filesBase: `${d.id}/files/`, upHref: '../', dumpHref: (dir) => dir,
+    extra: [{ id: 'service', label: 'Service', title: `Dump ${d.id} in the fleet service`, body: service }],
+  });
 }

@@ -9,6 +9,7 @@ import { migrate } from './migrations.js';
 import { assignBucket, similarTo, type BucketingOptions } from './bucketing.js';
 import type { ServiceAnalysis } from './analyse.js';
 import type { CrashSignature } from '../fleet/signature.js';
+import type { ReportSummary } from '../fleet/report.js';
 
 export type DumpState = 'queued' | 'analysing' | 'done' | 'failed' | 'rejected';
 
@@ -82,6 +83,8 @@ export interface SectionRecord { name: string; command: string; ok: boolean; ms:
 
 export interface Stats { byState: Record<string, number>; buckets: number }
 
+export interface DumpFilter { state?: DumpState; bucketId?: number; afterId?: number; limit?: number }
+
 export interface Storage {
   readonly where: string;
   migrate(): Promise<number[]>;
@@ -97,11 +100,18 @@ export interface Storage {
   unfinished(): Promise<AnalysisJob[]>;
   dump(id: number): Promise<DumpRecord | null>;
   dumpByPath(path: string): Promise<DumpRecord | null>;
-  dumps(filter?: { state?: DumpState; bucketId?: number }): Promise<DumpRecord[]>;
+  /** dumps in id order; `afterId` and `limit` page through them (keyset: stable while dumps arrive) */
+  dumps(filter?: DumpFilter): Promise<DumpRecord[]>;
   buckets(): Promise<BucketRecord[]>;
   bucket(id: number): Promise<BucketRecord | null>;
   sections(id: number): Promise<Omit<SectionRecord, 'json' | 'text'>[]>;
   section(id: number, name: string): Promise<SectionRecord | null>;
+  /** the report's summary.json, once analysed */
+  summary(id: number): Promise<ReportSummary | null>;
+  /** every section's --json output by name (the dump page's data) */
+  sectionsJson(id: number): Promise<Map<string, string>>;
+  /** per dump, how many of its report's analyses succeeded and failed (the fleet page) */
+  sectionCounts(): Promise<Map<number, { ok: number; failed: number }>>;
   similar(id: number, limit?: number): Promise<{ id: number; path: string; bucketId: number; score: number; duplicate: boolean; exact: boolean; reasons: string[] }[] | null>;
   stats(): Promise<Stats>;
   close(): Promise<void>;
@@ -149,7 +159,7 @@ export class SqlStorage implements Storage {
         await tx.run(
           `UPDATE dumps SET fingerprint = ?, size = ?, state = ?, format = ?, incomplete = ?, truncated = 0, error = ?, dead_letter = 0, warnings = NULL,
              analyses = 0, worker = NULL, bucket_id = NULL, duplicate_of = NULL, why = NULL, signature = NULL, title = NULL, kind = NULL, guilty = NULL,
-             host = NULL, kernel = NULL, crash_time = NULL, report_dir = NULL, arrived_at = ?, queued_at = ?, started_at = NULL, analysed_at = NULL,
+             host = NULL, kernel = NULL, crash_time = NULL, report_dir = NULL, summary = NULL, arrived_at = ?, queued_at = ?, started_at = NULL, analysed_at = NULL,
              bucketed_at = NULL, analysis_ms = NULL WHERE id = ?`,
           [a.fingerprint, a.size, state, a.format, a.incomplete ? 1 : 0, a.rejectReason, a.arrivedAt, Date.now(), row.id],
         );
@@ -199,10 +209,10 @@ export class SqlStorage implements Storage {
       }
       await tx.run(
         `UPDATE dumps SET state = 'done', error = NULL, dead_letter = 0, format = ?, truncated = ?, warnings = ?, analyses = analyses + 1, worker = ?,
-           signature = ?, title = ?, kind = ?, guilty = ?, host = ?, kernel = ?, crash_time = ?, report_dir = ?, analysed_at = ?, analysis_ms = ? WHERE id = ?`,
+           signature = ?, title = ?, kind = ?, guilty = ?, host = ?, kernel = ?, crash_time = ?, report_dir = ?, summary = ?, analysed_at = ?, analysis_ms = ? WHERE id = ?`,
         [a.format, a.truncated ? 1 : 0, JSON.stringify(a.warnings), worker, sig ? JSON.stringify(sig) : null, sig?.class.title ?? a.title,
           sig?.class.kind ?? null, sig?.frames.guilty ?? null, sig?.identity.nodename ?? null, sig?.identity.release ?? null,
-          sig?.identity.crashTimeUtc ?? null, a.reportDir, now, Math.round(ms), job.dumpId],
+          sig?.identity.crashTimeUtc ?? null, a.reportDir, a.summary ? JSON.stringify(a.summary) : null, now, Math.round(ms), job.dumpId],
       );
       let bucketId: number | null = null;
       if (sig) {
@@ -241,11 +251,14 @@ export class SqlStorage implements Storage {
     return r?.signature ? JSON.parse(r.signature) as CrashSignature : null;
   }
 
-  async dumps(filter: { state?: DumpState; bucketId?: number } = {}): Promise<DumpRecord[]> {
+  async dumps(filter: DumpFilter = {}): Promise<DumpRecord[]> {
     const where: string[] = [], p: (string | number)[] = [];
     if (filter.state) { where.push('state = ?'); p.push(filter.state); }
     if (filter.bucketId !== undefined) { where.push('bucket_id = ?'); p.push(filter.bucketId); }
-    const rows = await this.db.all(`SELECT ${DUMP_COLUMNS} FROM dumps ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, p);
+    if (filter.afterId !== undefined) { where.push('id > ?'); p.push(filter.afterId); }
+    if (filter.limit !== undefined) p.push(filter.limit);
+    const rows = await this.db.all(
+      `SELECT ${DUMP_COLUMNS} FROM dumps ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id${filter.limit !== undefined ? ' LIMIT ?' : ''}`, p);
     return rows.map(dumpRecord);
   }
 
@@ -280,6 +293,27 @@ export class SqlStorage implements Storage {
   async section(id: number, name: string): Promise<SectionRecord | null> {
     const r = await this.db.get('SELECT name, command, ok, ms, error, json, text FROM sections WHERE dump_id = ? AND name = ?', [id, name]);
     return r ? { name: String(r.name), command: String(r.command), ok: !!Number(r.ok), ms: Number(r.ms), error: s(r.error), json: s(r.json), text: s(r.text) } : null;
+  }
+
+  async summary(id: number): Promise<ReportSummary | null> {
+    const r = await this.db.get<{ summary: string | null }>('SELECT summary FROM dumps WHERE id = ?', [id]);
+    return r?.summary ? JSON.parse(r.summary) as ReportSummary : null;
+  }
+
+  async sectionsJson(id: number): Promise<Map<string, string>> {
+    const rows = await this.db.all<{ name: string; json: string | null }>('SELECT name, json FROM sections WHERE dump_id = ? AND ok = 1', [id]);
+    return new Map(rows.filter((r) => r.json !== null).map((r) => [String(r.name), String(r.json)]));
+  }
+
+  async sectionCounts(): Promise<Map<number, { ok: number; failed: number }>> {
+    const rows = await this.db.all<{ dump_id: number; ok: number; c: number }>('SELECT dump_id, ok, COUNT(*) AS c FROM sections GROUP BY dump_id, ok');
+    const out = new Map<number, { ok: number; failed: number }>();
+    for (const r of rows) {
+      const e = out.get(Number(r.dump_id)) ?? { ok: 0, failed: 0 };
+      if (Number(r.ok)) e.ok += Number(r.c); else e.failed += Number(r.c);
+      out.set(Number(r.dump_id), e);
+    }
+    return out;
   }
 
   async similar(id: number, limit = 20): ReturnType<Storage['similar']> {

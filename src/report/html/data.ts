@@ -131,10 +131,18 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 /** read one report directory; analyses that failed or are missing are null */
 export function loadDumpPageData(reportDir: string, summary: ReportSummary): DumpPageData {
+  return dumpPageData(summary, (f) => readJson(join(reportDir, `${f}.json`)));
+}
+
+/**
+ * The page's data from a report's summary and its analyses' JSON, wherever they are kept: `json(file)`
+ * gives the parsed `FILE.json` (null when absent). Analyses that failed or are missing are null.
+ */
+export function dumpPageData(summary: ReportSummary, json: (file: string) => unknown): DumpPageData {
   const get = (f: string): unknown => {
     const rec = summary.analyses.find((a) => a.file === f);
     if (rec && !rec.ok) return null;
-    const v = readJson(join(reportDir, `${f}.json`));
+    const v = json(f);
     return isObject(v) ? v : null;
   };
   const locks = get(FILES.locks);

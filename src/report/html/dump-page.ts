@@ -24,6 +24,8 @@ export interface DumpPageOptions {
   upHref?: string | null;
   /** URL of another dump's page from its report directory name (default "../DIR/index.html") */
   dumpHref?: (dir: string) => string;
+  /** sections of the caller's own put first (the fleet service: the dump's state in the service) */
+  extra?: { id: string; label: string; title: string; body: Html }[];
 }
 
 /** the browser-side data of a dump page */
@@ -475,6 +477,7 @@ export function renderDumpPage(d: DumpPageData, opts: DumpPageOptions = {}): Htm
     filesBase: opts.filesBase ?? '',
     upHref: opts.upHref === undefined ? '../index.html' : opts.upHref,
     dumpHref: opts.dumpHref ?? ((dir) => `../${urlPart(dir)}/index.html`),
+    extra: opts.extra ?? [],
   };
   const links = new StackLinks(d);
   const charts: Record<string, ChartSpec> = {};
@@ -482,8 +485,17 @@ export function renderDumpPage(d: DumpPageData, opts: DumpPageOptions = {}): Htm
   const tasks = tasksSection(d, links, charts);
   const similar = similarSection(d, o);
   const filesBase = o.filesBase;
-  const withFiles = (html: Html): Html => (filesBase ? html.replace(/href="([\w.-]+\.(?:txt|json))"/g, (_m, f: string) => `href="${esc(filesBase)}${f}"`) : html);
-  const body = withFiles([
+  // a section links the files it comes from that exist: an analysis that failed or did not run wrote none
+  const written = new Set(d.summary.analyses.filter((a) => a.ok).map((a) => urlPart(a.file)));
+  const existing = (html: Html): Html => html.replace(/<p class="files">From (.*?)<\/p>/g, (_m, links: string) => {
+    const kept = links.split(', ').filter((l) => written.has(/href="([\w.-]+)\.txt"/.exec(l)?.[1] ?? ''));
+    return kept.length ? `<p class="files">From ${kept.join(', ')}</p>` : '';
+  });
+  const withFiles = (html: Html): Html => {
+    const h = existing(html);
+    return filesBase ? h.replace(/href="([\w.-]+\.(?:txt|json))"/g, (_m, f: string) => `href="${esc(filesBase)}${f}"`) : h;
+  };
+  const body = o.extra.map((x) => section(x.id, x.title, [], x.body)).join('\n') + withFiles([
     overviewSection(d), waitsSection(d, links, graph), runqSection(d, links, charts), tasks.html, stacksSection(d),
     cgroupsSection(d, charts), cpusSection(d, links), logSection(d, charts), modulesSection(d), similar,
   ].join('\n')) + filesSection(d, filesBase);
@@ -491,6 +503,7 @@ export function renderDumpPage(d: DumpPageData, opts: DumpPageOptions = {}): Htm
   const host = d.sys?.nodename ?? d.summary.overview?.HOST ?? '?';
   const header = `<h1>${esc(title)}</h1><p class="sub">${esc(host)} · ${esc(d.sys?.release ?? d.summary.overview?.RELEASE ?? '?')} · ${esc(d.sys?.dateText ?? d.summary.overview?.DATE ?? 'crash time unknown')} · <code>${esc(d.summary.path)}</code></p>`;
   const nav = [
+    ...o.extra.map((x) => [x.id, x.label]),
     ['panic', 'Panic'], ['waits', 'Wait-for graph'], ['runq', 'Runqueues'], ['tasks', 'Tasks'], ['stacks', 'Stacks'], ['cgroups', 'Cgroups'],
     ['cpus', 'CPUs'], ['log', 'Log'], ['modules', 'Modules'], ...(similar ? [['similar', 'Similar']] : []), ['files', 'Files'],
   ].map(([id, label]) => ({ id, label }));

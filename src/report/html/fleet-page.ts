@@ -14,6 +14,10 @@ export interface FleetPageOptions {
   assetBase?: string;
   /** URL of a dump's page from its report directory name (default "DIR/index.html") */
   dumpHref?: (dir: string) => string;
+  /** the machine-readable listings linked under the dump table (default index.txt and index.json) */
+  indexLinks?: { href: string; label: string }[];
+  /** a title other than "vaat report" (the fleet service names itself) */
+  title?: string;
 }
 
 export interface FleetClientData { kind: 'fleet'; charts: Record<string, ChartSpec> }
@@ -55,6 +59,8 @@ function overTime(d: FleetPageData): ChartSpec | null {
 export function renderFleetPage(d: FleetPageData, opts: FleetPageOptions = {}): Html {
   const assetBase = opts.assetBase ?? 'assets';
   const href = opts.dumpHref ?? ((dir: string) => `${urlPart(dir)}/index.html`);
+  const indexLinks = opts.indexLinks ?? [{ href: 'index.txt', label: 'index.txt' }, { href: 'index.json', label: 'index.json' }];
+  const name0 = opts.title ?? 'vaat report';
   const charts: Record<string, ChartSpec> = {};
   const dumpLink = (dir: string | null, path: string): Html => (dir ? `<a href="${esc(href(dir))}">${esc(name(path))}</a>` : esc(name(path)));
 
@@ -91,17 +97,17 @@ export function renderFleetPage(d: FleetPageData, opts: FleetPageOptions = {}): 
     esc(x.host ?? ''), esc(x.release ?? ''), esc(x.crashTime ?? ''), `${esc(x.ok)}${x.failed ? ` <span class="bad">(${esc(x.failed)} failed)</span>` : ''}`,
   ]);
   const crashes = d.buckets.reduce((n, b) => n + b.count, 0);
-  const header = `<h1>vaat report: ${esc(d.dumps.length)} dump${d.dumps.length === 1 ? '' : 's'}, ${esc(d.buckets.length)} bucket${d.buckets.length === 1 ? '' : 's'}</h1><p class="sub">${esc(crashes)} distinct crashes · triage threshold ${esc(d.threshold)} · generated ${esc(d.generatedAt)}</p>`;
+  const header = `<h1>${esc(name0)}: ${esc(d.dumps.length)} dump${d.dumps.length === 1 ? '' : 's'}, ${esc(d.buckets.length)} bucket${d.buckets.length === 1 ? '' : 's'}</h1><p class="sub">${esc(crashes)} distinct crashes · triage threshold ${esc(d.threshold)} · generated ${esc(d.generatedAt)}</p>`;
   const body = [
     section('buckets', 'Triage buckets', [], (t ? chart('time', t.description, t.height) : '<p class="dim">No crash time known: no chart over time.</p>')
       + table(['BUCKET', 'TITLE', 'CRASHES', 'FIRST', 'LAST', 'HOSTS', 'KERNELS'], bucketRows, { numeric: [2] }) + bucketDetails),
     section('affected', 'Most affected', [], `<div class="two">${charts.hosts ? chart('hosts', charts.hosts.description, charts.hosts.height) : ''}${charts.kernels ? chart('kernels', charts.kernels.description, charts.kernels.height) : ''}</div>`
       + `<div class="two">${table(['HOST', 'CRASHES'], hosts.map(([h, n]) => [esc(h), esc(n)]), { numeric: [1] })}${table(['KERNEL', 'DUMPS'], kernels.map(([k, n]) => [esc(k), esc(n)]), { numeric: [1] })}</div>`),
-    section('dumps', 'All dumps', [], table(['DUMP', 'SIGNATURE', 'BUCKET', 'HOST', 'KERNEL', 'CRASHED', 'ANALYSES'], dumpRows) + '<p><a href="index.txt">index.txt</a> · <a href="index.json">index.json</a></p>'),
+    section('dumps', 'All dumps', [], table(['DUMP', 'SIGNATURE', 'BUCKET', 'HOST', 'KERNEL', 'CRASHED', 'ANALYSES'], dumpRows) + `<p>${indexLinks.map((l) => `<a href="${esc(l.href)}">${esc(l.label)}</a>`).join(' · ')}</p>`),
   ].join('\n');
   const data: FleetClientData = { kind: 'fleet', charts };
   return page({
-    title: `vaat report: ${d.dumps.length} dumps`, assetBase, up: null,
+    title: `${name0}: ${d.dumps.length} dumps`, assetBase, up: null,
     nav: [{ id: 'buckets', label: 'Buckets' }, { id: 'affected', label: 'Most affected' }, { id: 'dumps', label: 'All dumps' }], header, body, data,
   });
 }

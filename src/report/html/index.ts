@@ -5,7 +5,7 @@
  */
 export { renderDumpPage, type DumpPageOptions, type DumpClientData, type WaitGraph } from './dump-page.js';
 export { renderFleetPage, type FleetPageOptions, type FleetClientData } from './fleet-page.js';
-export { loadDumpPageData, type DumpPageData, type FleetPageData } from './data.js';
+export { dumpPageData, loadDumpPageData, type DumpPageData, type FleetPageData } from './data.js';
 export { writeHtmlSite, readSummaries, type HtmlSiteOptions, type HtmlSiteResult } from './site.js';
 export { copyAssets, readAsset, assetDir, ASSET_FILES } from './assets.js';
-export { esc, jsonScript } from './escape.js';
+export { anchorId, esc, jsonScript } from './escape.js';
