@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { it } from 'vitest';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(projectRoot, '../shared/fixtures');
@@ -220,4 +221,12 @@ export function typesMode(k: KernelFixture): 'btf' | 'dwarf' | 'missing' {
 export function dwarfOnlyNote(k: KernelFixture): string {
   const m = typesMode(k);
   return m === 'dwarf' ? '' : m === 'btf' ? ' (DWARF mode only: VAAT_VMLINUX=none)' : ` (SKIPPED: needs linux-image-${k.release}-dbg: ${debugVmlinux(k)} not installed)`;
+}
+
+/**
+ * `it`, or, where `run` is false, one that lists each test as skipped with `reason` in its name
+ * (for a describe block whose tests all need something a dump lacks).
+ */
+export function itWhen(run: boolean, reason: string): (name: string, fn: () => void) => void {
+  return run ? it : (name, fn) => it.skip(`${name} (SKIPPED: ${reason})`, fn);
 }

@@ -4,14 +4,14 @@
  * (found there from the DWARF-typed mutex_waiter), the offsets used equal the DWARF layouts, and
  * the pure decoders (qspinlock word) on words built by hand.
  */
-import { afterAll, describe, expect, it, it as vitestIt } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import {
   decodeQspinlockWord, guessLockKind, lockInfo, mutexForEachWaiter, mutexOwner, qspinlockState, resolveLock, rwsemOwner,
   semaphoreState, semaphoreWaiters,
 } from '../src/kernel/locking/index.js';
 import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/locking/waits.js';
-import { dumps, dumpsOf, truth, type DumpFixture, type Json } from './fixtures.js';
+import { dumps, dumpsOf, itWhen, truth, type DumpFixture, type Json } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -79,7 +79,7 @@ describe.each(hungs)('other lock kinds, checked against raw words at DWARF offse
   // a bare dump of a kernel whose kallsyms name no data (no CONFIG_KALLSYMS_ALL: Debian's arm64)
   // knows only the globals derived from code; these locks are not among them
   const named = ['uts_sem', 'console_sem', 'css_set_lock', 'cgroup_threadgroup_rwsem'].every((n) => vm.symbols.lookup(n));
-  const it = named ? vitestIt : Object.assign((name: string, fn: () => void) => vitestIt.skip(`${name} (SKIPPED: this bare dump's kallsyms name no data symbols)`, fn), { skip: vitestIt.skip });
+  const it = itWhen(named, 'this bare dump\'s kallsyms name no data symbols');
 
   it('rw_semaphore (uts_sem): state from count bits, owner from the masked owner word', () => {
     const addr = vm.address('uts_sem');

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, it as vitestIt } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { findModuleDebugFile, moduleDebug, moduleInlinedAt, moduleObject } from '../src/kernel/module/debug.js';
-import { drgnTruth, dumps, dumpsOf, testedKernels, truth, typesMode, type Json } from './fixtures.js';
+import { drgnTruth, dumps, dumpsOf, itWhen, testedKernels, truth, typesMode, type Json } from './fixtures.js';
 import { vaatJson } from './cli.js';
 
 const opened: Vmcore[] = [];
@@ -25,7 +25,7 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('module debug inf
   // a kernel without CONFIG_KALLSYMS_ALL keeps only a module's text symbols (is_core_symbol()), so
   // its data sections cannot be placed from them; placing them from mod->sect_attrs is not done yet
   const kallsymsAll = /^CONFIG_KALLSYMS_ALL=y$/m.test(readFileSync(join(d.kernel.dir, `config-${d.kernel.release}`), 'utf8'));
-  const it = kallsymsAll ? vitestIt : Object.assign((name: string, fn: () => void) => vitestIt.skip(`${name} (SKIPPED: no CONFIG_KALLSYMS_ALL: the loaded module lists no data symbols to place its data sections by)`, fn), { skip: vitestIt.skip });
+  const it = itWhen(kallsymsAll, 'no CONFIG_KALLSYMS_ALL: the loaded module lists no data symbols to place its data sections by');
 
   it('relocates the .ko to the loaded module: every symbol agrees on its section\'s address', () => {
     const vm = open(d.path, d.kernel.modulesDir);
