@@ -46,6 +46,11 @@ export interface FuzzSummary {
   untyped: Finding[];
   memory: Finding[];
   byKind: Record<string, number>;
+  /** seconds spent in inputs, per kind (the workers' own clocks) */
+  secondsByKind: Record<string, number>;
+  /** worker processes started, and seconds they spent starting (copies, traces, tables) */
+  workers: number;
+  startupSeconds: number;
   baselineRssMiB: number;
   maxRssMiB: number;
   boundMiB: number;
@@ -66,8 +71,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   let next = o.from ?? 0;
   const last = o.inputs !== undefined ? next + o.inputs : Infinity;
   const s: FuzzSummary = {
-    seed: o.seed, inputs: 0, ok: 0, typed: {}, crashes: [], hangs: [], untyped: [], memory: [], byKind: {},
-    baselineRssMiB: 0, maxRssMiB: 0, boundMiB: 0, minutes: 0,
+    seed: o.seed, inputs: 0, ok: 0, typed: {}, crashes: [], hangs: [], untyped: [], memory: [], byKind: {}, secondsByKind: {},
+    workers: 0, startupSeconds: 0, baselineRssMiB: 0, maxRssMiB: 0, boundMiB: 0, minutes: 0,
   };
   const meta = new Map<number, { seed: string; kind: string; what: string }>();
   const runners = new Set<Runner>();
@@ -80,7 +85,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   await new Promise<void>((finish) => {
     let slots = 0;
     const maybeFinish = (): void => { if (runners.size === 0) finish(); };
-    const recycle = o.recycleAfter ?? 400;
+    const recycle = o.recycleAfter ?? 1000;
     const dispatch = (r: Runner): void => {
       if (r.done >= recycle) { r.retiring = true; r.busy = null; r.child.send({ type: 'exit' } satisfies ToRunner); return; }
       const i = take();
@@ -97,6 +102,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       child.stderr?.on('data', (d: Buffer) => { r.stderr = (r.stderr + d.toString()).slice(-4000); });
       child.on('message', (m: FromRunner) => {
         if (m.type === 'ready') {
+          s.workers++;
+          s.startupSeconds += m.startMs / 1000;
+          if (process.env.VAAT_FUZZ_VERBOSE) process.stderr.write(`fuzz: worker ${r.slot} ready in ${(m.startMs / 1000).toFixed(1)} s\n`);
           const base = m.baselineRssKiB / 1024;
           s.baselineRssMiB = Math.max(s.baselineRssMiB, base);
           s.boundMiB = 2 * s.baselineRssMiB + slack;
@@ -108,6 +116,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         r.done++;
         s.inputs++;
         s.byKind[m.kind] = (s.byKind[m.kind] ?? 0) + 1;
+        s.secondsByKind[m.kind] = (s.secondsByKind[m.kind] ?? 0) + m.ms / 1000;
         meta.set(m.index, { seed: m.seed, kind: m.kind, what: m.what });
         const rss = m.maxRssKiB / 1024;
         if (rss > s.boundMiB && s.boundMiB > 0 && rss > s.maxRssMiB) {
@@ -153,6 +162,7 @@ export function formatSummary(s: FuzzSummary): string {
   const typed = Object.entries(s.typed).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   const lines = [
     `seed ${s.seed}: ${s.inputs} inputs in ${s.minutes.toFixed(1)} min (${Object.entries(s.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    `  time            ${(s.inputs / (s.minutes * 60)).toFixed(1)} inputs/s; in inputs ${Object.entries(s.secondsByKind).map(([k, v]) => `${k} ${v.toFixed(0)} s (${((1000 * v) / s.byKind[k]).toFixed(0)} ms each)`).join(', ')}; ${s.workers} workers started in ${s.startupSeconds.toFixed(0)} s`,
     `  clean runs      ${s.ok}`,
     `  typed errors    ${typed || 'none'}`,
     `  crashes         ${s.crashes.length}`,
