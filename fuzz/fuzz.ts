@@ -32,6 +32,8 @@ export interface FuzzOptions {
   /** the package root (where dist/ and ../shared/fixtures are) */
   root?: string;
   onProgress?(done: number, s: FuzzSummary): void;
+  /** each crash, hang or untyped error as it is found */
+  onFinding?(label: string, f: Finding): void;
 }
 
 export interface Finding { index: number; seed: string; kind: string; what: string; detail: string }
@@ -85,7 +87,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   await new Promise<void>((finish) => {
     let slots = 0;
     const maybeFinish = (): void => { if (runners.size === 0) finish(); };
-    const recycle = o.recycleAfter ?? 1000;
+    const recycle = o.recycleAfter ?? 5000;
     const dispatch = (r: Runner): void => {
       if (r.done >= recycle) { r.retiring = true; r.busy = null; r.child.send({ type: 'exit' } satisfies ToRunner); return; }
       const i = take();
@@ -120,11 +122,17 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         meta.set(m.index, { seed: m.seed, kind: m.kind, what: m.what });
         const rss = m.maxRssKiB / 1024;
         if (rss > s.boundMiB && s.boundMiB > 0 && rss > s.maxRssMiB) {
-          s.memory.push({ index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `peak RSS ${rss.toFixed(0)} MiB > bound ${s.boundMiB.toFixed(0)} MiB` });
+          const f = { index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `peak RSS ${rss.toFixed(0)} MiB > bound ${s.boundMiB.toFixed(0)} MiB` };
+          s.memory.push(f);
+          o.onFinding?.('memory', f);
         }
         s.maxRssMiB = Math.max(s.maxRssMiB, rss);
         for (const t of m.typed) s.typed[t] = (s.typed[t] ?? 0) + 1;
-        for (const u of m.untyped) s.untyped.push({ index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `${u.step}: ${u.name}: ${u.message} ${u.at}` });
+        for (const u of m.untyped) {
+          const f = { index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `${u.step}: ${u.name}: ${u.message} ${u.at}` };
+          s.untyped.push(f);
+          o.onFinding?.('untyped', f);
+        }
         if (!m.typed.length && !m.untyped.length) s.ok++;
         o.onProgress?.(s.inputs, s);
         dispatch(r);
@@ -138,6 +146,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
           s.inputs++;
           const f: Finding = { index: i, ...m, detail: r.hung ? `no result after ${timeoutMs / 1000} s` : `worker ended by ${signal ?? `exit ${code}`}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
           (r.hung ? s.hangs : s.crashes).push(f);
+          o.onFinding?.(r.hung ? 'hang' : 'crash', f);
           r.busy = null;
           spawnRunner(r.slot); // the next inputs still run
           return;
@@ -193,6 +202,7 @@ async function main(argv: string[]): Promise<number> {
     ...(num('--from') !== undefined ? { from: num('--from') } : {}),
     ...(num('--jobs') !== undefined ? { jobs: num('--jobs') } : {}),
     ...(num('--timeout') !== undefined ? { timeoutMs: num('--timeout')! * 1000 } : {}),
+    onFinding: (label, f) => { process.stderr.write(`fuzz: ${label} #${f.index} (${f.seed}, ${f.kind}: ${f.what}): ${f.detail}\n`); },
     onProgress: (n, s) => { if (n % 500 === 0) process.stderr.write(`fuzz: ${n} inputs, ${s.crashes.length} crashes, ${s.hangs.length} hangs, ${s.untyped.length} untyped, max RSS ${s.maxRssMiB.toFixed(0)} MiB\n`); },
   };
   const s = await runFuzz(opts);

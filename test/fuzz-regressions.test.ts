@@ -14,6 +14,7 @@ import type { SeedDump } from '../fuzz/seeds.js';
 import { runFuzz, formatSummary } from '../dist/fuzz/fuzz.js';
 import { parseBtf } from '../src/types/btf.js';
 import { openVmcore } from '../src/vmcore.js';
+import { readKernelLog } from '../src/kernel/printk/index.js';
 import { VaatError } from '../src/errors/index.js';
 
 const btf = readFileSync(join(kernelDir, 'vmlinux.btf'));
@@ -56,6 +57,21 @@ function thrown(fn: () => unknown): VaatError | null {
 }
 
 describe('fuzz findings', () => {
+  it('seed 20261207 #2808 (untyped): VMCOREINFO\'s SIZE(printk_info) damaged to 0 made the log reader read past a buffer (RangeError)', async () => {
+    const { m, path } = fileInput(20261207, 2808);
+    expect([m.seed, m.what]).toEqual(['kdump-zstd', 'VMCOREINFO']);
+    const vm = openVmcore(path, { vmlinux: false });
+    try {
+      const e = thrown(() => readKernelLog(vm.dump, vm.vmcoreinfo));
+      expect(e?.name).toBe('PrintkError');
+      expect(e?.message).toBe("VMCOREINFO's printk layout is inconsistent: SIZE(printk_info) = 0");
+    } finally { vm.close(); }
+    const s = await runFuzz({ seed: 20261207, only: [2808], jobs: 1, root: projectRoot, timeoutMs: 120_000 });
+    expect(s.untyped, formatSummary(s)).toEqual([]);
+    expect(s.crashes, formatSummary(s)).toEqual([]);
+    expect(s.typed).toEqual({ PrintkError: 1 });
+  }, 300_000);
+
   it('seed 20261206 #217 (hang): an lzop block claiming 55 MB was allocated, zero-filled and decompressed again on every read that touched it', async () => {
     const { m, path } = fileInput(20261206, 217);
     expect(m.seed).toBe('lzop-elf');
