@@ -15,6 +15,11 @@ import { runFuzz, formatSummary } from '../dist/fuzz/fuzz.js';
 import { parseBtf } from '../src/types/btf.js';
 import { openVmcore } from '../src/vmcore.js';
 import { readKernelLog } from '../src/kernel/printk/index.js';
+import { Dump } from '../src/dump/dump.js';
+import { Vmcore } from '../src/vmcore.js';
+import { OverlayDump } from '../fuzz/overlay.js';
+import { listNodes } from '../src/object/helpers.js';
+import { fixturePath } from './hostile/inputs.js';
 import { VaatError } from '../src/errors/index.js';
 
 const btf = readFileSync(join(kernelDir, 'vmlinux.btf'));
@@ -57,6 +62,32 @@ function thrown(fn: () => unknown): VaatError | null {
 }
 
 describe('fuzz findings', () => {
+  it('seed 20261207 #6764 (hang): a bit-flipped list pointer looping back into the middle of a list (never to its head) was walked 1,000,000 times', async () => {
+    // the same shape, made by hand: the second node of init_task.tasks points back to the first
+    const d = Dump.open(fixturePath('sysrq-basic/vmcore.kdump-lzo'));
+    try {
+      const plain = new Vmcore(d, { vmlinux: false });
+      const head = plain.object('init_task').member('tasks');
+      const first = head.member('next').pointer();
+      const second = d.pointer(first);
+      const patch = Buffer.alloc(8);
+      patch.writeBigUInt64LE(first);
+      const vm = new Vmcore(new OverlayDump(d, [{ addr: second, bytes: patch }]).asDump(), { vmlinux: false });
+      let n = 0;
+      let err: unknown;
+      try { for (const _ of listNodes(vm.object('init_task').member('tasks'))) n++; } catch (e) { err = e; }
+      expect((err as Error)?.name).toBe('ObjectError');
+      expect((err as Error).message).toMatch(/^list at 0x[0-9a-f]+ loops back to 0x[0-9a-f]+ without reaching its head \(corrupt\)$/);
+      expect(n).toBeLessThan(10); // found within a few steps of entering the loop, not after 1,000,000
+    } finally { d.close(); }
+    // the fuzzer's own input (runq -g over the bit-flipped task_group list): typed, and within its limit
+    const s = await runFuzz({ seed: 20261207, only: [6764], jobs: 1, root: projectRoot, timeoutMs: 120_000 });
+    expect(s.hangs, formatSummary(s)).toEqual([]);
+    expect(s.untyped, formatSummary(s)).toEqual([]);
+    expect(s.byKind).toEqual({ memory: 1 });
+    expect(s.typed).toEqual({ ObjectError: 1 });
+  }, 300_000);
+
   it('seed 20261207 #2808 (untyped): VMCOREINFO\'s SIZE(printk_info) damaged to 0 made the log reader read past a buffer (RangeError)', async () => {
     const { m, path } = fileInput(20261207, 2808);
     expect([m.seed, m.what]).toEqual(['kdump-zstd', 'VMCOREINFO']);

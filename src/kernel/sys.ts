@@ -3,6 +3,7 @@
  * task counts, each read the way the kernel itself computes what /proc shows.
  */
 import type { KernelContext } from '../context.js';
+import { CorruptDumpError, VaatError } from '../errors/index.js';
 
 export interface Utsname { sysname: string; nodename: string; release: string; version: string; machine: string; domainname: string }
 
@@ -19,7 +20,7 @@ export function utsname(vm: KernelContext): Utsname {
  */
 export function hz(vm: KernelContext): number {
   const tickNsec = vm.object('tick_nsec', 'unsigned long').number();
-  if (tickNsec <= 0) throw new Error(`tick_nsec is ${tickNsec}`);
+  if (tickNsec <= 0) throw new CorruptDumpError(`tick_nsec is ${tickNsec}`);
   return Math.round(1e9 / tickNsec);
 }
 
@@ -71,7 +72,7 @@ export function loadAverage(vm: KernelContext): LoadAverage {
 export function totalRam(vm: KernelContext): { pages: number; bytes: number } {
   const ps = vm.pageSize;
   const sym = vm.symbols.lookup('_totalram_pages') ?? vm.symbols.lookup('totalram_pages');
-  if (!sym) throw new Error('no _totalram_pages/totalram_pages symbol');
+  if (!sym) throw new VaatError('no _totalram_pages/totalram_pages symbol');
   const pages = Number(vm.mem.s64(sym.address));
   return { pages, bytes: pages * ps };
 }
