@@ -13,7 +13,9 @@ const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/ma
 const run = main(process.argv.slice(2));
 process.off('SIGINT', early);
 run.then(
-  (code) => { process.exitCode = code; },
+  // one more turn of the event loop: a Ctrl-C that came during the last synchronous work is
+  // handled (status 130), not lost because nothing else was left to wait for
+  (code) => { setImmediate(() => { process.exitCode = code; }); },
   (err) => {
     process.stderr.write(`vaat: internal error: ${err?.message ?? err} — this is a bug in vaat, please report it with this line and the stack that --debug prints\n`);
     if (process.argv.includes('--debug') && err?.stack) process.stderr.write(`${err.stack}\n`);

@@ -12,7 +12,7 @@ import { inFile, reportFailure, UsageError } from './errors.js';
 import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
-import { installInterruptHandler } from './interrupt.js';
+import { computing, installInterruptHandler } from './interrupt.js';
 
 const DEFAULT_COMMAND = 'summary';
 
@@ -51,16 +51,20 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   currentDump = file;
   if (options.script) { process.stdout.write(scriptFor(spec, file, args, options)); return; }
   // the error contract: a fault names the dump even when the code that found it knew no file name
-  let vm;
-  try { vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
-  try {
-    refuseAmbiguousDump(spec, vm, chosen.typed);
-    process.stdout.write(await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY }));
-  } catch (e) {
-    throw inFile(e, file);
-  } finally {
-    vm.close();
-  }
+  // a Ctrl-C while the dump opens or the command computes ends the run at once (cli/interrupt.ts)
+  const text = await computing(async () => {
+    let vm;
+    try { vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
+    try {
+      refuseAmbiguousDump(spec, vm, chosen.typed);
+      return await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY });
+    } catch (e) {
+      throw inFile(e, file);
+    } finally {
+      vm.close();
+    }
+  });
+  process.stdout.write(text);
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -16,6 +16,8 @@ import { openOptionsFrom, parseCommandArgv } from './command-argv.js';
 import { describeFailure, UsageError } from '../src/errors/index.js';
 
 process.on('SIGINT', () => { /* the parent stops us */ });
+// ... with SIGTERM: taken between two steps of the work, never in the middle of writing a file
+process.on('SIGTERM', () => process.exit(143));
 // the parent is gone (killed): nobody will read our results
 process.on('disconnect', () => process.exit(0));
 

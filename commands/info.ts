@@ -71,7 +71,8 @@ export default defineCommand<{ json?: boolean }, InfoResult>({
   script({ file }) {
     return `${scriptPrelude(file)}const a = vm.dump.attrs;
 console.log(a.format, a.container ?? '', a.codec, 'dump level', a.dumpLevel);
-console.log(vm.vmcoreinfo.osrelease, vm.vmcoreinfo.buildId, new Date((vm.vmcoreinfo.crashTime ?? 0) * 1000).toISOString());
+const t = vm.vmcoreinfo.crashTime; // CRASHTIME=, seconds since the epoch; absent in some dumps: unknown, never 1970
+console.log(vm.vmcoreinfo.osrelease, vm.vmcoreinfo.buildId, t === undefined ? 'unknown' : new Date(t * 1000).toISOString().replace('.000Z', 'Z'));
 console.log(vm.sources());
 `;
   },

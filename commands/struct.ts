@@ -36,8 +36,10 @@ export default defineCommand<{ offsets?: boolean }, StructResult>({
   },
   script({ file, args }) {
     return `${scriptPrelude(file)}const t = vm.types;
-for (const m of t.members(${JSON.stringify(args[0] ?? 'task_struct')})) console.log(m.offset, t.typeName(m.type), m.name);
-console.log('size', t.sizeof(${JSON.stringify(args[0] ?? 'task_struct')}));
+// direct members as declared: an anonymous struct or union is one member (name null), as pahole shows it
+const s = t.resolved(t.getType(${JSON.stringify(args[0] ?? 'task_struct')}));
+for (const m of s.members) console.log(m.offset, t.typeName(m.type), m.name);
+console.log('size', s.size);
 `;
   },
   render(r, out, opts) {

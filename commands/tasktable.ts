@@ -217,7 +217,7 @@ export default defineCommand<TasktableOptions, TasktableResult>({
 }
 `;
     }
-    return scriptPrelude(file) + read + `// thread group leaders on init_task.tasks, then each one's other threads (signal->thread_head)
+    return scriptPrelude(file) + `import { forEachPossibleCpu } from 'vaat';\n` + read + `// thread group leaders on init_task.tasks, then each one's other threads (signal->thread_head)
 const T = 'struct task_struct';
 const tasksOff = BigInt(vm.types.offsetof(T, 'tasks'));
 const nodeOff = BigInt(vm.types.offsetof(T, 'thread_node'));
@@ -229,6 +229,11 @@ for (let p = next(init.address + tasksOff); p !== init.address + tasksOff; p = n
   out.push(leader);
   const head = vm.objectAt(leader, T).member('signal.thread_head').address;
   for (let q = next(head); q !== head; q = next(q)) if (q - nodeOff !== leader) out.push(q - nodeOff);
+}
+// then each possible CPU's idle task (swapper/N, pid 0), which no list holds: runqueues:N .idle
+for (const cpu of forEachPossibleCpu(vm)) {
+  const idle = vm.perCpu('runqueues', cpu).member('idle').pointer();
+  if (idle !== 0n) out.push(idle);
 }
 for (const a of out) {
   const t = vm.objectAt(a, T);

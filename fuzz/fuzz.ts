@@ -32,6 +32,8 @@ export interface FuzzOptions {
   /** the package root (where dist/ and ../shared/fixtures are) */
   root?: string;
   onProgress?(done: number, s: FuzzSummary): void;
+  /** each crash, hang or untyped error as it is found */
+  onFinding?(label: string, f: Finding): void;
 }
 
 export interface Finding { index: number; seed: string; kind: string; what: string; detail: string }
@@ -46,6 +48,11 @@ export interface FuzzSummary {
   untyped: Finding[];
   memory: Finding[];
   byKind: Record<string, number>;
+  /** seconds spent in inputs, per kind (the workers' own clocks) */
+  secondsByKind: Record<string, number>;
+  /** worker processes started, and seconds they spent starting (copies, traces, tables) */
+  workers: number;
+  startupSeconds: number;
   baselineRssMiB: number;
   maxRssMiB: number;
   boundMiB: number;
@@ -66,8 +73,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   let next = o.from ?? 0;
   const last = o.inputs !== undefined ? next + o.inputs : Infinity;
   const s: FuzzSummary = {
-    seed: o.seed, inputs: 0, ok: 0, typed: {}, crashes: [], hangs: [], untyped: [], memory: [], byKind: {},
-    baselineRssMiB: 0, maxRssMiB: 0, boundMiB: 0, minutes: 0,
+    seed: o.seed, inputs: 0, ok: 0, typed: {}, crashes: [], hangs: [], untyped: [], memory: [], byKind: {}, secondsByKind: {},
+    workers: 0, startupSeconds: 0, baselineRssMiB: 0, maxRssMiB: 0, boundMiB: 0, minutes: 0,
   };
   const meta = new Map<number, { seed: string; kind: string; what: string }>();
   const runners = new Set<Runner>();
@@ -80,7 +87,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   await new Promise<void>((finish) => {
     let slots = 0;
     const maybeFinish = (): void => { if (runners.size === 0) finish(); };
-    const recycle = o.recycleAfter ?? 400;
+    const recycle = o.recycleAfter ?? 5000;
     const dispatch = (r: Runner): void => {
       if (r.done >= recycle) { r.retiring = true; r.busy = null; r.child.send({ type: 'exit' } satisfies ToRunner); return; }
       const i = take();
@@ -97,6 +104,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       child.stderr?.on('data', (d: Buffer) => { r.stderr = (r.stderr + d.toString()).slice(-4000); });
       child.on('message', (m: FromRunner) => {
         if (m.type === 'ready') {
+          s.workers++;
+          s.startupSeconds += m.startMs / 1000;
+          if (process.env.VAAT_FUZZ_VERBOSE) process.stderr.write(`fuzz: worker ${r.slot} ready in ${(m.startMs / 1000).toFixed(1)} s\n`);
           const base = m.baselineRssKiB / 1024;
           s.baselineRssMiB = Math.max(s.baselineRssMiB, base);
           s.boundMiB = 2 * s.baselineRssMiB + slack;
@@ -108,14 +118,21 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         r.done++;
         s.inputs++;
         s.byKind[m.kind] = (s.byKind[m.kind] ?? 0) + 1;
+        s.secondsByKind[m.kind] = (s.secondsByKind[m.kind] ?? 0) + m.ms / 1000;
         meta.set(m.index, { seed: m.seed, kind: m.kind, what: m.what });
         const rss = m.maxRssKiB / 1024;
         if (rss > s.boundMiB && s.boundMiB > 0 && rss > s.maxRssMiB) {
-          s.memory.push({ index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `peak RSS ${rss.toFixed(0)} MiB > bound ${s.boundMiB.toFixed(0)} MiB` });
+          const f = { index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `peak RSS ${rss.toFixed(0)} MiB > bound ${s.boundMiB.toFixed(0)} MiB` };
+          s.memory.push(f);
+          o.onFinding?.('memory', f);
         }
         s.maxRssMiB = Math.max(s.maxRssMiB, rss);
         for (const t of m.typed) s.typed[t] = (s.typed[t] ?? 0) + 1;
-        for (const u of m.untyped) s.untyped.push({ index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `${u.step}: ${u.name}: ${u.message} ${u.at}` });
+        for (const u of m.untyped) {
+          const f = { index: m.index, seed: m.seed, kind: m.kind, what: m.what, detail: `${u.step}: ${u.name}: ${u.message} ${u.at}` };
+          s.untyped.push(f);
+          o.onFinding?.('untyped', f);
+        }
         if (!m.typed.length && !m.untyped.length) s.ok++;
         o.onProgress?.(s.inputs, s);
         dispatch(r);
@@ -129,6 +146,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
           s.inputs++;
           const f: Finding = { index: i, ...m, detail: r.hung ? `no result after ${timeoutMs / 1000} s` : `worker ended by ${signal ?? `exit ${code}`}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
           (r.hung ? s.hangs : s.crashes).push(f);
+          o.onFinding?.(r.hung ? 'hang' : 'crash', f);
           r.busy = null;
           spawnRunner(r.slot); // the next inputs still run
           return;
@@ -153,6 +171,7 @@ export function formatSummary(s: FuzzSummary): string {
   const typed = Object.entries(s.typed).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   const lines = [
     `seed ${s.seed}: ${s.inputs} inputs in ${s.minutes.toFixed(1)} min (${Object.entries(s.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})`,
+    `  time            ${(s.inputs / (s.minutes * 60)).toFixed(1)} inputs/s; in inputs ${Object.entries(s.secondsByKind).map(([k, v]) => `${k} ${v.toFixed(0)} s (${((1000 * v) / s.byKind[k]).toFixed(0)} ms each)`).join(', ')}; ${s.workers} workers started in ${s.startupSeconds.toFixed(0)} s`,
     `  clean runs      ${s.ok}`,
     `  typed errors    ${typed || 'none'}`,
     `  crashes         ${s.crashes.length}`,
@@ -183,6 +202,7 @@ async function main(argv: string[]): Promise<number> {
     ...(num('--from') !== undefined ? { from: num('--from') } : {}),
     ...(num('--jobs') !== undefined ? { jobs: num('--jobs') } : {}),
     ...(num('--timeout') !== undefined ? { timeoutMs: num('--timeout')! * 1000 } : {}),
+    onFinding: (label, f) => { process.stderr.write(`fuzz: ${label} #${f.index} (${f.seed}, ${f.kind}: ${f.what}): ${f.detail}\n`); },
     onProgress: (n, s) => { if (n % 500 === 0) process.stderr.write(`fuzz: ${n} inputs, ${s.crashes.length} crashes, ${s.hangs.length} hangs, ${s.untyped.length} untyped, max RSS ${s.maxRssMiB.toFixed(0)} MiB\n`); },
   };
   const s = await runFuzz(opts);

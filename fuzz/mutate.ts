@@ -159,11 +159,19 @@ function btfMutation(ctx: FuzzContext, r: Rng): Mutation {
   return { kind: 'btf', what: ['header', 'early types', 'a word', 'any bytes', 'truncation'][k], patches, ...(truncate !== undefined ? { truncate } : {}) };
 }
 
+const pointerMemo = new WeakMap<object, { addr: bigint; value: bigint }[]>();
+/** the traced words holding kernel pointers (computed once per trace: a trace has up to 200k words) */
+function pointerWords(words: { addr: bigint; value: bigint }[]): { addr: bigint; value: bigint }[] {
+  let p = pointerMemo.get(words);
+  if (!p) { p = words.filter((w) => w.value >= 0xffff800000000000n); pointerMemo.set(words, p); }
+  return p;
+}
+
 /** kernel memory the analyses read, made hostile: a pointer to itself (a cycle), to another read word, NULL, or wild */
 function memoryMutation(ctx: FuzzContext, r: Rng): Mutation {
   const seed = r.pick([...ctx.traces.keys()]);
   const words = ctx.traces.get(seed)!;
-  const pointers = words.filter((w) => w.value >= 0xffff800000000000n);
+  const pointers = pointerWords(words);
   const patches: MemPatch[] = [];
   let what = '';
   for (let i = 1 + r.int(3); i > 0; i--) {

@@ -16,7 +16,11 @@ export class OverlayDump {
   /** words read, when tracing (address → value), at most `traceLimit` */
   readonly trace = new Map<bigint, bigint>();
 
-  constructor(readonly base: Dump, readonly patches: readonly MemPatch[] = [], readonly traceLimit = 0) {
+  /** byte ranges read while `recording` ([start, end) pairs, unmerged) */
+  readonly ranges: [bigint, bigint][] = [];
+  recording = false;
+
+  constructor(readonly base: Dump, readonly patches: readonly MemPatch[] = [], public traceLimit = 0) {
     this.file = base.file;
     this.attrs = base.attrs;
     this.vmcoreinfo = base.vmcoreinfo;
@@ -25,6 +29,7 @@ export class OverlayDump {
 
   #apply(addr: bigint, buf: Buffer): Buffer {
     const end = addr + BigInt(buf.length);
+    if (this.recording) this.ranges.push([addr, end]);
     for (const p of this.patches) {
       const pEnd = p.addr + BigInt(p.bytes.length);
       if (p.addr >= end || pEnd <= addr) continue;
@@ -59,6 +64,28 @@ export class OverlayDump {
   clone(): Dump { return new OverlayDump(this.base.clone(), this.patches) as unknown as Dump; }
   close(): void { /* the base dump is the caller's */ }
 
+  /** the ranges recorded, sorted and merged */
+  merged(): Ranges { return new Ranges(this.ranges); }
+
   /** as the Dump type the kernel model takes */
   asDump(): Dump { return this as unknown as Dump; }
+}
+
+/** sorted, merged byte ranges of kernel memory, asked whether a patch lands in them */
+export class Ranges {
+  readonly starts: bigint[] = [];
+  readonly ends: bigint[] = [];
+  constructor(list: readonly (readonly [bigint, bigint])[]) {
+    for (const [a, b] of [...list].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))) {
+      const n = this.ends.length;
+      if (n && a <= this.ends[n - 1]) { if (b > this.ends[n - 1]) this.ends[n - 1] = b; } else { this.starts.push(a); this.ends.push(b); }
+    }
+  }
+  /** does [addr, addr + len) overlap a range? */
+  touches(addr: bigint, len: number): boolean {
+    const end = addr + BigInt(len);
+    let lo = 0, hi = this.starts.length; // first range ending after addr
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.ends[mid] <= addr) lo = mid + 1; else hi = mid; }
+    return lo < this.starts.length && this.starts[lo] < end;
+  }
 }

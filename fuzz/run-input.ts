@@ -15,7 +15,7 @@ import { builtinCommands } from '../commands/index.js';
 import { parseCommandArgv } from '../cli/command-argv.js';
 import type { Dump } from '../src/dump/dump.js';
 import type { Analysis, FilePatch, Mutation } from './mutate.js';
-import { OverlayDump } from './overlay.js';
+import { OverlayDump, type Ranges } from './overlay.js';
 
 export interface Untyped { step: string; name: string; message: string; at: string }
 export interface InputOutcome { typed: string[]; untyped: Untyped[] }
@@ -105,6 +105,8 @@ export interface RunContext {
   btf: Buffer;
   /** per seed name: the intact dump, for kernel-memory inputs */
   intact: Map<string, Dump>;
+  /** per seed name: a vmcore of the intact dump with symbols and types loaded, and the memory they were loaded from */
+  loaded?: Map<string, { vm: Vmcore; setup: Ranges }>;
   scratch: string;
 }
 
@@ -148,7 +150,12 @@ export async function runInput(m: Mutation, rc: RunContext): Promise<InputOutcom
   } else {
     const base = rc.intact.get(m.seed)!;
     const overlay = new OverlayDump(base, m.patches);
-    const vm = new Vmcore(overlay.asDump(), { vmlinux: false });
+    // Patches that leave the memory symbols and types came from alone cannot change them: the
+    // analyses run on the loaded tables. Others load them again from the patched memory.
+    const l = rc.loaded?.get(m.seed);
+    const vm = l && !m.patches.some((p) => l.setup.touches(p.addr, p.bytes.length))
+      ? l.vm.overMemory(overlay.asDump())
+      : new Vmcore(overlay.asDump(), { vmlinux: false });
     for (const an of m.analyses) await c.step(an.join(' '), () => runAnalysis(vm, an));
   }
   return { typed: c.typed, untyped: c.untyped };

@@ -2,7 +2,9 @@
 // Every DumpError becomes a JS Error with .code (and .address / .errno where they apply).
 #include <napi.h>
 
+#include <csignal>
 #include <cstring>
+#include <unistd.h>
 
 #include "codecs.h"
 #include "dwarf.h"
@@ -254,11 +256,41 @@ Napi::Value DetectFormat(const Napi::CallbackInfo& info) {
   return fmt.empty() ? env.Null() : Napi::String::New(env, fmt);
 }
 
+// Ctrl-C while JavaScript computes synchronously: Node runs a SIGINT listener only when its event
+// loop turns, so a long command would finish (and print) before noticing. While armed, SIGINT
+// ends the process here, as the CLI's own handler does: one line and status 130. Disarming
+// hands SIGINT back to whoever had it (Node's loop).
+struct sigaction savedSigint;
+bool sigintArmed = false;
+
+void exitOnSigint(int) {
+  static const char msg[] = "\nvaat: interrupted\n";
+  ssize_t n = write(2, msg, sizeof msg - 1);
+  (void)n;
+  _exit(130);
+}
+
+Napi::Value InterruptExits(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool on = info.Length() > 0 && info[0].ToBoolean().Value();
+  if (on && !sigintArmed) {
+    struct sigaction sa {};
+    sa.sa_handler = exitOnSigint;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, &savedSigint) == 0) sigintArmed = true;
+  } else if (!on && sigintArmed) {
+    sigaction(SIGINT, &savedSigint, nullptr);
+    sigintArmed = false;
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DumpFile::Define(env);
   env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
   exports.Set("DumpFile", ctor);
   exports.Set("detectFormat", Napi::Function::New(env, DetectFormat, "detectFormat"));
+  exports.Set("interruptExits", Napi::Function::New(env, InterruptExits, "interruptExits"));
   Napi::Object versions = Napi::Object::New(env);
   // A getter: asking opens libkdumpfile (optional, native/kdumpfile_loader.cc); null when it is not installed.
   versions.DefineProperty(Napi::PropertyDescriptor::Accessor(

@@ -278,7 +278,9 @@ std::unique_ptr<LzopSource> LzopSource::open(std::unique_ptr<ByteSource> inner) 
     if (raw == 0) { ended = true; break; }
     if (!scan.take(w, 4)) break;
     uint32_t packed = be32(w);
-    if (raw > kMaxLzopBlock || packed == 0 || packed > raw)
+    // LZO1X output grows by at most 255 bytes per input byte (a long match's length runs on in
+    // zero bytes, 255 each), so a block claiming more than that cannot decompress to its claim.
+    if (raw > kMaxLzopBlock || packed == 0 || packed > raw || (packed < raw && raw > uint64_t(packed) * 256 + 64))
       throw DumpError(ErrCode::Corrupt, "lzop block at " + hex(at) + " has sizes " + std::to_string(raw) + "/" + std::to_string(packed));
     Block b{index->size, raw, packed, 0, 0, 0};
     // Checksum words follow in this order; compressed-data ones only for compressed blocks. If a
@@ -308,20 +310,40 @@ std::unique_ptr<LzopSource> LzopSource::open(std::unique_ptr<ByteSource> inner) 
 
 const std::vector<uint8_t>& LzopSource::block(size_t i) {
   if (auto* hit = cache_.get(i)) return *hit;
+  // A block that failed fails again at once: re-reading and re-decompressing it (up to 64 MiB
+  // claimed) on every read that touches it made a walk over a damaged block take minutes.
+  if (auto bad = failed_.find(i); bad != failed_.end()) throw bad->second;
+  try {
+    return decode(i);
+  } catch (const DumpError& e) {
+    if (e.code == ErrCode::Corrupt || e.code == ErrCode::Truncated) failed_.emplace(i, e);
+    throw;
+  }
+}
+
+const std::vector<uint8_t>& LzopSource::decode(size_t i) {
   const Block& b = index_->blocks[i];
   uint32_t flags = index_->flags;
-  std::vector<uint8_t> out(b.rawLen);
+  std::vector<uint8_t> out;
   if (b.packedLen == b.rawLen) {  // stored
+    out.resize(b.rawLen);
     inner_->readExact(b.inner, out.data(), b.rawLen, "lzop block");
   } else {
     packed_.resize(b.packedLen);
     inner_->readExact(b.inner, packed_.data(), b.packedLen, "lzop block");
     if ((flags & (F_ADLER32_C | F_CRC32_C)) && lzopCheck(flags & F_CRC32_C, packed_.data(), b.packedLen) != b.packedCheck)
       throw DumpError(ErrCode::Corrupt, "lzop block at " + hex(b.inner) + ": compressed-data checksum mismatch");
+    // Decompressed into memory left uninitialised: zero-filling the claimed length first cost a
+    // page fault per 4 KiB of a claim the data may not back.
+    std::unique_ptr<uint8_t[]> raw(new uint8_t[b.rawLen]);
     lzo_uint n = b.rawLen;
-    int rc = lzo1x_decompress_safe(packed_.data(), b.packedLen, out.data(), &n, nullptr);
-    if (rc != LZO_E_OK || n != b.rawLen)
+    int rc = lzo1x_decompress_safe(packed_.data(), b.packedLen, raw.get(), &n, nullptr);
+    if (rc != LZO_E_OK)
       throw DumpError(ErrCode::Corrupt, "lzop block at " + hex(b.inner) + " does not decompress (lzo error " + std::to_string(rc) + ")");
+    if (n != b.rawLen)
+      throw DumpError(ErrCode::Corrupt, "lzop block at " + hex(b.inner) + " decompresses to " + std::to_string(n) +
+                                            " bytes, not the " + std::to_string(b.rawLen) + " its header claims");
+    out.assign(raw.get(), raw.get() + n);
   }
   if ((flags & (F_ADLER32_D | F_CRC32_D)) && lzopCheck(flags & F_CRC32_D, out.data(), out.size()) != b.rawCheck)
     throw DumpError(ErrCode::Corrupt, "lzop block at " + hex(b.inner) + ": checksum mismatch");

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "errors.h"
 #include "lru.h"
 
 namespace vaat {
@@ -149,8 +151,10 @@ class LzopSource : public ContainerSource {
  private:
   const ContainerIndex& index() const override { return *index_; }
   const std::vector<uint8_t>& block(size_t i);
+  const std::vector<uint8_t>& decode(size_t i);
   std::shared_ptr<const Index> index_;
   Lru<size_t, std::vector<uint8_t>> cache_;
+  std::unordered_map<size_t, DumpError> failed_;  // blocks that do not decode, and why
   std::vector<uint8_t> packed_;
 };
 

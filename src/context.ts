@@ -67,7 +67,11 @@ export interface KernelContext extends ObjectContext {
   perCpuOffset(cpu: number): bigint;
   /** CPU `cpu`'s copy of the per-CPU variable `name` (crash's `name:cpu`) */
   perCpu(name: string, cpu: number, type?: TypeRef): KObject;
-  /** the value computed once per open dump under `key` (layouts, task lists, tables) */
+  /**
+   * the value computed once per open dump under `key` (layouts, task lists, tables); keys that
+   * begin `image:` hold what comes from the kernel image's read-only tables alone (the vmlinux
+   * ORC table), which views of the same kernel over other memory share (Vmcore.overMemory)
+   */
   cache<T>(key: string, compute: () => T): T;
 }
 
@@ -95,6 +99,11 @@ export abstract class KernelContextBase implements KernelContext {
     const v = compute();
     this.#cache.set(key, v);
     return v;
+  }
+
+  /** take `from`'s `image:` cache entries: this context reads the same kernel image (see cache()) */
+  protected shareImageCache(from: KernelContextBase): void {
+    for (const [k, v] of from.#cache) if (k.startsWith('image:')) this.#cache.set(k, v);
   }
 
   address(name: string): bigint {

@@ -57,6 +57,22 @@ export class Vmcore extends KernelContextBase implements KernelContext {
 
   constructor(readonly dump: Dump, readonly options: OpenVmcoreOptions = {}) { super(); }
 
+  /**
+   * This vmcore's symbol and type tables over other memory of the same kernel (the fuzzer's
+   * patched copy of it, fuzz/overlay.ts): analyses run on `dump` without loading the tables
+   * again. The tables are this vmcore's, read from its own memory.
+   */
+  overMemory(dump: Dump): Vmcore {
+    const v = new Vmcore(dump, this.options);
+    v.#symbols = this.symbols;
+    v.#kallsyms = this.#kallsyms;
+    v.#modules = this.#modules;
+    v.#types = this.types;
+    v.#typesSource = this.#typesSource;
+    v.shareImageCache(this);
+    return v;
+  }
+
   get file(): string { return this.dump.file; }
   get vmcoreinfo(): VmcoreInfo { return this.dump.vmcoreinfo; }
   get mem(): KernelMemory { return this.dump; }

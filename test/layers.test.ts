@@ -53,7 +53,7 @@ function layer(f: string): number {
     // src/report, the HTML report, sits beside src/fleet
     [/^src\/(fleet|report)\//, 9],
     [/^commands\//, 10],
-    [/^(cli\/|src\/index\.ts$)/, 11],
+    [/^(cli\/|src\/index\.ts$|src\/api-args\.ts$)/, 11],
     // the fleet service: a program beside the CLI, on top of src/fleet
     [/^src\/service\//, 11],
   ];

@@ -93,6 +93,8 @@ export interface NativeModule {
   DumpFile: new (path: string, options?: NativeOpenOptions) => NativeDumpFile;
   /** detect a file's format by content without opening it fully; null if not a dump */
   detectFormat(path: string): string | null;
+  /** while on, SIGINT ends the process at once (one line, status 130) even mid-computation; absent from addons built before it */
+  interruptExits?(on: boolean): void;
   /** libkdumpfile is null when it is not installed (it is optional: opened at run time) */
   versions: { libkdumpfile: string | null; lzo: string; zstd: string; zlib: string; snappy: string };
 }

@@ -54,6 +54,9 @@ export class UsageError extends VaatError {
   override get kind(): FaultKind { return 'usage'; }
 }
 
+/** A library function called with a missing or wrong-kind argument (the calling script's fault; exit 2). */
+export class ArgumentError extends UsageError {}
+
 /** The file is not a vmcore in any format we know. */
 export class NotADumpError extends VaatError {}
 /** A dump, but a variant, codec or architecture we cannot read (or a reader that cannot read it). */

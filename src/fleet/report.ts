@@ -6,7 +6,7 @@
  * directory.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { escapeControls, UsageError } from '../errors/index.js';
 import type { Vmcore } from '../vmcore.js';
@@ -145,6 +145,9 @@ export async function writeReport(path: string, job: ReportJob, deps: ReportDeps
       && analyses.every((a) => prev.analyses.some((r) => r.file === a.file));
     if (unchanged) return { ...prev, skipped: true };
     mkdirSync(dir, { recursive: true });
+    // the old summary goes first: a run stopped half way leaves a directory without one (done
+    // again next run), never an old summary over a mix of old and new files
+    rmSync(summaryFile, { force: true });
     const records: AnalysisRecord[] = [];
     let overview: FleetRow | null = null;
     let title: string | null = null;

@@ -3,6 +3,7 @@
  * task counts, each read the way the kernel itself computes what /proc shows.
  */
 import type { KernelContext } from '../context.js';
+import { VaatError } from '../errors/index.js';
 import { hz, initialJiffies } from './time.js';
 
 export { hz } from './time.js';
@@ -60,7 +61,7 @@ export function loadAverage(vm: KernelContext): LoadAverage {
 export function totalRam(vm: KernelContext): { pages: number; bytes: number } {
   const ps = vm.pageSize;
   const sym = vm.symbols.lookup('_totalram_pages') ?? vm.symbols.lookup('totalram_pages');
-  if (!sym) throw new Error('no _totalram_pages/totalram_pages symbol');
+  if (!sym) throw new VaatError('no _totalram_pages/totalram_pages symbol');
   const pages = Number(vm.mem.s64(sym.address));
   return { pages, bytes: pages * ps };
 }

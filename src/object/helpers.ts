@@ -15,13 +15,31 @@ export function containerOf(obj: KObject, ptr: bigint, type: TypeRef, member: st
   return KObject.at(obj.ctx, ptr - BigInt(off), type);
 }
 
+/**
+ * Brent's cycle finder over a walk: `step(p)` is false once p is a node seen before. A corrupt
+ * pointer that loops back into the middle of a list (never to its head) is caught after about
+ * twice the loop's length, not after MAX_LIST_ENTRIES reads (a minute of a fuzzed dump's time).
+ */
+function cycleCheck(): (p: bigint) => boolean {
+  let saved = -1n;
+  let power = 1;
+  let lam = 0;
+  return (p) => {
+    if (p === saved) return false;
+    if (++lam === power) { saved = p; power *= 2; lam = 0; }
+    return true;
+  };
+}
+
 /** addresses of the nodes of a circular `struct list_head` (excluding the head itself) */
 export function* listNodes(head: KObject): Generator<bigint> {
   const start = head.address;
+  const fresh = cycleCheck();
   let p = head.member('next').pointer();
   for (let n = 0; p !== start; n++) {
     if (p === 0n) throw new ObjectError(`NULL in list at 0x${start.toString(16)}`);
     if (n >= MAX_LIST_ENTRIES) throw new ObjectError(`list at 0x${start.toString(16)} does not end (corrupt or cyclic)`);
+    if (!fresh(p)) throw new ObjectError(`list at 0x${start.toString(16)} loops back to 0x${p.toString(16)} without reaching its head (corrupt)`);
     yield p;
     p = KObject.at(head.ctx, p, 'struct list_head').member('next').pointer();
   }
@@ -37,8 +55,10 @@ export function* listForEachEntry(head: KObject, type: TypeRef, member: string):
 export function* hlistForEachEntry(head: KObject, type: TypeRef, member: string): Generator<KObject> {
   const off = BigInt(head.ctx.types.offsetof(type, member));
   let p = head.member('first').pointer();
+  const fresh = cycleCheck();
   for (let n = 0; p !== 0n; n++) {
     if (n >= MAX_LIST_ENTRIES) throw new ObjectError(`hlist at 0x${head.address.toString(16)} does not end`);
+    if (!fresh(p)) throw new ObjectError(`hlist at 0x${head.address.toString(16)} loops back to 0x${p.toString(16)} (corrupt)`);
     yield KObject.at(head.ctx, p - off, type);
     p = KObject.at(head.ctx, p, 'struct hlist_node').member('next').pointer();
   }
@@ -51,9 +71,12 @@ export function* rbInorder(root: KObject): Generator<bigint> {
   let node = r.member('rb_node').pointer();
   let n = 0;
   const rb = (a: bigint) => KObject.at(root.ctx, a, 'struct rb_node');
+  const seen = new Set<bigint>(); // a tree visits each node once: a second visit is a cycle
   while (stack.length || node !== 0n) {
     while (node !== 0n) {
       if (++n > MAX_LIST_ENTRIES) throw new ObjectError(`rbtree at 0x${root.address.toString(16)} does not end`);
+      if (seen.has(node)) throw new ObjectError(`rbtree at 0x${root.address.toString(16)} reaches node 0x${node.toString(16)} twice (corrupt)`);
+      seen.add(node);
       stack.push(node);
       node = rb(node).member('rb_left').pointer();
     }

@@ -5,7 +5,8 @@
  * offsets, not image addresses, and are left as they are. A loaded table must pass the same proof
  * as a fresh decode: VMCOREINFO's own SYMBOL() addresses must match, else the cache is not used.
  */
-import { readCache, writeCache } from '../cache/build-id-cache.js';
+import { statSync } from 'node:fs';
+import { cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
 import type { AddressRule, KallsymsLayout } from './kallsyms-layout.js';
@@ -64,10 +65,34 @@ export function writeKallsymsCache(table: KallsymsTable, info: VmcoreInfo): stri
   return writeCache(KIND, buildId, VERSION, out);
 }
 
+/**
+ * Tables already loaded by this process, per cache file (as it was on disk) and slide: a fleet
+ * worker, a session or the fuzzer opening many dumps of one build indexes ~90k symbols once.
+ */
+const loaded = new Map<string, { table: KallsymsTable; matched: string[] }>();
+
 /** the cached table shifted to this dump's KASLR slide, or null (cache absent, damaged, or failing the proof) */
 export function readKallsymsCache(info: VmcoreInfo): KallsymsTable | null {
   const buildId = info.buildId;
   if (!buildId) return null;
+  const file = cachePath(KIND, buildId);
+  let key: string | undefined;
+  try {
+    const st = file ? statSync(file) : undefined;
+    if (st) key = `${file}\0${st.ino}\0${st.size}\0${st.mtimeMs}\0${info.kernelOffset}`;
+  } catch { /* no cache file: readCache says so below */ }
+  const memo = key ? loaded.get(key) : undefined;
+  // the same proof as below, against this dump's VMCOREINFO
+  if (memo) return memo.matched.length && memo.matched.every((name) => { const want = info.symbol(name); return want !== undefined && memo.table.lookup(name)?.address === want; }) ? memo.table : null;
+  const table = readCacheFile(info, buildId);
+  if (table && key) {
+    if (loaded.size >= 8) loaded.delete(loaded.keys().next().value!);
+    loaded.set(key, { table, matched: table.proof.matched });
+  }
+  return table;
+}
+
+function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null {
   const t0 = performance.now();
   const hit = readCache(KIND, buildId, VERSION);
   if (!hit.data) return null;

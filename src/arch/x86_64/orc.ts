@@ -232,9 +232,13 @@ export class OrcUnwindInfo {
 /** The dump's ORC tables (cached per dump). `kernel` is null when the kernel has no ORC. */
 export function orcUnwindInfo(vm: KernelContext): OrcUnwindInfo {
   return vm.cache('x86_64.orc', () => {
-    const raw = readKernelOrc(vm);
-    const layout = orcLayout(vm, raw?.entries);
-    return new OrcUnwindInfo(vm, raw ? OrcTable.fromRaw('vmlinux', raw.ipStart, raw.ipBuf, raw.entries, layout) : null, layout);
+    // the vmlinux table and its entry layout come from the image's read-only data alone: `image:` (see KernelContext.cache)
+    const { table, layout } = vm.cache('image:x86_64.orc.vmlinux', () => {
+      const raw = readKernelOrc(vm);
+      const layout = orcLayout(vm, raw?.entries);
+      return { table: raw ? OrcTable.fromRaw('vmlinux', raw.ipStart, raw.ipBuf, raw.entries, layout) : null, layout };
+    });
+    return new OrcUnwindInfo(vm, table, layout);
   });
 }
 

@@ -5,7 +5,7 @@
  * differences are handled where they occur, with the change named.
  */
 import type { KernelContext } from '../../context.js';
-import type { KObject } from '../../object/kobject.js';
+import { ObjectError, type KObject } from '../../object/kobject.js';
 import { containerOf, cpumaskToList, cpuListString, listForEachEntry } from '../../object/helpers.js';
 import { cgroupPath } from './path.js';
 import { nrCpuIds } from '../cpu.js';
@@ -84,7 +84,7 @@ export function* cssForEachChild(css: KObject): Generator<KObject> {
 export function* cssForEachDescendantPre(css: KObject): Generator<KObject> {
   const stack: KObject[] = [css];
   for (let n = 0; stack.length; n++) {
-    if (n > MAX_CGROUPS) throw new Error(`css tree at 0x${css.address.toString(16)} does not end`);
+    if (n > MAX_CGROUPS) throw new ObjectError(`css tree at 0x${css.address.toString(16)} does not end`);
     const c = stack.pop()!;
     yield c;
     stack.push(...[...cssForEachChild(c)].reverse());
@@ -417,7 +417,7 @@ export function cgroupTree(vm: KernelContext, h: CgroupHierarchy, opts: CgroupTr
   };
 
   const build = (self: KObject, parentControl: string[] | null, depth: number): CgroupInfo => {
-    if (depth > 1000) throw new Error('cgroup tree too deep (corrupt)');
+    if (depth > 1000) throw new ObjectError('cgroup tree too deep (corrupt)');
     const node = describe(self, parentControl);
     node.children = [...cssForEachChild(self)].map((ch) => build(ch, node.subtreeControl, depth + 1));
     return node;

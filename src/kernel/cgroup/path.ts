@@ -6,6 +6,8 @@
  */
 import type { KernelContext } from '../../context.js';
 import { readCString } from '../../dump/dump.js';
+import { VaatError } from '../../errors/index.js';
+import { ObjectError } from '../../object/kobject.js';
 
 /** kernfs trees are shallow; a longer chain is corruption */
 const MAX_DEPTH = 256;
@@ -42,10 +44,10 @@ function cache(vm: KernelContext): Map<bigint, string | null> {
 /** a kernfs_node's path from its root: '/' for the root itself */
 export function kernfsPath(vm: KernelContext, kn: bigint): string {
   const o = offsets(vm);
-  if (!o) throw new Error('this kernel has no cgroup v2 (css_set.dfl_cgrp) or kernfs types');
+  if (!o) throw new VaatError('this kernel has no cgroup v2 (css_set.dfl_cgrp) or kernfs types');
   const names: string[] = [];
   for (let n = kn, depth = 0; n !== 0n; depth++) {
-    if (depth > MAX_DEPTH) throw new Error(`kernfs parent chain at 0x${kn.toString(16)} does not end`);
+    if (depth > MAX_DEPTH) throw new ObjectError(`kernfs parent chain at 0x${kn.toString(16)} does not end`);
     const parent = vm.mem.pointer(n + BigInt(o.knParent));
     if (parent === 0n) break; // the root's own name is not part of paths
     names.push(readCString(vm.mem, vm.mem.pointer(n + BigInt(o.knName)), 256));

@@ -159,7 +159,37 @@ function readULong(buf: Buffer, off: number, size: number): bigint {
   return size === 8 ? buf.readBigUInt64LE(off) : BigInt(buf.readUInt32LE(off));
 }
 
+/**
+ * Every member the reader touches must lie inside its structure as VMCOREINFO sizes it: a damaged
+ * OFFSET() or SIZE() line is a fault of the dump, said so, not a read outside a buffer.
+ */
+function checkPrbLayout(L: PrbLayout): void {
+  const bad = (what: string): never => { throw new PrintkError(`VMCOREINFO's printk layout is inconsistent: ${what}`); };
+  if (L.longSize !== 4 && L.longSize !== 8) bad(`SIZE(atomic_long_t) = ${L.longSize}`);
+  for (const [key, v] of [['SIZE(prb_desc)', L.descSize], ['SIZE(printk_info)', L.infoSize]] as const) {
+    if (!Number.isSafeInteger(v) || v <= 0 || v > 1 << 16) bad(`${key} = ${v}`);
+  }
+  const within = (what: string, off: number | null, width: number, size: number, sizeKey: string): void => {
+    if (off !== null && (!Number.isSafeInteger(off) || off < 0 || off + width > size)) bad(`${what} at ${off} (${width} bytes) lies outside ${sizeKey} = ${size}`);
+  };
+  const ls = L.longSize;
+  within('prb_desc.state_var', L.descStateVar + L.atomicCounter, ls, L.descSize, 'SIZE(prb_desc)');
+  within('prb_desc.text_blk_lpos.begin', L.descTextBlkLpos + L.lposBegin, ls, L.descSize, 'SIZE(prb_desc)');
+  within('prb_desc.text_blk_lpos.next', L.descTextBlkLpos + L.lposNext, ls, L.descSize, 'SIZE(prb_desc)');
+  within('printk_info.seq', L.infoSeq, 8, L.infoSize, 'SIZE(printk_info)');
+  within('printk_info.ts_nsec', L.infoTsNsec, 8, L.infoSize, 'SIZE(printk_info)');
+  within('printk_info.text_len', L.infoTextLen, 2, L.infoSize, 'SIZE(printk_info)');
+  within('printk_info.caller_id', L.infoCallerId, 4, L.infoSize, 'SIZE(printk_info)');
+  within('printk_info facility', L.infoFacility, 1, L.infoSize, 'SIZE(printk_info)');
+  within('printk_info flags/level', L.infoFlagsLevel, 1, L.infoSize, 'SIZE(printk_info)');
+  if (L.infoDevInfo !== null) {
+    within('printk_info.dev_info.subsystem', L.infoDevInfo + L.devInfoSubsystem, L.subsystemLen, L.infoSize, 'SIZE(printk_info)');
+    within('printk_info.dev_info.device', L.infoDevInfo + L.devInfoDevice, L.deviceLen, L.infoSize, 'SIZE(printk_info)');
+  }
+}
+
 function readPrb(mem: MemoryReader, prbSym: bigint, L: PrbLayout): LogRecord[] {
+  checkPrbLayout(L);
   const ls = L.longSize;
   const bits = BigInt(ls * 8);
   const longMask = (1n << bits) - 1n;

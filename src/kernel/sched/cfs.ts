@@ -17,7 +17,7 @@
  * test/kernel-shapes.test.ts builds each of these on hand-written BTF.
  */
 import type { KernelContext } from '../../context.js';
-import type { KObject } from '../../object/kobject.js';
+import { ObjectError, type KObject } from '../../object/kobject.js';
 import { rbInorder } from '../../object/helpers.js';
 import { schedTask, taskGroupPath, type SchedTask } from './task.js';
 
@@ -249,7 +249,7 @@ export function cfsRqForEachEntity(vm: KernelContext, cfsRq: KObject, opts: CfsW
   const maxDepth = opts.maxDepth ?? Infinity;
   const seen = new Set<bigint>();
   const walk = (q: KObject, depth: number): void => {
-    if (seen.has(q.address)) throw new Error(`cfs_rq 0x${q.address.toString(16)} is its own ancestor (corrupt group hierarchy)`);
+    if (seen.has(q.address)) throw new ObjectError(`cfs_rq 0x${q.address.toString(16)} is its own ancestor (corrupt group hierarchy)`);
     seen.add(q.address);
     const { curr, addrs } = cfsRqEntityAddresses(q);
     for (const a of addrs) {

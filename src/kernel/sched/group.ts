@@ -6,7 +6,7 @@
  * parent, so no rbtree walk reaches it.
  */
 import type { KernelContext } from '../../context.js';
-import type { KObject } from '../../object/kobject.js';
+import { ObjectError, type KObject } from '../../object/kobject.js';
 import { listForEachEntry } from '../../object/helpers.js';
 import { cfsEntity, cfsRqForEachEntity, cfsRqInfo, type CfsEntity, type CfsRqInfo, type CfsTaskEntity } from './cfs.js';
 import { taskGroupPath } from './task.js';
@@ -70,18 +70,21 @@ export function taskGroupBandwidth(tg: KObject): CfsBandwidth | null {
 export function taskGroupTree(vm: KernelContext, cpu: number, opts: TaskGroupTreeOptions = {}): TaskGroupNode | null {
   if (!vm.types.hasMember('struct task_group', 'cfs_rq')) return null;
   const root = vm.object('root_task_group', 'struct task_group');
-  return groupNode(vm, root, cpu, 0, opts) ?? null;
+  return groupNode(vm, root, cpu, 0, opts, new Set()) ?? null;
 }
 
-function groupNode(vm: KernelContext, tg: KObject, cpu: number, depth: number, opts: TaskGroupTreeOptions): TaskGroupNode | undefined {
-  if (depth > MAX_GROUP_DEPTH) throw new Error(`task_group 0x${tg.address.toString(16)}: hierarchy does not end`);
+function groupNode(vm: KernelContext, tg: KObject, cpu: number, depth: number, opts: TaskGroupTreeOptions, seen: Set<bigint>): TaskGroupNode | undefined {
+  if (depth > MAX_GROUP_DEPTH) throw new ObjectError(`task_group 0x${tg.address.toString(16)}: hierarchy does not end`);
+  // a group reached twice is a corrupt children/siblings link (each one would be walked again, and its subtree)
+  if (seen.has(tg.address)) throw new ObjectError(`task_group 0x${tg.address.toString(16)} is reached twice in the hierarchy (corrupt)`);
+  seen.add(tg.address);
   const cfsRqAddr = tg.member('cfs_rq').index(cpu).pointer();
   if (cfsRqAddr === 0n) return undefined; // a group still being created
   const cfsRq = vm.objectAt(cfsRqAddr, 'struct cfs_rq').snapshot();
   const info = cfsRqInfo(vm, cfsRq);
   const children: TaskGroupNode[] = [];
   for (const child of listForEachEntry(tg.member('children'), 'struct task_group', 'siblings')) {
-    const n = groupNode(vm, child, cpu, depth + 1, opts);
+    const n = groupNode(vm, child, cpu, depth + 1, opts, seen);
     if (n) children.push(n);
   }
   const busy = info.nrRunning > 0 || info.throttled === true || (info.throttleCount ?? 0) > 0;

@@ -10,7 +10,7 @@
  *    which stands for the fair class rather than a task.
  */
 import type { KernelContext } from '../../context.js';
-import type { KObject } from '../../object/kobject.js';
+import { ObjectError, type KObject } from '../../object/kobject.js';
 import { listNodes, rbInorder } from '../../object/helpers.js';
 import { schedTask, type SchedTask } from './task.js';
 
@@ -86,7 +86,7 @@ export function rtRqInfo(vm: KernelContext, rtRq: KObject, currTask: bigint): Rt
 }
 
 function rtRqForEachEntity(vm: KernelContext, rtRq: KObject, currTask: bigint, depth: number, out: RtEntity[], mismatch: number[]): void {
-  if (depth > 32) throw new Error(`rt_rq 0x${rtRq.address.toString(16)}: group nesting does not end`);
+  if (depth > 32) throw new ObjectError(`rt_rq 0x${rtRq.address.toString(16)}: group nesting does not end`);
   // one read for the whole array (~1.6 KiB): every list head and the bitmap come from it
   const active = rtRq.member('active').snapshot();
   const bitmap = active.member('bitmap');
