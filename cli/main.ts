@@ -9,7 +9,8 @@ import { loadCommands, type LoadedCommand } from './load-commands.js';
 import { openOptionsFrom } from './command-argv.js';
 import { chooseDump } from './dump-arg.js';
 import { inFile, reportFailure, UsageError } from './errors.js';
-import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
+import { parseInvocation, refuseAmbiguousDump, scriptFor, writeCommandOutput } from './run-command.js';
+import { terminalTarget } from './pager.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
 import { installInterruptHandler } from './interrupt.js';
@@ -55,7 +56,7 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   try { vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
   try {
     refuseAmbiguousDump(spec, vm, chosen.typed);
-    process.stdout.write(await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY }));
+    await writeCommandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY }, terminalTarget());
   } catch (e) {
     throw inFile(e, file);
   } finally {

@@ -7,10 +7,12 @@
 import { Option, type Command } from 'commander';
 import type { Vmcore } from '../src/vmcore.js';
 import { Output } from '../src/output/sink.js';
-import { toJson } from '../src/output/json.js';
+import { commandSchema, schemaShape, toJson, type JsonShape } from '../src/output/json.js';
 import { commandScript, type VaatCommand } from '../src/plugin.js';
 import { openOptionsFrom, parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
 import { UsageError } from './errors.js';
+import type { TextTarget } from './pager.js';
+import { writeJson, writeJsonLines } from '../src/output/json-stream.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySpec = VaatCommand<any, any>;
@@ -25,13 +27,45 @@ export function parseInvocation(spec: AnySpec, argv: readonly string[]): ParsedC
   return parseCommandArgv(spec, argv, cliOnlyOptions);
 }
 
-/** run `spec` on `vm` and return what it prints: `--json` text, or the rendered output */
+/** how the command's published schema writes its values (addresses as 0x…) */
+function shapeOf(spec: AnySpec): JsonShape { return schemaShape(commandSchema(spec.name) ?? undefined); }
+
+/** the list `--jsonl` prints for `spec`; a usage error for a command that has none */
+export function jsonlKey(spec: AnySpec): string {
+  if (!spec.jsonl) throw new UsageError(`${spec.name} has no --jsonl (it has no long list): use --json`);
+  return spec.jsonl;
+}
+
+/** run `spec` on `vm` and return what it prints: `--json` / `--jsonl` text, or the rendered output */
 export async function commandOutput(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>, style: { color: boolean }): Promise<string> {
+  if (options.jsonl) jsonlKey(spec);
   const result = await spec.run({ vm, options, args });
+  if (options.jsonl) { const parts: string[] = []; writeJsonLines(result, jsonlKey(spec), (s) => parts.push(s), shapeOf(spec)); return parts.join(''); }
   if (options.json) return toJson(result, spec.name) + '\n';
   const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color } });
   spec.render(result, out, options);
   return out.text();
+}
+
+/**
+ * run `spec` on `vm` and send what it prints to `target` as it is rendered: text row by row,
+ * never the whole output as one string
+ */
+export async function writeCommandOutput(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>,
+  style: { color: boolean }, target: TextTarget): Promise<void> {
+  if (options.jsonl) jsonlKey(spec); // before the work, not after it
+  const result = await spec.run({ vm, options, args });
+  const write = (s: string): void => target.write(s);
+  if (options.jsonl) {
+    writeJsonLines(result, jsonlKey(spec), write, shapeOf(spec));
+  } else if (options.json) {
+    writeJson(result, write, shapeOf(spec));
+  } else {
+    const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color }, write: (s) => target.write(s) });
+    spec.render(result, out, options);
+    out.flush();
+  }
+  await target.end();
 }
 
 /** what makes `token` a valid operand of a command, or null: a number, an address, a symbol or type of the dump */
