@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import type { VaatCommand } from '../src/plugin.js';
 import type { OpenVmcoreOptions } from '../src/vmcore.js';
+import { UsageError } from '../src/errors/index.js';
 
 export type ParsedOptions = Record<string, unknown>;
 
@@ -13,6 +14,7 @@ export type ParsedOptions = Record<string, unknown>;
 export function addCommonOptions(prog: Command): Command {
   return addOpenOptions(prog
     .option('--json', 'machine-readable output')
+    .option('--jsonl', "JSON Lines: the command's list (ps tasks, tasktable rows, stacks groups, log records), one JSON object a line")
     .option('--plain', 'no colour')
     .option('--debug', 'on an internal error, print its stack')
     .option('--script', 'print a TypeScript program that computes the same with the vaat API'));
@@ -23,6 +25,7 @@ export function addOpenOptions(prog: Command): Command {
   return prog
     .option('--zero-excluded', 'read excluded pages as zeros instead of failing')
     .option('--reader <name>', "page reader: auto (vaat's own), vaat or libkdumpfile", 'auto')
+    .option('--page-cache <MiB>', 'decoded pages kept in memory per open dump (default 16, or $VAAT_PAGE_CACHE_MB)')
     .option('--system-map <file>', "a System.map of the dump's kernel")
     .option('--btf <file>', "BTF to use instead of the BTF in the dump: a raw BTF file, or a vmlinux (its .BTF section)")
     .option('--vmlinux <file>', "a debug vmlinux: DWARF for types (checked against the dump's build-id), .symtab for symbols (cross-checked)")
@@ -36,10 +39,18 @@ export function openOptionsGiven(options: ParsedOptions): string[] {
   const given: string[] = [];
   if (options.zeroExcluded) given.push('--zero-excluded');
   if (options.reader !== undefined && options.reader !== 'auto') given.push('--reader');
+  if (options.pageCache !== undefined) given.push('--page-cache');
   if (options.systemMap !== undefined) given.push('--system-map');
   if (options.btf !== undefined) given.push('--btf');
   if (options.vmlinux !== undefined && options.vmlinux !== true) given.push(options.vmlinux === false ? '--no-vmlinux' : '--vmlinux');
   return given;
+}
+
+/** `--page-cache 64` → bytes; a usage error for anything but a number of MiB >= 0 */
+function pageCacheMiB(text: string): number {
+  const mb = Number(text);
+  if (text.trim() === '' || !Number.isFinite(mb) || mb < 0) throw new UsageError(`--page-cache takes a number of MiB >= 0, not '${text}'`);
+  return Math.floor(mb * 1024 * 1024);
 }
 
 /** what the common options say about opening a dump */
@@ -47,6 +58,7 @@ export function openOptionsFrom(options: ParsedOptions): OpenVmcoreOptions {
   return {
     zeroExcluded: !!options.zeroExcluded,
     ...(typeof options.reader === 'string' ? { backend: options.reader as OpenVmcoreOptions['backend'] } : {}),
+    ...(typeof options.pageCache === 'string' ? { pageCacheBytes: pageCacheMiB(options.pageCache) } : {}),
     ...(typeof options.systemMap === 'string' ? { systemMap: options.systemMap } : {}),
     ...(typeof options.btf === 'string' ? { btf: options.btf } : {}),
     ...(typeof options.vmlinux === 'string' || options.vmlinux === false ? { vmlinux: options.vmlinux } : {}),

@@ -118,6 +118,7 @@ export async function runFleetCli(argv: readonly string[], commands: readonly Lo
   }
   const json = !!parsed.options.json;
   const plain = !!parsed.options.plain;
+  if (parsed.options.jsonl) { process.stderr.write(`vaat: ${name}: --jsonl is for one dump; over a set of dumps use --json\n`); return 2; }
 
   let discovery: Discovery;
   try { discovery = discoverAll(fa.dirs); } catch (e) { process.stderr.write(`vaat: ${firstLine(e)}\n`); return 1; }

@@ -3,13 +3,14 @@
  * default summary, `vaat help`. Every fault ends in one line on stderr and a non-zero exit.
  */
 import { existsSync } from 'node:fs';
-import { openVmcore } from '../src/vmcore.js';
+import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { setProgressReporter } from '../src/progress.js';
 import { loadCommands, type LoadedCommand } from './load-commands.js';
 import { openOptionsFrom } from './command-argv.js';
 import { chooseDump } from './dump-arg.js';
 import { inFile, reportFailure, UsageError } from './errors.js';
-import { commandOutput, parseInvocation, refuseAmbiguousDump, scriptFor } from './run-command.js';
+import { commandResult, parseInvocation, refuseAmbiguousDump, scriptFor, writeCommandResult } from './run-command.js';
+import { terminalTarget } from './pager.js';
 import { isFleetInvocation, runFleetCli } from './fleet.js';
 import { runShellCli } from './shell-cli.js';
 import { computing, installInterruptHandler } from './interrupt.js';
@@ -51,20 +52,22 @@ async function runCommand(lc: LoadedCommand, argv: string[]): Promise<void> {
   currentDump = file;
   if (options.script) { process.stdout.write(scriptFor(spec, file, args, options)); return; }
   // the error contract: a fault names the dump even when the code that found it knew no file name
-  // a Ctrl-C while the dump opens or the command computes ends the run at once (cli/interrupt.ts)
-  const text = await computing(async () => {
-    let vm;
-    try { vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
-    try {
-      refuseAmbiguousDump(spec, vm, chosen.typed);
-      return await commandOutput(spec, vm, args, options, { color: !!process.stdout.isTTY });
-    } catch (e) {
-      throw inFile(e, file);
-    } finally {
-      vm.close();
-    }
-  });
-  process.stdout.write(text);
+  // a Ctrl-C while the dump opens or the command computes ends the run at once (cli/interrupt.ts);
+  // while the text is written it is the pager's (less keeps the terminal until it quits)
+  let vm: Vmcore | undefined;
+  try {
+    const result = await computing(async () => {
+      let opened: Vmcore;
+      try { opened = vm = openVmcore(file, openOptionsFrom(options)); } catch (e) { throw inFile(e, file); }
+      refuseAmbiguousDump(spec, opened, chosen.typed);
+      return commandResult(spec, opened, args, options);
+    });
+    await writeCommandResult(spec, result, options, { color: !!process.stdout.isTTY }, terminalTarget());
+  } catch (e) {
+    throw inFile(e, file);
+  } finally {
+    vm?.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -96,7 +96,8 @@ export class WorkerPool {
         s.child.send({ type: 'job', id, path: paths[id], spec } satisfies ToWorker);
       };
       const spawn = (): void => {
-        const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+        // --expose-gc: the worker collects after each dump, so its footprint stays that of one dump
+        const child = fork(WORKER, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json', execArgv: [...process.execArgv, '--expose-gc'] });
         const s: Slot = { child, busy: null, ready: false, stderr: '' };
         mine.push(s);
         this.#slots.push(s);

@@ -1,16 +1,18 @@
 /**
  * One command run against an opened dump, the same way from the command line and from the
- * session (`vaat shell`): its argv parsed by commander, run() computed, then `--json` or the
- * rendered text returned as one string, so the caller decides where it goes (stdout, a pager,
- * a shell pipe).
+ * session (`vaat shell`): its argv parsed by commander, run() computed, then `--json`, `--jsonl`
+ * or the rendered text written piece by piece to a target the caller chose (stdout or a pager on
+ * the command line; one string for the session, which pipes or pages it).
  */
 import { Option, type Command } from 'commander';
 import type { Vmcore } from '../src/vmcore.js';
 import { Output } from '../src/output/sink.js';
-import { toJson } from '../src/output/json.js';
+import { commandSchema, schemaShape, type JsonShape } from '../src/output/json.js';
 import { commandScript, type VaatCommand } from '../src/plugin.js';
 import { openOptionsFrom, parseCommandArgv, type ParsedCommandArgv } from './command-argv.js';
 import { UsageError } from './errors.js';
+import type { TextTarget } from './pager.js';
+import { writeJson, writeJsonLines } from '../src/output/json-stream.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySpec = VaatCommand<any, any>;
@@ -25,13 +27,46 @@ export function parseInvocation(spec: AnySpec, argv: readonly string[]): ParsedC
   return parseCommandArgv(spec, argv, cliOnlyOptions);
 }
 
-/** run `spec` on `vm` and return what it prints: `--json` text, or the rendered output */
+/** how the command's published schema writes its values (addresses as 0x…) */
+function shapeOf(spec: AnySpec): JsonShape { return schemaShape(commandSchema(spec.name) ?? undefined); }
+
+/** the list `--jsonl` prints for `spec`; a usage error for a command that has none */
+export function jsonlKey(spec: AnySpec): string {
+  if (!spec.jsonl) throw new UsageError(`${spec.name} has no --jsonl (it has no long list): use --json`);
+  return spec.jsonl;
+}
+
+/** run `spec` on `vm` and return what it prints as one string (the session: its caller pipes or pages it) */
 export async function commandOutput(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>, style: { color: boolean }): Promise<string> {
-  const result = await spec.run({ vm, options, args });
-  if (options.json) return toJson(result, spec.name) + '\n';
-  const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color } });
-  spec.render(result, out, options);
-  return out.text();
+  const result = await commandResult(spec, vm, args, options);
+  const parts: string[] = [];
+  await writeCommandResult(spec, result, options, style, { write: (s) => { parts.push(s); }, end: async () => {} });
+  return parts.join('');
+}
+
+/** run `spec` on `vm`: its typed result, nothing printed yet (a bad `--jsonl` is refused before the work) */
+export async function commandResult(spec: AnySpec, vm: Vmcore, args: string[], options: Record<string, unknown>): Promise<unknown> {
+  if (options.jsonl) jsonlKey(spec);
+  return spec.run({ vm, options, args });
+}
+
+/**
+ * send what `spec` prints for `result` to `target` as it is rendered: text row by row, never the
+ * whole output as one string
+ */
+export async function writeCommandResult(spec: AnySpec, result: unknown, options: Record<string, unknown>,
+  style: { color: boolean }, target: TextTarget): Promise<void> {
+  const write = (s: string): void => target.write(s);
+  if (options.jsonl) {
+    writeJsonLines(result, jsonlKey(spec), write, shapeOf(spec));
+  } else if (options.json) {
+    writeJson(result, write, shapeOf(spec));
+  } else {
+    const out = new Output({ plain: !!options.plain, stream: { isTTY: style.color }, write });
+    spec.render(result, out, options);
+    out.flush();
+  }
+  await target.end();
 }
 
 /** what makes `token` a valid operand of a command, or null: a number, an address, a symbol or type of the dump */

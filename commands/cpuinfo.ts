@@ -4,9 +4,11 @@
  * the mm's generation, lazy mode) with suspicious CPUs flagged.
  */
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
-import type { Output } from '../src/output/sink.js';
+import type { Cell, Output } from '../src/output/sink.js';
+import { groupAlike } from '../src/output/cpu-rows.js';
 import { hex } from '../src/output/style.js';
-import { cpuListString } from '../src/object/helpers.js';
+import { cpuListString, parseCpuList } from '../src/object/helpers.js';
+import { NotFoundError } from '../src/errors/index.js';
 import { cpuTopologyAll, type CpuTopology, type Topology } from '../src/kernel/sched/topology.js';
 import { cpuTlbStates, type TlbSummary } from '../src/kernel/mm/tlb.js';
 import { cpuCurr, cpuIdle } from '../src/kernel/cpu.js';
@@ -17,7 +19,7 @@ import { archOf } from '../src/arch/index.js';
 import { arm64Topology, type Arm64CpuTopology } from '../src/arch/arm64/topology.js';
 import { arm64Tlb, type Arm64Tlb } from '../src/arch/arm64/tlb.js';
 
-interface CpuinfoOptions { info?: boolean; tlb?: boolean }
+interface CpuinfoOptions { info?: boolean; tlb?: boolean; cpus?: string }
 
 export interface CpuDoing {
   /** 'idle', 'running' a task, or 'panic' (the CPU that panicked, running `pid`) */
@@ -47,20 +49,21 @@ export interface Arm64TopologyResult {
 /** the model's records as they are: x86's cpu_tlbstate view, arm64's topology and global-ASID view */
 export interface CpuinfoResult { topology?: TopologyResult; tlb?: TlbSummary; arm64Topology?: Arm64TopologyResult; arm64Tlb?: Arm64Tlb }
 
-function renderArm64Topology(r: Arm64TopologyResult, out: Output): void {
+function renderArm64Topology(r: Arm64TopologyResult, out: Output, grouped: boolean): void {
   const c = out.c;
   out.kv([
     ['POSSIBLE', cpuListString(r.possible)], ['PRESENT', cpuListString(r.present)],
     ['ONLINE', cpuListString(r.online)], ['ACTIVE', cpuListString(r.active)], ['PANIC CPU', r.panicCpu],
   ]);
   out.line();
-  out.table(r.cpus.map((p) => {
+  const rows = r.cpus.map((p): Cell[] => {
     const d = p.doing;
     const what = !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
     return [p.cpu, p.packageId, p.clusterId, p.coreId, p.threadId, p.mpidr === null ? '?' : hex(p.mpidr), p.midr === null ? '?' : hex(p.midr), p.numaNode,
       p.online ? 'yes' : c.yellow('no'), cpuListString(p.smtSiblings), cpuListString(p.coreSiblings),
       d?.state === 'panic' ? c.red(`${what} (panic)`) : what];
-  }), { header: ['CPU', 'PKG', 'CLUSTER', 'CORE', 'THR', 'MPIDR', 'MIDR', 'NODE', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 7] });
+  });
+  out.table(grouped ? groupAlike(rows, r.cpus.map((p) => p.cpu)) : rows, { header: ['CPU', 'PKG', 'CLUSTER', 'CORE', 'THR', 'MPIDR', 'MIDR', 'NODE', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 7] });
 }
 
 function renderArm64Tlb(r: Arm64Tlb, out: Output): void {
@@ -84,7 +87,10 @@ function doing(vm: Parameters<typeof cpuCurr>[0], cpu: number, panic: number | n
   }
 }
 
-function renderTopology(r: TopologyResult, out: Output): void {
+/** cpu_llc_id of a CPU that never came up: BAD_APICID (arch/x86/include/asm/apicdef.h) */
+const BAD_APICID = 0xffff;
+
+function renderTopology(r: TopologyResult, out: Output, grouped: boolean): void {
   const c = out.c;
   out.kv([
     ['VENDOR', r.vendor], ['MODEL', r.model],
@@ -93,17 +99,24 @@ function renderTopology(r: TopologyResult, out: Output): void {
     ['PANIC CPU', r.panicCpu], ['SMT', r.smtActive ? 'active' : 'off'],
   ]);
   out.line();
-  out.table(r.cpus.map((p) => {
+  const rows = r.cpus.map((p): Cell[] => {
     const d = p.doing;
-    const what = !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
-    return [p.cpu, p.packageId, p.dieId, p.coreId, p.thread, p.apicid, p.numaNode, p.llcId,
+    const what = !p.online ? c.dim('offline') : !d ? '?' : d.state === 'idle' ? c.dim('idle') : `${d.pid} ${d.comm}`;
+    // a CPU that is not present never filled its cpu_info: its topology is unknown, not zero
+    const known = <T>(v: T): T | null => (p.present ? v : null);
+    return [p.cpu, known(p.packageId), known(p.dieId), known(p.coreId), known(p.thread), known(p.apicid), p.numaNode, p.llcId === BAD_APICID ? null : known(p.llcId),
       p.online ? 'yes' : c.yellow('no'), cpuListString(p.smtSiblings), cpuListString(p.coreSiblings),
       d?.state === 'panic' ? c.red(`${what} (panic)`) : what];
-  }), { header: ['CPU', 'PKG', 'DIE', 'CORE', 'THR', 'APIC', 'NODE', 'LLC', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 5, 6, 7] });
+  });
+  out.table(grouped ? groupAlike(rows, r.cpus.map((p) => p.cpu)) : rows, { header: ['CPU', 'PKG', 'DIE', 'CORE', 'THR', 'APIC', 'NODE', 'LLC', 'ONLINE', 'SMT-SIBS', 'CORE-SIBS', 'DOING'], alignRight: [0, 1, 2, 3, 4, 5, 6, 7] });
   out.heading('packages × cores × threads');
   for (const p of r.matrix) {
-    out.line(`  package ${p.package}: ` + p.cores.map((k) => `core ${k.core} [${k.cpus.map((cpu) => (cpu === r.panicCpu ? c.red(String(cpu)) : String(cpu))).join(' ')}]`).join('  '));
+    const cores = p.cores.map((k) => `core ${k.core} [${k.cpus.map((cpu) => (cpu === r.panicCpu ? c.red(String(cpu)) : String(cpu))).join(' ')}]`);
+    // eight cores a line: a 64-core package stays readable on a terminal
+    for (let i = 0; i < cores.length; i += 8) out.line(`  ${i === 0 ? `package ${p.package}:` : ' '.repeat(`package ${p.package}:`.length)} ${cores.slice(i, i + 8).join('  ')}`);
   }
+  const absent = r.possible.filter((cpu) => !r.present.includes(cpu));
+  if (absent.length) out.line(c.dim(`  possible but not present (never brought up): ${cpuListString(absent)}`));
 }
 
 function renderTlb(r: TlbSummary, out: Output): void {
@@ -128,11 +141,15 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
   options: [
     { flags: '-i, --info', description: 'topology per CPU: package, die, core, thread, NUMA node, masks, what it was doing' },
     { flags: '-t, --tlb', description: 'TLB state per CPU: loaded mm, owner, ASID slots, lazy mode; flags pending flushes' },
+    { flags: '-c, --cpus <list>', description: 'only these CPUs, e.g. 0-3,8 (text output then lists each one, without grouping alike CPUs)' },
   ],
   run({ vm, options }) {
     const wantTlb = Boolean(options.tlb);
     const wantInfo = Boolean(options.info) || !wantTlb;
     const r: CpuinfoResult = {};
+    const only = options.cpus ? new Set(parseCpuList(options.cpus)) : null;
+    if (only && !cpuMask(vm, 'possible').some((c) => only.has(c))) throw new NotFoundError(`no possible CPU in '${options.cpus}'`);
+    const keep = <T extends { cpu: number }>(rows: T[]): T[] => (only ? rows.filter((x) => only.has(x.cpu)) : rows);
     if (archOf(vm).name === 'aarch64') {
       const possible = cpuMask(vm, 'possible');
       if (wantInfo) {
@@ -142,36 +159,38 @@ export default defineCommand<CpuinfoOptions, CpuinfoResult>({
         const rows = arm64Topology(vm, possible, nrCpuIds(vm), new Set(online), new Set(present));
         r.arm64Topology = {
           possible, present, online, active: cpuMask(vm, 'active'), panicCpu: pc,
-          cpus: rows.map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })),
+          cpus: keep(rows).map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })),
         };
       }
-      if (wantTlb) r.arm64Tlb = arm64Tlb(vm, possible);
+      if (wantTlb) r.arm64Tlb = arm64Tlb(vm, only ? possible.filter((c) => only.has(c)) : possible);
       return r;
     }
     if (wantInfo) {
       const topo = cpuTopologyAll(vm);
       let pc: number | null = null;
       try { pc = panicCpu(vm)?.cpu ?? null; } catch { /* no panic CPU recorded */ }
-      r.topology = { ...topo, panicCpu: pc, cpus: topo.cpus.map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })) };
+      r.topology = { ...topo, panicCpu: pc, cpus: keep(topo.cpus).map((p) => ({ ...p, doing: doing(vm, p.cpu, pc) })) };
     }
     if (wantTlb) {
-      r.tlb = cpuTlbStates(vm);
+      const t = cpuTlbStates(vm);
+      r.tlb = only ? { ...t, cpus: keep(t.cpus) } : t;
     }
     return r;
   },
-  render(r, out) {
-    if (r.arm64Topology) renderArm64Topology(r.arm64Topology, out);
+  render(r, out, options) {
+    const grouped = !options.cpus;
+    if (r.arm64Topology) renderArm64Topology(r.arm64Topology, out, grouped);
     if (r.arm64Topology && r.arm64Tlb) out.line();
     if (r.arm64Tlb) renderArm64Tlb(r.arm64Tlb, out);
-    if (r.topology) renderTopology(r.topology, out);
+    if (r.topology) renderTopology(r.topology, out, grouped);
     if (r.topology && r.tlb) out.line();
     if (r.tlb) renderTlb(r.tlb, out);
   },
   script({ file, options }) {
     if (options.tlb) {
-      return `${scriptPrelude(file)}
+      return `${scriptPrelude(file, ['forEachPossibleCpu'])}
 // per CPU: cpu_tlbstate's loaded mm, its ASID slot against the mm's own ctx_id/tlb_gen, lazy mode
-for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
+for (const cpu of forEachPossibleCpu(vm)) {
   const tlb = vm.perCpu('cpu_tlbstate', cpu);
   const mm = tlb.member('loaded_mm');
   const slot = tlb.member('ctxs').index(tlb.member('loaded_mm_asid').number());
@@ -182,9 +201,9 @@ for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
 }
 `;
     }
-    return `${scriptPrelude(file)}
+    return `${scriptPrelude(file, ['forEachPossibleCpu'])}
 // per CPU: package, core and apicid from per-CPU cpu_info (6.5+ kernels: cpu_info.topo.pkg_id ...)
-for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {
+for (const cpu of forEachPossibleCpu(vm)) {
   const info = vm.perCpu('cpu_info', cpu);
   const pkg = info.hasMember('topo') ? info.member('topo.pkg_id') : info.member('phys_proc_id');
   const core = info.hasMember('topo') ? info.member('topo.core_id') : info.member('cpu_core_id');

@@ -30,6 +30,7 @@ export interface LogResult {
 
 export default defineCommand<LogOptions, LogResult>({
   name: 'log',
+  jsonl: 'records',
   summary: 'the kernel log buffer (crash log / dmesg)',
   options: [
     { flags: '-T', description: 'wall-clock timestamps (crash time - uptime), UTC' },

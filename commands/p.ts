@@ -6,6 +6,7 @@ import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
 import { UsageError } from '../src/errors/index.js';
+import { forEachPossibleCpu } from '../src/kernel/cpu.js';
 
 interface PValue { cpu: number | null; expr: string; type: string; address: string; value: unknown }
 interface POptions { member?: string; depth?: string; type?: string }
@@ -42,8 +43,8 @@ export default defineCommand<POptions, PValue[]>({
     const { name, cpus, path: p0 } = parsePrintExpr(args[0]);
     const path = [p0, options.member ?? ''].filter(Boolean).join('.');
     const depth = Number.parseInt(options.depth ?? '1', 10);
-    const nr = vm.dump.attrs.nrCpus;
-    const cpuList = cpus === null ? [null] : cpus === 'all' ? Array.from({ length: nr }, (_, i) => i) : [cpus];
+    // every possible CPU: the mask can be sparse, and CPUs past the online ones still have per-CPU areas
+    const cpuList = cpus === null ? [null] : cpus === 'all' ? forEachPossibleCpu(vm) : [cpus];
     return cpuList.map((cpu) => {
       let obj = cpu === null ? vm.object(name, options.type) : vm.perCpu(name, cpu, options.type);
       if (path) obj = obj.member(path);
@@ -56,7 +57,7 @@ export default defineCommand<POptions, PValue[]>({
     const obj = cpus === null ? `vm.object(${JSON.stringify(name)})` : `vm.perCpu(${JSON.stringify(name)}, ${cpus === 'all' ? 'cpu' : cpus})`;
     const expr = member ? `${obj}.member(${JSON.stringify(member)})` : obj;
     const body = `const o = ${expr};\nconsole.log(o.typeName, o.kind === 'array' || o.kind === 'pointer' ? o.string() : o.read(1));\n`;
-    return scriptPrelude(file) + (cpus === 'all' ? `for (let cpu = 0; cpu < vm.dump.attrs.nrCpus; cpu++) {\n  ${body.replace(/\n(?=.)/g, '\n  ')}}\n` : body);
+    return cpus === 'all' ? scriptPrelude(file, ['forEachPossibleCpu']) + `for (const cpu of forEachPossibleCpu(vm)) {\n  ${body.replace(/\n(?=.)/g, '\n  ')}}\n` : scriptPrelude(file) + body;
   },
   render(rows, out) {
     for (const r of rows) {

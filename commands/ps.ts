@@ -65,6 +65,7 @@ function matcher(args: string[]): (t: Task) => boolean {
 
 export default defineCommand<PsOptions, PsResult>({
   name: 'ps',
+  jsonl: 'tasks',
   summary: 'tasks: pid, parent, CPU, state, priority, command and cgroup (crash ps)',
   args: '[pid|0xtask|comm|/regex/ ...]',
   options: [
@@ -107,13 +108,18 @@ export default defineCommand<PsOptions, PsResult>({
   render(r, out) {
     const c = out.c;
     const stateColour = (s: TaskStateChar): string => (s === 'D' ? c.red(s) : s === 'R' ? c.green(s) : s === 'Z' ? c.yellow(s) : s);
+    // a generator: the table measures its columns, then writes row by row, with no copy of the rows
     out.table(
-      r.tasks.map((t) => [
-        t.active ? (t.panic ? c.red('>') : '>') : '',
-        t.pid, t.ppid, t.cpu, t.task.slice(2), stateColour(t.state), t.prio,
-        t.kthread || t.idle ? `[${t.comm}]` : t.comm,
-        t.cgroup,
-      ]),
+      function* () {
+        for (const t of r.tasks) {
+          yield [
+            t.active ? (t.panic ? c.red('>') : '>') : '',
+            t.pid, t.ppid, t.cpu, t.task.slice(2), stateColour(t.state), t.prio,
+            t.kthread || t.idle ? `[${t.comm}]` : t.comm,
+            t.cgroup,
+          ];
+        }
+      },
       { header: ['', 'PID', 'PPID', 'CPU', 'TASK', 'ST', 'PRIO', 'COMM', 'CGROUP'], alignRight: [1, 2, 3, 6] },
     );
     const summary = Object.entries(r.states).map(([s, n]) => `${n} ${s}`).join(', ');

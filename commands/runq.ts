@@ -3,11 +3,12 @@
  * the running task, the RT and deadline queues and the CFS entities in scheduling order (each
  * level's running entity first). -g draws the task-group tree instead, with throttled groups.
  */
+import { parseCpuList as parseCpuListOf } from '../src/object/helpers.js';
 import { defineCommand } from '../src/plugin.js';
 import type { Output, Cell, TreeNode } from '../src/output/sink.js';
 import { hex } from '../src/output/style.js';
 import { runqueues, taskGroupTree, type CfsEntity, type RqModel, type SchedTask, type TaskGroupNode } from '../src/kernel/sched/index.js';
-import { NotFoundError, UsageError } from '../src/errors/index.js';
+import { NotFoundError } from '../src/errors/index.js';
 
 interface RunqOptions {
   timestamps?: boolean;
@@ -29,19 +30,8 @@ export interface RunqResult {
   cpus: RunqCpu[];
 }
 
-/** "0-2,5" → [0, 1, 2, 5] */
-export function parseCpuList(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new UsageError(`bad CPU list '${text}' (want e.g. 0-2,5)`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new UsageError(`bad CPU range '${part}'`);
-    for (let c = lo; c <= hi; c++) out.push(c);
-  }
-  return out;
-}
+/** "0-2,5" → [0, 1, 2, 5] (cpulist_parse, bounded to real CPU numbers) */
+export { parseCpuList } from '../src/object/helpers.js';
 
 /** ns → crash's "[d hh:mm:ss.mmm]"; negative spans (clock skew between CPUs) keep their sign */
 export function formatSpan(ns: bigint): string {
@@ -66,7 +56,7 @@ export default defineCommand<RunqOptions, RunqResult>({
     { flags: '-c, --cpus <list>', description: 'only these CPUs, e.g. 0-2,5' },
   ],
   run({ vm, options }) {
-    const want = options.cpus ? parseCpuList(options.cpus) : undefined;
+    const want = options.cpus ? parseCpuListOf(options.cpus) : undefined;
     const cpus: RunqCpu[] = runqueues(vm, want);
     if (want && cpus.length === 0) throw new NotFoundError(`no possible CPU in '${options.cpus}'`);
     if (options.groups) for (const c of cpus) c.groups = taskGroupTree(vm, c.cpu);
@@ -74,16 +64,36 @@ export default defineCommand<RunqOptions, RunqResult>({
     return { newestClock, cpus };
   },
   render(r, out, o) {
-    out.table(r.cpus.map((c) => [
+    // Idle CPUs with nothing queued say nothing apiece: without -c, runs of them share one row
+    // and one line below, so a 512-CPU machine's runq shows the CPUs that were doing something.
+    const quiet = o.cpus ? new Set<number>() : new Set(r.cpus.filter(isQuiet).map((c) => c.cpu));
+    const runs = quietRuns(r.cpus, quiet);
+    const shown = r.cpus.filter((c) => !quiet.has(c.cpu) || runs.get(c.cpu)!.length === 1);
+    const rows = (function* () {
+      for (const c of r.cpus) {
+        const run = runs.get(c.cpu);
+        if (run && run.length > 1) {
+          if (run[0] === c) yield [`${c.cpu}-${run[run.length - 1].cpu}`, c.online ? 'yes' : 'no', null, 0, null, null, null, null, 'idle (swapper)', ...(o.runTime ? [null] : []), ...(o.sinceRun ? [null] : [])];
+          continue;
+        }
+        yield [
       c.cpu, c.online ? 'yes' : 'no', hex(c.rq), c.nrRunning, c.clock, c.clockTask, c.nrSwitches, c.nrUninterruptible,
       `${c.curr.pid} ${c.curr.comm}`, ...(o.runTime ? [c.currRunTime === null ? null : formatSpan(c.currRunTime)] : []),
       ...(o.sinceRun ? [formatSpan(c.clock - r.newestClock)] : []),
-    ]), {
+        ];
+      }
+    });
+    out.table(() => rows(), {
       header: ['CPU', 'ONLINE', 'RUNQUEUE', 'NR_RUNNING', 'CLOCK', 'CLOCK_TASK', 'NR_SWITCHES', 'NR_UNINT', 'CURRENT',
         ...(o.runTime ? ['RUN_TIME'] : []), ...(o.sinceRun ? ['CLOCK_LAG'] : [])],
       alignRight: [0, 3, 4, 5, 6, 7],
     });
-    for (const c of r.cpus) {
+    const grouped = [...runs.values()].filter((g, i, all) => g.length > 1 && all.indexOf(g) === i);
+    if (grouped.length) {
+      out.line();
+      out.line(out.c.dim(`idle, nothing queued (-c LIST shows them one by one): ${grouped.map((g) => `${g[0].cpu}-${g[g.length - 1].cpu}${g[0].online ? '' : ' (offline)'}`).join(', ')}`));
+    }
+    for (const c of shown) {
       out.line();
       out.heading(`CPU ${c.cpu}  RUNQUEUE: ${hex(c.rq)}${c.online ? '' : '  (offline)'}`);
       out.line(`  CURRENT: ${taskLine(c.curr)}${o.runTime && c.currRunTime !== null ? `  RUNNING FOR: ${formatSpan(c.currRunTime)}` : ''}`);
@@ -95,6 +105,25 @@ export default defineCommand<RunqOptions, RunqResult>({
     }
   },
 });
+
+/** a CPU running its idle task with nothing queued in any class */
+function isQuiet(c: RunqCpu): boolean {
+  return c.nrRunning === 0 && c.curr.pid === 0 && !c.stop?.queued && c.rt.entities.length === 0 && c.dl.entities.length === 0 && c.cfs.entities.length === 0;
+}
+
+/** each quiet CPU → the run of consecutive quiet CPUs (same online state) it belongs to */
+function quietRuns(cpus: readonly RunqCpu[], quiet: ReadonlySet<number>): Map<number, RunqCpu[]> {
+  const runs = new Map<number, RunqCpu[]>();
+  let cur: RunqCpu[] = [];
+  cpus.forEach((c, i) => {
+    if (!quiet.has(c.cpu)) { cur = []; return; }
+    const prev = cpus[i - 1];
+    if (!cur.length || prev.cpu !== c.cpu - 1 || prev.online !== c.online || !quiet.has(prev.cpu)) cur = [];
+    cur.push(c);
+    runs.set(c.cpu, cur);
+  });
+  return runs;
+}
 
 function taskLine(t: SchedTask): string {
   return `PID: ${t.pid}  TASK: ${hex(t.task)}  COMMAND: "${t.comm}"`;

@@ -10,6 +10,7 @@ export interface StacksResult { tasks: number; groups: StackGroup[] }
 
 export default defineCommand<StacksOptions, StacksResult>({
   name: 'stacks',
+  jsonl: 'groups',
   summary: 'all tasks grouped by state and identical kernel stack, most common first',
   options: [{ flags: '-s, --state <letters>', description: 'only tasks in these states, e.g. D or RD' }],
   run({ vm, options }) {

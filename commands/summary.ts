@@ -16,6 +16,9 @@ import { runqueues } from '../src/kernel/sched/index.js';
 import { sysInfo, type SysResult } from '../src/analysis/sys.js';
 import { chainJson, groupChains } from '../src/analysis/lock-chains.js';
 import { waitForGraph } from '../src/kernel/locking/waits.js';
+import { cpuMask } from '../src/kernel/cpu.js';
+import type { Cell } from '../src/output/sink.js';
+import { groupAlike } from '../src/output/cpu-rows.js';
 
 export interface SummaryResult {
   file: string;
@@ -58,7 +61,6 @@ function findings(r: SummaryResult): string[] {
     }
   }
   if (r.sys?.taintLetters) out.push(`kernel tainted: ${r.sys.taintLetters}`);
-  if (r.sys && r.sys.cpusOffline > 0) out.push(`${r.sys.cpusOffline} of ${r.sys.cpus} CPUs offline at crash time`);
   if (r.sys?.partialDump) out.push(`partial dump (level ${r.sys.dumpLevel}): ${excludedPageClasses(r.sys.dumpLevel).join(', ')} pages left out`);
   return out;
 }
@@ -115,6 +117,13 @@ export function summarize(vm: Vmcore): SummaryResult {
     });
   }
   r.findings = findings(r);
+  // possible CPUs that are not present are hot-plug slots, offline by nature: only present ones count
+  try {
+    const online = new Set(cpuMask(vm, 'online'));
+    const present = cpuMask(vm, 'present');
+    const offline = present.filter((c) => !online.has(c)).length;
+    if (offline) r.findings.push(`${offline} of ${present.length} present CPUs offline at crash time`);
+  } catch { /* no CPU masks: nothing to say */ }
   return r;
 }
 
@@ -167,14 +176,17 @@ export default defineCommand<Record<string, never>, SummaryResult>({
       out.line();
       out.heading(c.yellow(`${r.blocked.count} BLOCKED (D) TASKS, top stacks:`));
       for (const g of r.blocked.groups) {
-        out.line(`  ${g.count} × ${g.comms.join(', ')} (pid ${g.pids.slice(0, 6).join(' ')}${g.pids.length > 6 ? ' ...' : ''})`);
+        out.line(`  ${g.count} × ${g.comms.length > 4 ? `${g.comms.slice(0, 4).join(', ')}, ...` : g.comms.join(', ')} (pid ${g.pids.slice(0, 6).join(' ')}${g.pids.length > 6 ? ' ...' : ''})`);
         for (const f of g.functions.slice(0, 8)) out.line(c.dim('      ') + f);
       }
     }
     if (r.runqueues) {
       out.line();
-      out.table(r.runqueues.map((q) => [q.cpu, q.nrRunning, q.curr, q.currRunSeconds === null ? null : q.currRunSeconds.toFixed(2)]),
-        { header: ['CPU', 'NR_RUNNING', 'CURRENT', 'RUNNING FOR (s)'], alignRight: [0, 1, 3] });
+      // idle CPUs alike share a row ("3-31  0  idle"): a 256-CPU machine's summary stays a page
+      const idle = (q: { nrRunning: number; curr: string }): boolean => q.nrRunning === 0 && /^swapper\/\d+\(0\)$/.test(q.curr);
+      const rows = r.runqueues.map((q): Cell[] => (idle(q) ? [q.cpu, 0, 'idle', null]
+        : [q.cpu, q.nrRunning, q.curr, q.currRunSeconds === null ? null : q.currRunSeconds.toFixed(2)]));
+      out.table(groupAlike(rows, r.runqueues.map((q) => q.cpu)), { header: ['CPU', 'NR_RUNNING', 'CURRENT', 'RUNNING FOR (s)'], alignRight: [0, 1, 3] });
     }
     if (r.findings.length) {
       out.line();

@@ -71,7 +71,8 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
                         InstanceMethod<&DumpFile::ReadPhys>("readPhys"), InstanceMethod<&DumpFile::ReadVirt>("readVirt"),
                         InstanceMethod<&DumpFile::ReadPhysInto>("readPhysInto"), InstanceMethod<&DumpFile::ReadVirtInto>("readVirtInto"),
                         InstanceMethod<&DumpFile::VirtToPhys>("virtToPhys"), InstanceMethod<&DumpFile::ReadBatch>("readBatch"),
-                        InstanceMethod<&DumpFile::Clone>("clone"), InstanceMethod<&DumpFile::Close>("close")});
+                        InstanceMethod<&DumpFile::Clone>("clone"), InstanceMethod<&DumpFile::Close>("close"),
+                        InstanceMethod<&DumpFile::CacheStatsJs>("cacheStats")});
   }
 
   DumpFile(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DumpFile>(info) {
@@ -83,18 +84,39 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
     if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "DumpFile(path: string, options?)");
     std::string path = info[0].As<Napi::String>();
     std::string backend = "auto";
+    size_t cacheBytes = kDefaultPageCacheBytes;
     if (info.Length() >= 2 && info[1].IsObject()) {
-      Napi::Value b = info[1].As<Napi::Object>().Get("backend");
+      Napi::Object o = info[1].As<Napi::Object>();
+      Napi::Value b = o.Get("backend");
       if (b.IsString()) backend = b.As<Napi::String>();
       else if (!b.IsUndefined() && !b.IsNull()) throw Napi::TypeError::New(env, "options.backend must be a string");
+      Napi::Value c = o.Get("pageCacheBytes");
+      if (c.IsNumber()) {
+        double v = c.As<Napi::Number>().DoubleValue();
+        // 1 TiB: far above any sensible cache, and keeps the size_t conversion exact
+        if (!(v >= 0 && v <= double(1ULL << 40))) throw Napi::RangeError::New(env, "options.pageCacheBytes must be 0..2^40");
+        cacheBytes = size_t(v);
+      } else if (!c.IsUndefined() && !c.IsNull()) {
+        throw Napi::TypeError::New(env, "options.pageCacheBytes must be a number");
+      }
     }
-    reader_ = guarded(env, [&] { return Reader::open(path, backend); });
+    reader_ = guarded(env, [&] { return Reader::open(path, backend, cacheBytes); });
   }
 
  private:
   Reader& reader(Napi::Env env) {
     if (!reader_) throw toJs(env, DumpError(ErrCode::IO, "dump file is closed"));
     return *reader_;
+  }
+
+  Napi::Value CacheStatsJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Backend::CacheStats st = reader(env).backend->cacheStats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("pages", double(st.pages));
+    o.Set("capacityPages", double(st.capacity));
+    o.Set("pageBytes", double(st.pageBytes));
+    return o;
   }
 
   Napi::Value Attrs(const Napi::CallbackInfo& info) {

@@ -24,21 +24,28 @@ class Backend {
   // For readBatch: like readVirt/readPhys (no zeroExcluded) but reports the common faults as a
   // status instead of throwing: 0 ok, 1 excluded, 2 not mapped, 3 any other error.
   virtual uint8_t readStatus(bool virt, uint64_t addr, uint8_t* buf, size_t len);
+  // The decoded-page cache: pages held now, at most, and the bytes of one (zeros: no cache of ours).
+  struct CacheStats { size_t pages = 0, capacity = 0, pageBytes = 0; };
+  virtual CacheStats cacheStats() const { return {}; }
   // A new back end on `store` (the clone's own PageStore) for independent use.
   virtual std::unique_ptr<Backend> clone(PageStore& store) const = 0;
 };
 
 // Our own reader: pages from the PageStore through a small cache of decoded pages, virtual
 // addresses through the kernel's page tables (x86_64 or arm64, page_tables.h) found via VMCOREINFO.
+// Default size of the decoded-page cache of one reader (DumpFile option pageCacheBytes).
+constexpr size_t kDefaultPageCacheBytes = 16 << 20;
+
 class VaatBackend : public Backend {
  public:
-  explicit VaatBackend(PageStore& store);
+  explicit VaatBackend(PageStore& store, size_t cacheBytes = kDefaultPageCacheBytes);
   const char* name() const override { return "vaat"; }
   void readPhys(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded) override;
   void readVirt(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded) override;
   uint64_t virtToPhys(uint64_t addr) override;
   uint8_t readStatus(bool virt, uint64_t addr, uint8_t* buf, size_t len) override;
-  std::unique_ptr<Backend> clone(PageStore& store) const override { return std::make_unique<VaatBackend>(store); }
+  CacheStats cacheStats() const override { return {pages_.size(), pages_.capacity(), blockSize_}; }
+  std::unique_ptr<Backend> clone(PageStore& store) const override { return std::make_unique<VaatBackend>(store, cacheBytes_); }
 
  private:
   // The expected faults (excluded page, address not in the dump / not mapped) are returned, not
@@ -53,6 +60,7 @@ class VaatBackend : public Backend {
 
   PageStore& store_;
   const uint32_t blockSize_;
+  const size_t cacheBytes_;
   Lru<uint64_t, std::vector<uint8_t>> pages_;
   Lru<uint64_t, uint64_t> xlat_;  // virtual page number -> physical page base
   // The kernel's page tables; when null, virtError_ says why translation is impossible.

@@ -44,6 +44,8 @@ class Lru {
   }
 
   void clear() { map_.clear(); order_.clear(); }
+  size_t size() const { return map_.size(); }
+  size_t capacity() const { return capacity_; }
 
  private:
   size_t capacity_;

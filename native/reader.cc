@@ -26,7 +26,7 @@ void probeTranslation(Backend& b, const DumpInfo& info) {
 
 }  // namespace
 
-std::unique_ptr<Reader> Reader::open(const std::string& path, const std::string& choice) {
+std::unique_ptr<Reader> Reader::open(const std::string& path, const std::string& choice, size_t pageCacheBytes) {
   auto r = std::make_unique<Reader>();
   r->path = path;
   r->choice = choice;
@@ -46,7 +46,7 @@ std::unique_ptr<Reader> Reader::open(const std::string& path, const std::string&
   // same fault semantics. libkdumpfile 0.5.1 also crashes on some ELF page reads and returns
   // zeros for a page descriptor that points past the end of the file. The libkdumpfile back end
   // stays selectable, and the tests hold the two to identical bytes.
-  if (!r->backend) r->backend = std::make_unique<VaatBackend>(*r->store);
+  if (!r->backend) r->backend = std::make_unique<VaatBackend>(*r->store, pageCacheBytes);
   return r;
 }
 

@@ -16,7 +16,8 @@ struct Reader {
   std::unique_ptr<PageStore> store;
   std::unique_ptr<Backend> backend;
 
-  static std::unique_ptr<Reader> open(const std::string& path, const std::string& choice);
+  // pageCacheBytes: the decoded-page cache of our own back end (libkdumpfile keeps its own)
+  static std::unique_ptr<Reader> open(const std::string& path, const std::string& choice, size_t pageCacheBytes = kDefaultPageCacheBytes);
   std::unique_ptr<Reader> clone() const;
 };
 

@@ -5,13 +5,12 @@
 #include "errors.h"
 
 namespace vaat {
-// Decoded pages kept per reader: 16 MiB (4096 pages of 4 KiB). Walks of kernel objects
-// (task_structs span 2-3 pages each, slabs interleave) revisit far more than 64 pages, and a miss
-// costs a decompression.
-constexpr size_t kPageCacheBytes = 16 << 20;
-
-VaatBackend::VaatBackend(PageStore& store)
-    : store_(store), blockSize_(store.info().blockSize), pages_(std::max<size_t>(64, kPageCacheBytes / store.info().blockSize)), xlat_(4096) {
+// Decoded pages kept per reader: cacheBytes (default 16 MiB, 4096 pages of 4 KiB), never fewer
+// than 64 pages. Walks of kernel objects (task_structs span 2-3 pages each, slabs interleave)
+// revisit far more than 64 pages, and a miss costs a decompression.
+VaatBackend::VaatBackend(PageStore& store, size_t cacheBytes)
+    : store_(store), blockSize_(store.info().blockSize), cacheBytes_(cacheBytes),
+      pages_(std::max<size_t>(64, cacheBytes / std::max<uint32_t>(1, store.info().blockSize))), xlat_(4096) {
   tables_ = makePageTables(store.info(), virtError_);
 }
 

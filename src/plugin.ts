@@ -32,6 +32,11 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
   args?: string;
   options?: OptionSpec[];
   run(ctx: CommandContext<O>): R | Promise<R>;
+  /**
+   * `--jsonl`: the key of the result's long list (ps: 'tasks'), printed one element a line as
+   * `--json` has it, for programs that read a row at a time. Commands without one refuse --jsonl.
+   */
+  jsonl?: string;
   render(result: R, out: Output, options: O): void;
   /**
    * `--script`: a short TypeScript program using the public API that computes the same answer
@@ -49,9 +54,9 @@ export interface VaatCommand<O = Record<string, unknown>, R = unknown> {
   fleetRow?(result: R): Record<string, string | number | boolean | null>;
 }
 
-/** the opening lines every `--script` program shares */
-export function scriptPrelude(file: string): string {
-  return `import { openVmcore } from 'vaat';\n\nconst vm = openVmcore(${JSON.stringify(file)});\n`;
+/** the opening lines every `--script` program shares (`imports`: more names it takes from 'vaat') */
+export function scriptPrelude(file: string, imports: readonly string[] = []): string {
+  return `import { ${['openVmcore', ...imports].join(', ')} } from 'vaat';\n\nconst vm = openVmcore(${JSON.stringify(file)});\n`;
 }
 
 /**

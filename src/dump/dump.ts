@@ -3,11 +3,33 @@
  * DumpFile; it never knows (or cares) which native back end served a read.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { loadNative, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions } from './native.js';
+import { loadNative, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions, type PageCacheStats } from './native.js';
 import { DumpIOError, fromNative, UnsupportedFormatError, VaatError } from './errors.js';
 import { VmcoreInfo } from './vmcoreinfo.js';
 
-export type { NativeAttrs as DumpAttrs, NativeCpuRegs as CpuRegs } from './native.js';
+export type { NativeAttrs as DumpAttrs, NativeCpuRegs as CpuRegs, PageCacheStats } from './native.js';
+
+/**
+ * The decoded-page cache of one open dump when no size is given: 16 MiB. A vaat process holds
+ * one per open dump (and one per clone), so a `report -d` worker stays well inside a 2 GB laptop;
+ * more helps only walks that revisit more pages than that (BENCHMARKS.md, "Big machines").
+ */
+export const DEFAULT_PAGE_CACHE_BYTES = 16 << 20;
+
+/** the page-cache size asked for: the option, else $VAAT_PAGE_CACHE_MB, else the default */
+export function pageCacheBytes(opt: number | undefined): number {
+  if (opt !== undefined) {
+    if (!Number.isFinite(opt) || opt < 0) throw new VaatError(`page cache size must be a number of bytes >= 0, not ${opt}`);
+    return Math.floor(opt);
+  }
+  const env = process.env.VAAT_PAGE_CACHE_MB;
+  if (env !== undefined && env !== '') {
+    const mb = Number(env);
+    if (!Number.isFinite(mb) || mb < 0) throw new VaatError(`VAAT_PAGE_CACHE_MB must be a number of MiB >= 0, not '${env}'`);
+    return Math.floor(mb * 1024 * 1024);
+  }
+  return DEFAULT_PAGE_CACHE_BYTES;
+}
 
 export interface OpenDumpOptions extends NativeOpenOptions {
   /** read zeros for pages the dump excluded instead of raising ExcludedPageError */
@@ -28,11 +50,13 @@ export class Dump implements MemoryReader {
   readonly attrs: NativeAttrs;
   readonly vmcoreinfo: VmcoreInfo;
   readonly zeroExcluded: boolean;
+  readonly pageCacheBytes: number;
   #native: NativeDumpFile;
 
   private constructor(readonly file: string, native: NativeDumpFile, opts: OpenDumpOptions) {
     this.#native = native;
     this.zeroExcluded = !!opts.zeroExcluded;
+    this.pageCacheBytes = pageCacheBytes(opts.pageCacheBytes);
     this.attrs = this.#wrap(() => native.attrs());
     this.vmcoreinfo = new VmcoreInfo(this.attrs.vmcoreinfo);
   }
@@ -42,13 +66,14 @@ export class Dump implements MemoryReader {
     preflight(file);
     const { DumpFile } = loadNative();
     if (opts.backend === 'libkdumpfile') refuseKnownLibkdumpfileBugs(file);
+    const cache = pageCacheBytes(opts.pageCacheBytes);
     let native: NativeDumpFile;
     try {
-      native = new DumpFile(file, { backend: opts.backend ?? 'auto' });
+      native = new DumpFile(file, { backend: opts.backend ?? 'auto', pageCacheBytes: cache });
     } catch (err) {
       throw fromNative(err, file);
     }
-    return new Dump(file, native, opts);
+    return new Dump(file, native, { ...opts, pageCacheBytes: cache });
   }
 
   #wrap<T>(fn: () => T): T {
@@ -59,7 +84,9 @@ export class Dump implements MemoryReader {
     }
   }
 
-  cpuRegs(): NativeCpuRegs[] { return this.#wrap(() => this.#native.cpuRegs()); }
+  #cpuRegs: NativeCpuRegs[] | null = null;
+  /** each CPU's PRSTATUS registers (read once: unwinding asks for every task) */
+  cpuRegs(): NativeCpuRegs[] { return (this.#cpuRegs ??= this.#wrap(() => this.#native.cpuRegs())); }
   // Buffers come from Node's pool (allocUnsafe) and are filled natively: for the many small reads
   // of a task walk that is several times cheaper than a buffer allocated by the addon.
   readPhys(addr: bigint, len: number): Buffer {
@@ -112,9 +139,11 @@ export class Dump implements MemoryReader {
   /** an independent reader on the same file, for another thread */
   clone(): Dump {
     const n = this.#wrap(() => this.#native.clone());
-    return new Dump(this.file, n, { zeroExcluded: this.zeroExcluded });
+    return new Dump(this.file, n, { zeroExcluded: this.zeroExcluded, pageCacheBytes: this.pageCacheBytes });
   }
   close(): void { this.#native.close(); }
+  /** how full the decoded-page cache is (it never holds more than its size allows) */
+  cacheStats(): PageCacheStats { return this.#wrap(() => this.#native.cacheStats()); }
 }
 
 /**

@@ -82,12 +82,18 @@ export interface NativeDumpFile {
   /** a new independent reader on the same file (for another thread) */
   clone(): NativeDumpFile;
   close(): void;
+  /** the decoded-page cache of our own back end (all zeros for libkdumpfile's, which keeps its own) */
+  cacheStats(): PageCacheStats;
 }
 
 export interface NativeOpenOptions {
   /** force a back end: 'vaat' uses our own readers even for files libkdumpfile can read */
   backend?: 'auto' | 'libkdumpfile' | 'vaat';
+  /** bytes of decoded pages kept per open dump (default 16 MiB; at least 64 pages are kept) */
+  pageCacheBytes?: number;
 }
+
+export interface PageCacheStats { pages: number; capacityPages: number; pageBytes: number }
 
 export interface NativeModule {
   DumpFile: new (path: string, options?: NativeOpenOptions) => NativeDumpFile;

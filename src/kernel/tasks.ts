@@ -358,9 +358,27 @@ export function tasksByAddress(vm: KernelContext): Map<bigint, Task> {
   return vm.cache('tasks.byAddress', () => new Map(listTasks(vm).map((t) => [t.address, t])));
 }
 
+/** the dump's task list once a walk has completed (listTasks or a whole eachTask) */
+const taskList = (vm: KernelContext): { list: Task[] | null } => vm.cache('tasks.list', () => ({ list: null as Task[] | null }));
+
 /** every task (forEachTask, idle tasks included), read once per dump */
 export function listTasks(vm: KernelContext): Task[] {
-  return vm.cache('tasks.list', () => [...forEachTask(vm)]);
+  const h = taskList(vm);
+  return (h.list ??= [...forEachTask(vm)]);
+}
+
+/**
+ * Every task in listTasks() order, for a caller that reads more of each task as it goes: walked
+ * now, each task handed over right after it is decoded (its task_struct pages are still in the
+ * page cache for the caller's own reads), and kept as listTasks() once the walk completes. When
+ * listTasks() was already read, its list.
+ */
+export function* eachTask(vm: KernelContext): Generator<Task> {
+  const h = taskList(vm);
+  if (h.list) { yield* h.list; return; }
+  const all: Task[] = [];
+  for (const t of forEachTask(vm)) { all.push(t); yield t; }
+  h.list ??= all;
 }
 
 /** the task_struct at `address`, decoded (one read) */

@@ -5,6 +5,7 @@
  */
 import type { TypeRef } from '../types/typeinfo.js';
 import { KObject, ObjectError } from './kobject.js';
+import { UsageError } from '../errors/index.js';
 
 /** list walks stop here: far more entries than any kernel list holds in a sane dump */
 export const MAX_LIST_ENTRIES = 1_000_000;
@@ -114,6 +115,24 @@ export function cpuListString(cpus: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(',');
+}
+
+/** CPU numbers a cpumask can hold at most (NR_CPUS is at most 8192 on every architecture vaat reads) */
+const MAX_CPU_NUMBER = 65_535;
+
+/** cpulist_parse(): "0-2,5" → [0, 1, 2, 5], sorted, without repeats; the inverse of cpuListString */
+export function parseCpuList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new UsageError(`bad CPU list '${text}' (want e.g. 0-2,5)`);
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo) throw new UsageError(`bad CPU range '${part}'`);
+    if (hi > MAX_CPU_NUMBER) throw new UsageError(`CPU ${hi} in '${text}' is beyond any kernel's CPU numbers (at most ${MAX_CPU_NUMBER})`);
+    for (let c = lo; c <= hi; c++) out.add(c);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 // XArray node layout constants from include/linux/xarray.h (unchanged 4.20 → 6.12).

@@ -106,6 +106,28 @@ export function toJson(value: unknown, schema?: JsonSchema | string): string {
   return JSON.stringify(toJsonValue(value, s), null, 2);
 }
 
+/**
+ * How values become JSON at one place in a result, and the shapes one level down: what
+ * json-stream.ts walks a result with, element by element, to write the same text as toJson().
+ */
+export interface JsonShape {
+  value(v: unknown): unknown;
+  property(key: string): JsonShape;
+  items(): JsonShape;
+}
+
+/** the shape a schema gives a value (none: bigints as numbers or decimal strings, as toJson without a schema) */
+export function schemaShape(schema?: JsonSchema, root: JsonSchema | undefined = schema): JsonShape {
+  return {
+    value: (v) => toJsonValue(v, schema, root),
+    property(key) {
+      const s = root ? branch(schema, root, 'object') : undefined;
+      return schemaShape(s?.properties?.[key] ?? (typeof s?.additionalProperties === 'object' ? s.additionalProperties : undefined), root);
+    },
+    items: () => schemaShape(root ? branch(schema, root, 'array')?.items : undefined, root),
+  };
+}
+
 const schemas = new Map<string, JsonSchema | null>();
 
 /** The published schema of a built-in command (schema/v1/<name>.json), null when it has none. */

@@ -2,6 +2,10 @@
  * Output: what a command's render() writes to. One sink renders key/value blocks, aligned tables
  * (the `table` package), trees drawn with box characters, and headings, with colour only when
  * appropriate. Commands never write to stdout themselves.
+ *
+ * Given a `write` target the text streams: it leaves in chunks of about 64 KiB as it is rendered,
+ * tables row by row with column widths measured first, so a 100,000-row table is never one string.
+ * Without one, text() returns everything (the session, reports, tests).
  */
 import { table, getBorderCharacters } from 'table';
 import stringWidth from 'string-width';
@@ -24,15 +28,49 @@ export interface TableOptions {
   alignRight?: number[];
 }
 
+/**
+ * A table's rows: an array, or a function giving them afresh each time it is called (a generator
+ * over the result), so a long table is walked twice — widths, then text — without a second copy.
+ */
+export type Rows = readonly Cell[][] | (() => Iterable<Cell[]>);
+
+export interface OutputOptions {
+  plain?: boolean;
+  stream?: { isTTY?: boolean };
+  /** where text goes as it is rendered; without it, text() returns it all */
+  write?: (chunk: string) => void;
+}
+
+/** text leaves a streaming Output in chunks about this big */
+const CHUNK = 64 * 1024;
+
 /** Text for people: lines, aligned tables, key/value blocks and trees, coloured only on a terminal (NO_COLOR respected), dump strings shown with control characters escaped. */
 export class Output {
   readonly c: ChalkInstance;
   #chunks: string[] = [];
+  #pending = 0;
   #colour: boolean;
+  #write: ((chunk: string) => void) | null;
 
-  constructor(opts: { plain?: boolean; stream?: { isTTY?: boolean } } = {}) {
+  constructor(opts: OutputOptions = {}) {
     this.c = makeChalk(opts.stream ?? process.stdout, opts.plain);
     this.#colour = this.c.level > 0;
+    this.#write = opts.write ?? null;
+  }
+
+  #push(text: string): void {
+    this.#chunks.push(text);
+    this.#pending += text.length;
+    if (this.#write && this.#pending >= CHUNK) this.flush();
+  }
+
+  /** hand what is buffered to the write target (a no-op without one) */
+  flush(): void {
+    if (!this.#write || this.#chunks.length === 0) return;
+    const text = this.#chunks.join('');
+    this.#chunks = [];
+    this.#pending = 0;
+    this.#write(text);
   }
 
   /**
@@ -43,7 +81,7 @@ export class Output {
     return sanitizeForDisplay(text, { newlines, colour: this.#colour });
   }
 
-  line(text = ''): void { this.#chunks.push(this.#safe(text, true) + '\n'); }
+  line(text = ''): void { this.#push(this.#safe(text, true) + '\n'); }
   heading(text: string): void { this.line(this.c.bold(text)); }
 
   /** "KEY: value" lines with the keys right-aligned, as crash's `sys` prints them */
@@ -52,15 +90,32 @@ export class Output {
     for (const [k, v] of pairs) this.line(' '.repeat(indent) + this.c.cyan(k.padStart(w)) + ': ' + this.#safe(cellText(v), false));
   }
 
-  table(rows: Cell[][], opts: TableOptions): void {
-    if (rows.length === 0) { this.line(this.c.dim('(none)')); return; }
-    const data = [opts.header.map((h) => this.c.bold(h)), ...rows.map((r) => r.map((v) => this.#safe(cellText(v), false)))];
+  table(rows: Rows, opts: TableOptions): void {
+    const each = typeof rows === 'function' ? rows : () => rows;
+    const header = opts.header.map((h) => this.c.bold(h));
     const right = new Set(opts.alignRight ?? []);
-    // Single-line cells (nearly every table) are padded here: the same text as the table
-    // package draws, ~100× faster on a few hundred rows, which a session answering in
-    // milliseconds needs. Multi-line cells keep the package's layout.
-    if (!data.some((r) => r.some((c) => c.includes('\n')))) { this.#chunks.push(alignedRows(data, right)); return; }
-    this.#chunks.push(table(data, {
+    // Pass 1: column widths (and whether any cell spans lines), holding no cell text.
+    const widths = header.map(displayWidth);
+    let n = 0;
+    let multiLine = false;
+    for (const r of each()) {
+      n++;
+      r.forEach((v, i) => {
+        const t = this.#safe(cellText(v), false);
+        if (t.includes('\n')) multiLine = true;
+        widths[i] = Math.max(widths[i] ?? 0, displayWidth(t));
+      });
+    }
+    if (n === 0) { this.line(this.c.dim('(none)')); return; }
+    // Single-line cells (nearly every table) are padded here, row by row: the same text as the
+    // table package draws, ~100× faster, and streamed. Multi-line cells keep the package's layout.
+    if (!multiLine) {
+      this.#push(alignedRow(header, widths, right));
+      for (const r of each()) this.#push(alignedRow(r.map((v) => this.#safe(cellText(v), false)), widths, right));
+      return;
+    }
+    const data = [header, ...Array.from(each(), (r) => r.map((v) => this.#safe(cellText(v), false)))];
+    this.#push(table(data, {
       border: getBorderCharacters('void'),
       columnDefault: { paddingLeft: 0, paddingRight: 2 },
       columns: Object.fromEntries(opts.header.map((_, i) => [i, { alignment: right.has(i) ? 'right' : 'left' }])),
@@ -80,6 +135,7 @@ export class Output {
     walk(root.children ?? [], '');
   }
 
+  /** everything rendered (without a write target), or what is not yet flushed to it */
   text(): string { return this.#chunks.join(''); }
 }
 
@@ -90,17 +146,17 @@ function cellText(v: Cell): string {
 
 export { toJson } from './json.js';
 
-/** rows of single-line cells in columns as wide as their widest cell (as shown), 2 spaces apart, no trailing blanks */
-function alignedRows(data: string[][], right: ReadonlySet<number>): string {
-  const widths: number[] = [];
-  const cellWidths = data.map((r) => r.map((c, i) => {
-    // printable ASCII (most cells) is as wide as it is long; string-width for colour and wide characters
-    const w = /^[\x20-\x7e]*$/.test(c) ? c.length : stringWidth(c);
-    widths[i] = Math.max(widths[i] ?? 0, w);
-    return w;
-  }));
-  return data.map((r, ri) => r.map((c, i) => {
-    const pad = ' '.repeat(widths[i] - cellWidths[ri][i]);
-    return (right.has(i) ? pad + c : c + pad) + '  ';
-  }).join('').replace(/ +$/, '') + '\n').join('');
+/** columns a cell takes on a terminal: printable ASCII (most cells) is as wide as it is long; string-width for colour and wide characters */
+function displayWidth(c: string): number {
+  return /^[\x20-\x7e]*$/.test(c) ? c.length : stringWidth(c);
+}
+
+/** one row of single-line cells in columns of the given widths, 2 spaces apart, no trailing blanks */
+function alignedRow(cells: readonly string[], widths: readonly number[], right: ReadonlySet<number>): string {
+  let line = '';
+  cells.forEach((c, i) => {
+    const pad = ' '.repeat(Math.max(0, widths[i] - displayWidth(c)));
+    line += (right.has(i) ? pad + c : c + pad) + '  ';
+  });
+  return line.replace(/ +$/, '') + '\n';
 }

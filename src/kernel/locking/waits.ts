@@ -120,7 +120,23 @@ function blockerKinds(blockedIn: readonly string[]): Set<LockKind | 'completion'
   return s;
 }
 
-/** Per-dump caches for the scan: stack bases and layouts. */
+/**
+ * A list_head ring walked once (from any of its nodes) and classified for one waiter layout: the
+ * nodes in list order, which are waiters (their `task` word names a task whose stack holds the
+ * node), and where each node sits. Every task waiting on the same lock starts its scan inside the
+ * same ring: keeping it makes a wait queue of n tasks cost n reads, not n².
+ */
+interface Cycle {
+  nodes: bigint[];
+  /** positions of the nodes that are not waiters (the head, when the ring is a lock's wait_list) */
+  nonWaiters: number[];
+  pos: Map<bigint, number>;
+}
+
+/** A ring seen from one of its nodes: `at` is that node's position in the cycle. */
+interface RingView { cycle: Cycle; at: number }
+
+/** Per-dump indexes for the scan: stack bases, rings already walked, who owns which stack. */
 class Scanner {
   readonly tasks: Map<bigint, Task>;
   readonly size: bigint;
@@ -128,6 +144,13 @@ class Scanner {
   readonly spOff: bigint | null;
   readonly stackBases = new Map<bigint, bigint>();
   readonly results = new Map<bigint, TaskWait>();
+  /** `${node}:${listOff}:${taskOff}` → the ring through that node (null: broken from there) */
+  readonly rings = new Map<string, Cycle | null>();
+  #byStack: { base: bigint; task: Task }[] | null = null;
+  #blockers: Map<number, { lo: number; end: number; kind: LockKind }[]> | null = null;
+  #lockKinds: ListLockKind[] | null = null;
+  /** offsets of task_struct's pi_blocked_on and blocked_on, those the kernel has */
+  readonly blockedOnOffs: bigint[];
 
   constructor(readonly vm: KernelContext) {
     this.tasks = tasksByAddress(vm);
@@ -136,7 +159,11 @@ class Scanner {
     this.stackOff = BigInt(t.offsetof('struct task_struct', 'stack'));
     const sp = t.tryMemberPath('struct task_struct', 'thread.sp');
     this.spOff = sp ? BigInt(sp.offset) : null;
+    this.blockedOnOffs = ['pi_blocked_on', 'blocked_on'].map((m) => t.tryMemberPath('struct task_struct', m)).filter((m) => m !== null).map((m) => BigInt(m.offset));
   }
+
+  /** the list-based lock kinds of this kernel with their waiter layouts */
+  get lockKinds(): ListLockKind[] { return (this.#lockKinds ??= listLockKinds(this.vm)); }
 
   stackBase(task: bigint): bigint {
     let b = this.stackBases.get(task);
@@ -147,10 +174,47 @@ class Scanner {
     return b;
   }
 
-  /** the task whose kernel stack holds `addr` */
+  /** the task whose kernel stack holds `addr`: a binary search over every task's stack, sorted once */
   stackOwner(addr: bigint): LockTask | null {
-    for (const t of this.tasks.values()) if (this.onStack(t.address, addr)) return lockTask(t);
-    return null;
+    if (!this.#byStack) {
+      this.#byStack = [...this.tasks.values()].map((task) => ({ base: this.stackBase(task.address), task }))
+        .filter((e) => e.base !== 0n).sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+    }
+    const s = this.#byStack;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid].base > addr) hi = mid - 1; else lo = mid + 1;
+    }
+    // hi: the last stack starting at or below addr; stacks do not overlap, but check its end
+    return hi >= 0 && addr < s[hi].base + this.size ? lockTask(s[hi].task) : null;
+  }
+
+  /**
+   * The lock slow-path functions (BLOCKERS) as address ranges, found once in the symbol table and
+   * grouped by the upper 32 bits of their addresses, so a stack word is tested with two 32-bit
+   * compares and no BigInt.
+   */
+  blockerRanges(): Map<number, { lo: number; end: number; kind: LockKind }[]> {
+    if (this.#blockers) return this.#blockers;
+    const m = new Map<number, { lo: number; end: number; kind: LockKind }[]>();
+    const kinds = BLOCKERS.filter((b): b is { kind: LockKind; re: RegExp } => b.kind !== 'completion');
+    try {
+      for (const sym of this.vm.symbols.all()) {
+        if (sym.type !== 'T' && sym.type !== 't') continue;
+        const b = kinds.find((k) => k.re.test(bare(sym.name)));
+        if (!b) continue;
+        const size = sym.size ?? this.vm.symbols.symbolize(sym.address)?.size ?? 0;
+        const hi = Number(sym.address >> 32n);
+        const lo = Number(sym.address & 0xffffffffn);
+        if (size <= 0 || lo + size > 2 ** 32) continue; // unknown extent, or across a 4 GiB line: never in a kernel
+        const list = m.get(hi) ?? [];
+        list.push({ lo, end: lo + size, kind: b.kind });
+        m.set(hi, list);
+      }
+    } catch { /* no symbols: no hints */ }
+    return (this.#blockers = m);
   }
 
   /** `addr` lies on `task`'s kernel stack */
@@ -159,33 +223,58 @@ class Scanner {
     return b !== 0n && addr >= b && addr < b + this.size;
   }
 
+  /** is list node `n` a waiter: the task its `task` word names has `n` on its stack */
+  #isWaiter(n: bigint, listOff: bigint, taskOff: bigint): boolean {
+    let task = 0n;
+    try { task = this.vm.mem.pointer(n - listOff + taskOff); } catch { return false; }
+    return this.tasks.has(task) && this.onStack(task, n);
+  }
+
   /**
-   * The ring through list_head `start`: nodes in order from start's next, ending at start. Each
-   * node is classified by reading `taskOff − listOff` past it as a task pointer: a waiter when
-   * that task's stack holds the node. Returns null when the ring is broken.
+   * The ring through list_head `start`, each node classified as waiter or not by reading
+   * `taskOff − listOff` past it as a task pointer. Null when the ring is broken (a next whose
+   * prev is not the node before it, an unreadable or non-kernel pointer, more than MAX_RING nodes).
    */
-  ring(start: bigint, listOff: bigint, taskOff: bigint): { nodes: bigint[]; isWaiter: boolean[] } | null {
+  ring(start: bigint, listOff: bigint, taskOff: bigint): RingView | null {
+    const key = (n: bigint): string => `${n}:${listOff}:${taskOff}`;
+    const known = this.rings.get(key(start));
+    if (known !== undefined) return known ? { cycle: known, at: known.pos.get(start)! } : null;
     const d = this.vm.mem;
-    const nodes: bigint[] = [];
-    const isWaiter: boolean[] = [];
+    const nodes: bigint[] = [start];
     let prev = start;
     let n: bigint;
-    try { n = d.pointer(start); } catch { return null; }
-    for (let i = 0; ; i++) {
-      if (!isKernelAddress(this.vm, n) || i > MAX_RING) return null;
-      let back: bigint;
-      try { back = d.pointer(n + 8n); } catch { return null; }
-      if (back !== prev) return null;
+    let broken = false;
+    try { n = d.pointer(start); } catch { n = 0n; broken = true; }
+    for (let i = 0; !broken; i++) {
+      if (!isKernelAddress(this.vm, n) || i > MAX_RING) { broken = true; break; }
+      let link: Buffer;
+      try { link = d.readVirt(n, 16); } catch { broken = true; break; }
+      if (link.readBigUInt64LE(8) !== prev) { broken = true; break; }
       if (n === start) break;
-      let task = 0n;
-      try { task = d.pointer(n - listOff + taskOff); } catch { /* not a waiter */ }
       nodes.push(n);
-      isWaiter.push(this.tasks.has(task) && this.onStack(task, n));
       prev = n;
-      try { n = d.pointer(n); } catch { return null; }
+      n = link.readBigUInt64LE(0);
     }
-    return { nodes, isWaiter };
+    if (broken) { this.rings.set(key(start), null); return null; }
+    const cycle: Cycle = { nodes, nonWaiters: [], pos: new Map() };
+    nodes.forEach((node, i) => {
+      cycle.pos.set(node, i);
+      if (!this.#isWaiter(node, listOff, taskOff)) cycle.nonWaiters.push(i);
+      this.rings.set(key(node), cycle);
+    });
+    return { cycle, at: 0 };
   }
+}
+
+/** the ring's nodes other than the starting one that are not waiters: at most `max` of them */
+function headsOf(r: RingView, max = 2): bigint[] {
+  const out: bigint[] = [];
+  for (const i of r.cycle.nonWaiters) {
+    if (i === r.at) continue;
+    out.push(r.cycle.nodes[i]);
+    if (out.length >= max) break;
+  }
+  return out;
 }
 
 function scanner(vm: KernelContext): Scanner {
@@ -221,12 +310,16 @@ function plausibleLock(s: Scanner, kind: LockKind, addr: bigint): boolean {
 }
 
 /** list-based lock kinds this kernel has (PREEMPT_RT mutex/rwsem are not list-based) */
-function listLockKinds(vm: KernelContext): { kind: LockKind; waiterType: string; waitListOff: bigint }[] {
+interface ListLockKind { kind: LockKind; waiterType: string; waitListOff: bigint; listOff: bigint; taskOff: bigint }
+
+function listLockKinds(vm: KernelContext): ListLockKind[] {
   const t = vm.types;
-  const out: { kind: LockKind; waiterType: string; waitListOff: bigint }[] = [];
+  const out: ListLockKind[] = [];
   const add = (kind: LockKind, waiterType: string) => {
     const wl = t.tryMemberPath(LOCK_TYPE[kind], 'wait_list');
-    if (wl && t.findType(waiterType) !== null) out.push({ kind, waiterType, waitListOff: BigInt(wl.offset) });
+    if (wl && t.findType(waiterType) !== null) {
+      out.push({ kind, waiterType, waitListOff: BigInt(wl.offset), listOff: BigInt(t.offsetof(waiterType, 'list')), taskOff: BigInt(t.offsetof(waiterType, 'task')) });
+    }
   };
   add('mutex', 'struct mutex_waiter');
   add('rwsem', 'struct rwsem_waiter');
@@ -256,29 +349,35 @@ function lockWaitFrom(vm: KernelContext, cand: LockCandidate, waiter: bigint, vi
   };
 }
 
-/** lock waiters on the stack: each candidate word, its ring, its head's lock */
+interface FoundWaiter { cand: LockCandidate; waiter: bigint; position: number; length: number }
+
+/** lock waiters on the stack, described: the lock, its owner and the waiter's place in its queue */
 function scanLockWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>, unwound: boolean): LockWait | null {
+  const f = findLockWaiter(s, hits, hints, unwound);
+  return f && lockWaitFrom(s.vm, f.cand, f.waiter, 'stack-scan', f.position, f.length);
+}
+
+/** the first lock waiter on the stack: each candidate word, its ring, its head's lock */
+function findLockWaiter(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>, unwound: boolean): FoundWaiter | null {
   const vm = s.vm;
-  const kinds = listLockKinds(vm);
-  const t = vm.types;
+  const kinds = s.lockKinds;
   const tried = new Set<string>();
   for (const hit of hits) {
     for (const k of kinds) {
-      const listOff = BigInt(t.offsetof(k.waiterType, 'list'));
-      const taskOff = BigInt(t.offsetof(k.waiterType, 'task'));
+      const { listOff, taskOff } = k;
       const waiter = hit - taskOff;
       const key = `${waiter}:${listOff}:${taskOff}`;
       if (tried.has(key)) continue;
       tried.add(key);
       const ring = s.ring(waiter + listOff, listOff, taskOff);
       if (!ring) continue;
-      const heads = ring.nodes.filter((_, i) => !ring.isWaiter[i]);
+      const heads = headsOf(ring);
       if (heads.length !== 1) continue;
       const head = heads[0];
       // every kind whose waiter has this list/task layout could own the head: decide among them
       const cands: LockCandidate[] = [];
       for (const k2 of kinds) {
-        if (BigInt(t.offsetof(k2.waiterType, 'list')) !== listOff || BigInt(t.offsetof(k2.waiterType, 'task')) !== taskOff) continue;
+        if (k2.listOff !== listOff || k2.taskOff !== taskOff) continue;
         const addr = head - k2.waitListOff;
         if (!plausibleLock(s, k2.kind, addr)) continue;
         const symKind = headSymbolKind(vm, addr);
@@ -293,10 +392,10 @@ function scanLockWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKin
       }
       if (cands.length === 0) continue;
       cands.sort((a, b) => b.score - a.score);
-      // the list order from the head: the waiter's position in the queue
-      const headIdx = ring.nodes.indexOf(head);
-      const order = [...ring.nodes.slice(headIdx + 1), waiter + listOff, ...ring.nodes.slice(0, headIdx)];
-      return lockWaitFrom(vm, cands[0], waiter, 'stack-scan', order.indexOf(waiter + listOff), order.length);
+      // the list order from the head: the waiter's position in the queue (the head is not counted)
+      const len = ring.cycle.nodes.length;
+      const fromHead = (ring.at - ring.cycle.pos.get(head)! + len) % len;
+      return { cand: cands[0], waiter, position: fromHead - 1, length: len - 1 };
     }
   }
   return null;
@@ -318,7 +417,7 @@ function scanOtherWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKi
       const waiter = hit - taskOff;
       const ring = s.ring(waiter + listOff, listOff, taskOff);
       if (!ring) continue;
-      const heads = ring.nodes.filter((_, i) => !ring.isWaiter[i]);
+      const heads = headsOf(ring);
       if (f.kind === 'swait' && heads.length === 1) {
         const headList = heads[0];
         const cmpOff = t.tryMemberPath('struct completion', 'wait.task_list');
@@ -413,21 +512,11 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
     s.results.set(task.address, r);
     return r;
   }
-  // only the live part: from the saved stack pointer up (dead frames below it hold stale waiters)
-  let liveFrom = 0;
-  if (s.spOff !== null && !task.onCpu) {
-    try {
-      const sp = vm.mem.pointer(task.address + s.spOff);
-      if (sp >= stack && sp < stack + s.size) liveFrom = Number(sp - stack) & ~7;
-    } catch { /* whole stack */ }
-  }
-  const hits: bigint[] = [];
-  let count = 0;
-  for (let off = 0; off + 8 <= buf.length; off += 8) {
-    if (buf.readBigUInt64LE(off) !== task.address) continue;
-    count++;
-    if (off >= liveFrom) hits.push(stack + BigInt(off));
-  }
+  // every word equal to the task counts; only those of the live part are waiter candidates
+  const from = liveFrom(s, task, stack);
+  const words = wordsEqualTo(buf, 0, task.address);
+  const count = words.length;
+  const hits = words.filter((off) => off >= from).map((off) => stack + BigInt(off));
   const debug = debugBlockedOn(s, task.address);
   if (debug?.waiter !== undefined) hits.unshift(debug.waiter);
   const blockedOn: BlockedOn = piBlockedOn(s, task.address)
@@ -438,6 +527,60 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
   const r: TaskWait = { ...base, stackWordsEqualToTask: count, blockedOn };
   s.results.set(task.address, r);
   return r;
+}
+
+/** where the live part of a task's stack starts: its saved stack pointer (dead frames below it hold stale waiters); 0 when running or unknown */
+function liveFrom(s: Scanner, task: Task, stack: bigint): number {
+  if (s.spOff === null || task.onCpu) return 0;
+  try {
+    const sp = s.vm.mem.pointer(task.address + s.spOff);
+    if (sp >= stack && sp < stack + s.size) return Number(sp - stack) & ~7;
+  } catch { /* whole stack */ }
+  return 0;
+}
+
+/** byte offsets (from `from`, 8-aligned) of the words of `buf` equal to `v`, compared as two 32-bit halves (no BigInt per word) */
+function wordsEqualTo(buf: Buffer, from: number, v: bigint): number[] {
+  const lo = Number(v & 0xffffffffn);
+  const hi = Number((v >> 32n) & 0xffffffffn);
+  const out: number[] = [];
+  for (let off = from; off + 8 <= buf.length; off += 8) {
+    if (buf.readUInt32LE(off) === lo && buf.readUInt32LE(off + 4) === hi) out.push(off);
+  }
+  return out;
+}
+
+/**
+ * A cheap test for the many sleeping (S, I) tasks `--blocked` passes over: could taskBlockedOn()
+ * find a lock wait? No unwinding and no wait-list walk: only the live part of the stack is read,
+ * and the lock slow paths whose return addresses lie in it stand in for the unwound frames
+ * (a superset of the frames the full check looks at). A candidate lock found by its contents
+ * alone, with no slow path on the stack, is not a wait here — as in the full check when the
+ * stack unwinds.
+ */
+function mayWaitOnLock(s: Scanner, task: Task): boolean {
+  const vm = s.vm;
+  try {
+    for (const off of s.blockedOnOffs) if (vm.mem.pointer(task.address + off) !== 0n) return true;
+    const stack = s.stackBase(task.address);
+    if (stack === 0n) return false;
+    const from = liveFrom(s, task, stack);
+    const buf = vm.mem.readVirt(stack + BigInt(from), Number(s.size) - from);
+    const hits = wordsEqualTo(buf, 0, task.address).map((off) => stack + BigInt(from + off));
+    if (hits.length === 0) return false;
+    // the slow paths whose return addresses are on the live stack stand in for the unwound frames
+    const hints = new Set<LockKind | 'completion'>();
+    const ranges = s.blockerRanges();
+    for (let off = 0; off + 8 <= buf.length; off += 8) {
+      const rs = ranges.get(buf.readUInt32LE(off + 4));
+      if (!rs) continue;
+      const lo = buf.readUInt32LE(off);
+      for (const r of rs) if (lo >= r.lo && lo < r.end) hints.add(r.kind);
+    }
+    return findLockWaiter(s, hits, hints, true) !== null;
+  } catch {
+    return true; // let the full check say what is wrong
+  }
 }
 
 function noneNote(task: Task, blockedIn: readonly string[], hints: Set<LockKind | 'completion'>): string {
@@ -519,8 +662,11 @@ const hexAddr = (a: bigint): string => `0x${a.toString(16)}`;
 export function waitForGraph(vm: KernelContext, opts: WaitGraphOptions = {}): WaitGraph {
   const states = new Set((opts.states ?? 'D').split(''));
   const tasks: TaskWait[] = [];
+  const s = scanner(vm);
   for (const t of tasksByAddress(vm).values()) {
     if (!states.has(t.state) || t.isIdle) continue;
+    // D tasks are always listed; the others only when they wait on a lock: rule most out cheaply
+    if (t.state !== 'D' && !s.results.has(t.address) && !mayWaitOnLock(s, t)) continue;
     const w = taskBlockedOn(vm, t);
     if (t.state === 'D' || w.blockedOn.kind === 'lock') tasks.push(w);
   }

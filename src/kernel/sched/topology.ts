@@ -134,7 +134,7 @@ export function cpuTopology(vm: KernelContext, cpu: number, masks?: { online: Se
   };
 }
 
-/** every possible CPU's topology, the masks, and the packages × cores × threads matrix */
+/** every possible CPU's topology, the masks, and the packages × cores × threads matrix (present CPUs) */
 export function cpuTopologyAll(vm: KernelContext): Topology {
   const possible = cpuMask(vm, 'possible');
   const present = cpuMask(vm, 'present');
@@ -144,6 +144,8 @@ export function cpuTopologyAll(vm: KernelContext): Topology {
   const cpus = possible.map((cpu) => cpuTopology(vm, cpu, sets));
   const pk = new Map<number, Map<number, number[]>>();
   for (const c of cpus) {
+    // a possible CPU that is not present (a hot-pluggable slot) never filled its cpu_info: no place in the matrix
+    if (!c.present) continue;
     const cores = pk.get(c.packageId) ?? new Map<number, number[]>();
     pk.set(c.packageId, cores);
     cores.set(c.coreId, [...(cores.get(c.coreId) ?? []), c.cpu]);

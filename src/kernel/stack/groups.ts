@@ -4,7 +4,7 @@
  */
 import type { KernelContext } from '../../context.js';
 import { taskStack } from './index.js';
-import { listTasks } from '../tasks.js';
+import { eachTask } from '../tasks.js';
 
 export interface StackGroup {
   count: number;
@@ -19,9 +19,11 @@ export interface StackGroup {
 /** every task (optionally only those in `states`, e.g. 'D'), grouped, most common first */
 export function groupTaskStacks(vm: KernelContext, states?: string): { tasks: number; groups: StackGroup[] } {
   const groups = new Map<string, StackGroup>();
+  const commsSeen = new Map<StackGroup, Set<string>>(); // comms.includes() per task was n² in a group of n distinct names
   let tasks = 0;
-  // listTasks is read once per dump: the summary and signatures walk the tasks for other reasons too
-  for (const t of listTasks(vm)) {
+  // eachTask: each task unwound right after the walk read it (its pages still cached), and the
+  // list kept for the summary and signatures, which walk the tasks for other reasons too
+  for (const t of eachTask(vm)) {
     if (states && !states.includes(t.state)) continue;
     tasks++;
     const s = taskStack(vm, t.address);
@@ -34,7 +36,9 @@ export function groupTaskStacks(vm: KernelContext, states?: string): { tasks: nu
     }
     g.count++;
     g.pids.push(t.pid);
-    if (!g.comms.includes(t.comm)) g.comms.push(t.comm);
+    let seen = commsSeen.get(g);
+    if (!seen) commsSeen.set(g, (seen = new Set()));
+    if (!seen.has(t.comm)) { seen.add(t.comm); g.comms.push(t.comm); }
   }
   const sorted = [...groups.values()].sort((a, b) => b.count - a.count || a.state.localeCompare(b.state));
   return { tasks, groups: sorted };
