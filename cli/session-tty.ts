@@ -76,6 +76,9 @@ export async function runInteractive(session: Session): Promise<number> {
   // Ctrl-C drops the line being typed, as in a shell
   rl.on('SIGINT', () => { process.stdout.write('^C\n'); rl.write(null, { ctrl: true, name: 'u' }); rl.prompt(); });
   rl.prompt();
+  // while the user reads the banner and types, load what the commands' first runs need
+  let closing = false;
+  const warming = session.warmUp(() => closing);
   let quit = false;
   for await (const line of rl) {
     if (line.trim()) saveHistory(histFile, line.trim());
@@ -84,6 +87,8 @@ export async function runInteractive(session: Session): Promise<number> {
   }
   if (!quit) process.stdout.write('\n'); // Ctrl-D: end the prompt's line, as shells do
   rl.close();
+  closing = true;
+  await warming; // the dump is closed after this: no step may still be reading it
   return 0;
 }
 

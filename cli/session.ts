@@ -73,9 +73,18 @@ export function words(text: string): string[] {
   }).filter((w) => w !== '');
 }
 
+/**
+ * What the session runs, output dropped, while its prompt waits for the first commands: each
+ * loads what a command's first run would otherwise pay for — the DWARF index and ORC tables (`bt`),
+ * every task's stack (`stacks`, `lockinfo --blocked`), the scheduler's and cgroups' tables, the
+ * log. PID 1 exists on every kernel; a step that fails is skipped (the real command will say why).
+ */
+export const WARM_UP = ['bt 1', 'stacks', 'lockinfo --blocked', 'runq -g', 'cpuinfo -t', 'cgroupinfo', 'signature', 'log --tail 1', 'sys'];
+
 export class Session {
   readonly #byName: Map<string, LoadedCommand>;
   #dumpIno: string;
+  #warming = false;
 
   constructor(readonly vm: Vmcore, readonly commands: LoadedCommand[]) {
     this.#byName = new Map(commands.map((c) => [c.command.name, c]));
@@ -94,6 +103,29 @@ export class Session {
       ...this.commands.map((c) => `  ${c.command.name.padEnd(w)}  ${c.command.summary}`),
       "  `cmd | shell pipeline` and `cmd > file` go to the shell; `cmd; cmd` runs both; `echo TEXT` prints TEXT; quit (or Ctrl-D) ends.",
     ].join('\n') + '\n';
+  }
+
+  /**
+   * Run the WARM_UP steps one at a time, yielding to the event loop between them so typed lines
+   * are read; a command typed meanwhile waits for at most the step in progress. Ends early when
+   * `stopped()` says so (the session is closing). Resolves with the steps run.
+   */
+  async warmUp(stopped: () => boolean): Promise<number> {
+    if (this.#warming) return 0;
+    this.#warming = true;
+    const quiet: SessionSink = { color: false, err: () => {}, write: async () => {} };
+    let done = 0;
+    try {
+      for (const step of WARM_UP) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stopped()) break;
+        await this.execLine(step, quiet);
+        done++;
+      }
+    } finally {
+      this.#warming = false;
+    }
+    return done;
   }
 
   /** run every `;`-separated command of `line`; the highest exit status, or 'quit' */

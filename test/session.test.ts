@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dumps, projectRoot } from './fixtures.js';
+import { dumps, dumpsOf, projectRoot } from './fixtures.js';
+import { openVmcore } from '../src/vmcore.js';
+import { Session, WARM_UP } from '../cli/session.js';
+import { loadCommands } from '../cli/load-commands.js';
 import { vaatAsync, type CliResult } from './cli.js';
 
 const sample = join(projectRoot, 'sample', 'vmcore-cgroup-mutex-hung.kdump-zstd');
@@ -95,3 +98,33 @@ describe('the session, non-interactive', () => {
   });
 });
 
+
+/**
+ * The prompt's warm-up (Session.warmUp): run in-process on each kernel set's primary
+ * cgroup-mutex-hung dump, it runs every step, stops when told, and leaves every answer as it was.
+ */
+describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }).map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: the session\'s warm-up', (_, d) => {
+  const QUESTIONS = ['lockinfo cgroup_mutex --json', 'bt 1 --json', 'stacks --json', 'cpuinfo -t --json'];
+  async function answers(session: Session): Promise<string[]> {
+    const out: string[] = [];
+    for (const q of QUESTIONS) {
+      let text = '';
+      await session.execLine(q, { color: false, err: (s) => { text += s; }, write: async (s) => { text += s; } });
+      out.push(text);
+    }
+    return out;
+  }
+  it('runs every step, stops when told, and changes no answer', async () => {
+    const { commands } = await loadCommands();
+    const cold = new Session(openVmcore(d.path), commands);
+    const warm = new Session(openVmcore(d.path), commands);
+    try {
+      expect(await warm.warmUp(() => true)).toBe(0);
+      expect(await warm.warmUp(() => false)).toBe(WARM_UP.length);
+      expect(await answers(warm)).toEqual(await answers(cold));
+    } finally {
+      cold.vm.close();
+      warm.vm.close();
+    }
+  });
+});
