@@ -12,9 +12,10 @@
  *
  * A .ko is relocatable: the addon has libdwfl apply its relocations with the sections laid out at
  * addresses of libdwfl's choosing, and reports that layout. Where each section was loaded comes
- * from the dump: the module's in-memory symtab keeps each symbol's .ko section index (st_shndx)
- * with its loaded address, and the .ko's symtab gives the same symbol's offset in that section.
- * Every symbol of a section must put the section at the same address; a .ko where they disagree
+ * from the dump: the module's `sect_attrs` (./sections.ts) name every section's address, and the
+ * module's in-memory symtab keeps each symbol's .ko section index (st_shndx) with its loaded
+ * address, which the .ko's symtab gives as an offset in that section. Every symbol of a section
+ * must put the section at the same address, the one sect_attrs give; a .ko where they disagree
  * (or whose symbols are not the module's) is another build and is refused with the reason.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -26,6 +27,7 @@ import type { LoadedModule } from '../../symbols/modules.js';
 import { DwarfTypes, type InlineRange } from '../../types/dwarf.js';
 import { loadDwarfIndex, type DwarfSectionAddress } from '../../types/type-cache.js';
 import { SHF_ALLOC, SHT_STRTAB, SHT_SYMTAB, withElf, type ElfFile } from '../../elf/sections.js';
+import { moduleSectionAddresses } from './sections.js';
 
 /** One .ko section as loaded: the dump's address range and where the index's DWARF put it. */
 export interface LoadedSection {
@@ -49,6 +51,8 @@ export type ModuleDebug =
       readonly sections: readonly LoadedSection[];
       /** symbols that placed the sections (each agreed with the others of its section) */
       readonly symbolsMatched: number;
+      /** the .ko's own symbols: section index and offset in it (data symbols the loaded module may not keep) */
+      readonly fileSymbols: ReadonlyMap<string, KoSymbol>;
     }
   | { readonly ok: false; readonly module: string; readonly reason: string };
 
@@ -110,7 +114,7 @@ export function findModuleDebugFile(name: string, dirs: readonly string[]): stri
   return null;
 }
 
-interface KoSymbol { shndx: number; value: bigint }
+export interface KoSymbol { shndx: number; value: bigint }
 
 /** a .ko's defined symbols by name (names defined twice, e.g. two static functions, are left out: ambiguous) */
 function koSymbols(elf: ElfFile): Map<string, KoSymbol> {
@@ -140,10 +144,13 @@ function koSymbols(elf: ElfFile): Map<string, KoSymbol> {
 }
 
 /**
- * Where each .ko section sits in the dump, from the module's symbols; throws when the symbols
- * disagree (another build of the module).
+ * Where each .ko section sits in the dump: from `mod->sect_attrs` where the kernel kept it (every
+ * allocated section, data too), else from the module's symbols (text only on a kernel without
+ * CONFIG_KALLSYMS_ALL); throws when the symbols disagree with each other or with sect_attrs
+ * (another build of the module).
  */
-export function placeSections(mod: LoadedModule, file: string, ko: Map<string, KoSymbol>, layout: readonly DwarfSectionAddress[], allocFlags: Map<number, bigint>): { sections: LoadedSection[]; matched: number } {
+export function placeSections(mod: LoadedModule, file: string, ko: Map<string, KoSymbol>, layout: readonly DwarfSectionAddress[], allocFlags: Map<number, bigint>,
+  sysfs: ReadonlyMap<string, bigint> | null = null): { sections: LoadedSection[]; matched: number } {
   const bases = new Map<number, bigint>();
   let matched = 0;
   for (const s of mod.elfSymbols) {
@@ -162,7 +169,13 @@ export function placeSections(mod: LoadedModule, file: string, ko: Map<string, K
   if (matched === 0) throw new Error(`${file}: none of its symbols is one of module ${mod.name}'s`);
   const sections: LoadedSection[] = [];
   for (const l of layout) {
-    const start = bases.get(l.index);
+    const bySymbols = bases.get(l.index);
+    const bySysfs = sysfs?.get(l.name);
+    // the kernel's own record of the section wins; the symbols must agree with it
+    if (bySymbols !== undefined && bySysfs !== undefined && bySymbols !== bySysfs) {
+      throw new Error(`${file}: its symbols put ${l.name} at 0x${bySymbols.toString(16)}, the module's sect_attrs at 0x${bySysfs.toString(16)}: another build of ${mod.name}`);
+    }
+    const start = bySysfs ?? bySymbols;
     if (start !== undefined) sections.push({ index: l.index, name: l.name, start, size: l.size, layout: l.addr });
   }
   return { sections, matched };
@@ -176,6 +189,11 @@ export function moduleDebug(vm: KernelContext, name: string): ModuleDebug {
   const r = loadModuleDebug(vm, name);
   perVm.set(name, r);
   return r;
+}
+
+/** the module's sect_attrs, or null where the kernel kept none or they cannot be read (the symbols still place text) */
+function sysfsSections(vm: KernelContext, mod: LoadedModule): ReadonlyMap<string, bigint> | null {
+  try { return moduleSectionAddresses(vm, mod.address); } catch { return null; }
 }
 
 function loadModuleDebug(vm: KernelContext, name: string): ModuleDebug {
@@ -193,8 +211,8 @@ function loadModuleDebug(vm: KernelContext, name: string): ModuleDebug {
     // the layout is reported only by an extraction: a module's index is small, so it is not cached
     const load = loadDwarfIndex(file, { inlines: true, cache: false });
     if (!load.sections) return no(`${file}: the addon reported no section layout (rebuild the addon)`);
-    const { sections, matched } = placeSections(mod, file, ko, load.sections, flags);
-    return { ok: true, module: name, file, types: new DwarfTypes(load.index, { label: file }), sections, symbolsMatched: matched };
+    const { sections, matched } = placeSections(mod, file, ko, load.sections, flags, sysfsSections(vm, mod));
+    return { ok: true, module: name, file, types: new DwarfTypes(load.index, { label: file }), sections, symbolsMatched: matched, fileSymbols: ko };
   } catch (e) {
     return no((e as Error).message);
   }
@@ -219,7 +237,15 @@ export function moduleObject(vm: KernelContext, module: string, name: string): K
   if (!d.ok) throw new VaatError(d.reason, vm.file);
   const v = d.types.findVariable(name);
   if (!v) throw new VaatError(`module ${module}: ${d.file} has no variable ${name}`, vm.file);
+  return KObject.at({ mem: vm.mem, types: d.types }, moduleSymbolAddress(vm, d, module, name), v.type);
+}
+
+/** where `name` of the module is: its loaded symbol, else the .ko's symbol in its placed section (data on a kernel without KALLSYMS_ALL) */
+function moduleSymbolAddress(vm: KernelContext, d: Extract<ModuleDebug, { ok: true }>, module: string, name: string): bigint {
   const sym = vm.modules?.module(module)?.elfSymbols.find((s) => s.name === name);
-  if (!sym) throw new VaatError(`module ${module}: no symbol ${name} in the loaded module`, vm.file);
-  return KObject.at({ mem: vm.mem, types: d.types }, sym.address, v.type);
+  if (sym) return sym.address;
+  const k = d.fileSymbols.get(name);
+  const sec = k && d.sections.find((s) => s.index === k.shndx);
+  if (k && sec) return sec.start + k.value;
+  throw new VaatError(`module ${module}: no symbol ${name} in the loaded module${k ? `, and its section ${k.shndx} was not placed` : ' or its file'}`, vm.file);
 }
