@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { hz, loadAverage, nodePresentPages, totalRam, uptime, utsname } from '../src/kernel/sys.js';
+import { freePages, hz, loadAverage, nodePresentPages, totalRam, uptime, utsname, zonesFreePages } from '../src/kernel/sys.js';
 import { sysInfo } from '../src/analysis/sys.js';
 import { humanDuration, loadAverageText, memorySizeText } from '../src/output/style.js';
 import { dumps, fixturesDir, primaryTruth, truth } from './fixtures.js';
@@ -63,6 +63,14 @@ describe.each(dumps)('$scenario/$name', ({ scenario, path }) => {
   it('memory: node present pages (crash MEMORY) and totalram', () => {
     expect(nodePresentPages(vm)).toBe(sys.memory.node_present_pages);
     expect(totalRam(vm)).toEqual({ pages: sys.memory.totalram_pages, bytes: sys.memory.bytes });
+  });
+
+  it('free pages: crash\'s kmem -i FREE; every zone\'s count sums to vm_zone_stat (the fallback where it has no symbol)', () => {
+    const kmem = join(fixturesDir, scenario, 'truth', 'crash', 'kmem_-i.txt');
+    if (existsSync(kmem)) expect(freePages(vm)).toBe(Number(/^\s*FREE\s+(\d+)/m.exec(readFileSync(kmem, 'utf8'))![1]));
+    expect(zonesFreePages(vm)).toBe(freePages(vm));
+    expect(freePages(vm)).toBeGreaterThan(0);
+    expect(freePages(vm)).toBeLessThanOrEqual(totalRam(vm).pages);
   });
 
   it('the sys summary: tasks, CPUs, date, memory, panic', () => {

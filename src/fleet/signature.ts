@@ -17,7 +17,7 @@ import { panicStack, taskStack, type StackFrame } from '../kernel/stack/index.js
 import { groupTaskStacks } from '../kernel/stack/groups.js';
 import { listModules } from '../kernel/module/index.js';
 import { runqueues } from '../kernel/sched/index.js';
-import { totalRam, utsname } from '../kernel/sys.js';
+import { freePages, totalRam, utsname } from '../kernel/sys.js';
 import { taskCgroupPath } from '../kernel/cgroup/path.js';
 import { waitForGraph } from '../kernel/locking/waits.js';
 import { tasksByAddress } from '../kernel/tasks.js';
@@ -248,9 +248,9 @@ function lockGraph(vm: Vmcore, skip: SkipList): LockGraphLayer {
   return { available: true, edges: [...byLock.values()].sort((a, b) => b.waiters - a.waiters || a.lock.localeCompare(b.lock)), cycles: g.cycles.length };
 }
 
-/** NR_FREE_PAGES is item 0 of enum zone_stat_item in every kernel: vm_zone_stat[0] */
+/** free and total pages, what /proc/meminfo's MemFree and MemTotal show */
 function memory(vm: Vmcore): StateLayer['memory'] {
-  const free = Number(vm.dump.s64(vm.address('vm_zone_stat')));
+  const free = freePages(vm);
   const total = totalRam(vm).pages;
   return { freePages: free, totalPages: total, freeRatio: total > 0 ? Math.round((free / total) * 1000) / 1000 : 0 };
 }

@@ -67,24 +67,20 @@ export function totalRam(vm: KernelContext): { pages: number; bytes: number } {
 }
 
 /**
- * Sum of node_present_pages over the NUMA nodes (what crash shows as MEMORY): node_data[nid] for
- * nid < nr_node_ids on NUMA kernels, contig_page_data on the others.
+ * The pglist_data of every NUMA node: node_data[nid] for nid < nr_node_ids on NUMA kernels,
+ * contig_page_data on the others.
  */
-export function nodePresentPages(vm: KernelContext): number {
-  const off = BigInt(vm.types.offsetof('struct pglist_data', 'node_present_pages'));
+export function nodePgdats(vm: KernelContext): bigint[] {
   const nodeData = vm.symbols.lookup('node_data');
-  if (!nodeData) {
-    const contig = vm.address('contig_page_data');
-    return Number(vm.mem.u64(contig + off));
-  }
-  let total = 0;
+  if (!nodeData) return [vm.address('contig_page_data')];
+  const out: bigint[] = [];
   if (vm.symbols.lookup('nr_node_ids')) {
     const nrNodes = vm.mem.u32(vm.address('nr_node_ids'));
-    for (let nid = 0; nid < nrNodes; nid++) {
+    for (let nid = 0; nid < Math.min(nrNodes, MAX_NUMNODES); nid++) {
       const pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
-      if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
+      if (pgdat !== 0n) out.push(pgdat);
     }
-    return total;
+    return out;
   }
   // nr_node_ids unknown (a bare dump whose kallsyms hold no data): node_data[] holds NULL or the
   // pglist_data of node nid at [nid]; the array ends at the first entry that is neither
@@ -95,9 +91,42 @@ export function nodePresentPages(vm: KernelContext): number {
       pgdat = vm.mem.pointer(nodeData.address + BigInt(nid * 8));
       if (pgdat !== 0n && vm.mem.s32(pgdat + idOff) !== nid) break;
     } catch { break; }
-    if (pgdat !== 0n) total += Number(vm.mem.u64(pgdat + off));
+    if (pgdat !== 0n) out.push(pgdat);
   }
-  return total;
+  return out;
+}
+
+/** Sum of node_present_pages over the NUMA nodes (what crash shows as MEMORY). */
+export function nodePresentPages(vm: KernelContext): number {
+  const off = BigInt(vm.types.offsetof('struct pglist_data', 'node_present_pages'));
+  return nodePgdats(vm).reduce((total, pgdat) => total + Number(vm.mem.u64(pgdat + off)), 0);
+}
+
+/**
+ * Free pages, global_zone_page_state(NR_FREE_PAGES): vm_zone_stat[NR_FREE_PAGES]. Where that
+ * array has no symbol (a bare dump whose kallsyms hold no data), the sum of every zone's
+ * vm_stat[NR_FREE_PAGES]: zone_page_state_add() adds each change to both, so they are equal.
+ */
+export function freePages(vm: KernelContext): number {
+  const item = Number(vm.types.enumValue('NR_FREE_PAGES'));
+  const global = vm.symbols.lookup('vm_zone_stat');
+  if (global) return Number(vm.mem.s64(global.address + BigInt(item * 8)));
+  return zonesFreePages(vm);
+}
+
+/** the sum of every zone's vm_stat[NR_FREE_PAGES], over every node */
+export function zonesFreePages(vm: KernelContext): number {
+  const item = Number(vm.types.enumValue('NR_FREE_PAGES'));
+  const zones = vm.types.memberPath('struct pglist_data', 'node_zones');
+  const zoneType = vm.types.resolved(zones.type);
+  if (zoneType.kind !== 'array') throw new VaatError('pglist_data.node_zones is not an array');
+  const zoneSize = vm.types.sizeof(zoneType.element);
+  const statOff = vm.types.offsetof(zoneType.element, 'vm_stat') + item * 8;
+  let free = 0;
+  for (const pgdat of nodePgdats(vm)) {
+    for (let z = 0; z < zoneType.length; z++) free += Number(vm.mem.s64(pgdat + BigInt(zones.offset + z * zoneSize + statOff)));
+  }
+  return free;
 }
 
 /** 1 << CONFIG_NODES_SHIFT at its largest (10) */

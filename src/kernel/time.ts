@@ -4,17 +4,11 @@
 import type { KernelContext } from '../context.js';
 import { CorruptDumpError, VaatError } from '../errors/index.js';
 import type { KObject } from '../object/kobject.js';
+import { tkCoreTimekeeperOffset } from '../types/well-known.js';
 
-/**
- * tk_core.timekeeper. tk_core is an anonymous `struct { seqcount_raw_spinlock_t seq; struct
- * timekeeper timekeeper; }` (kernel/time/timekeeping.c): no type names it, so the timekeeper is
- * found past the seqcount, aligned to 8 (seqcount_t before v5.10's seqcount_raw_spinlock_t).
- */
+/** tk_core.timekeeper: the timekeeper the tick updates (its place in tk_core: src/types/well-known.ts) */
 export function timekeeper(vm: KernelContext): KObject {
-  const t = vm.types;
-  const seqType = t.findType('seqcount_raw_spinlock_t') ?? t.getType('seqcount_t');
-  const tkOff = Math.ceil(t.sizeof(seqType) / 8) * 8;
-  return vm.objectAt(vm.address('tk_core') + BigInt(tkOff), 'struct timekeeper');
+  return vm.objectAt(vm.address('tk_core') + BigInt(tkCoreTimekeeperOffset(vm.types)), 'struct timekeeper');
 }
 
 /**

@@ -26,7 +26,7 @@
 import type { MemoryReader } from '../dump/dump.js';
 import { codeReferences, type CodeRefs } from './arm64-code-refs.js';
 import type { TypeInfo } from '../types/typeinfo.js';
-import { declaredGlobalType } from '../types/well-known.js';
+import { declaredGlobalType, tkCoreTimekeeperOffset } from '../types/well-known.js';
 import { SortedSymbolTable, type KernelSymbol, type SymbolTable, type Symbolized } from './symtab.js';
 
 export interface DerivedSymbolsInput {
@@ -256,9 +256,7 @@ function derive({ mem, text, vmcoreinfo, types, nrCpus }: DerivedSymbolsInput): 
   if (panicCpu !== undefined) add('panic_cpu', panicCpu);
 
   // tk_core: ktime_get_real_seconds() returns tk_core.timekeeper.xtime_sec with one 8-byte load.
-  // tk_core is an anonymous struct { seqcount_raw_spinlock_t seq; struct timekeeper timekeeper; }
-  // (kernel/time/timekeeping.c): the timekeeper follows the seqcount, aligned to 8.
-  const tkOff = tryOr(() => Math.ceil(types.sizeof(types.findType('seqcount_raw_spinlock_t') ?? types.getType('seqcount_t')) / 8) * 8);
+  const tkOff = tryOr(() => tkCoreTimekeeperOffset(types));
   const secOff = tryOr(() => types.offsetof('struct timekeeper', 'xtime_sec'));
   if (tkOff !== undefined && secOff !== undefined) {
     const isTimekeeper = (tk: bigint) => tryOr(() => {

@@ -134,3 +134,13 @@ export function globalType(types: TypeInfo, name: string): TypeId | null {
 function tryGetType(types: TypeInfo, expr: string): TypeId | null {
   try { return types.getType(expr); } catch { return null; }
 }
+
+/**
+ * Where `tk_core.timekeeper` sits in tk_core, which is an anonymous `struct { seqcount_raw_spinlock_t
+ * seq; struct timekeeper timekeeper; }` (kernel/time/timekeeping.c): no type names it, so the
+ * timekeeper is found past the seqcount, aligned to 8 (seqcount_t before v5.10's
+ * seqcount_raw_spinlock_t).
+ */
+export function tkCoreTimekeeperOffset(types: TypeInfo): number {
+  return Math.ceil(types.sizeof(types.findType('seqcount_raw_spinlock_t') ?? types.getType('seqcount_t')) / 8) * 8;
+}
