@@ -22,17 +22,17 @@ interface TruthTask { pid: number; comm: string; state: string; cpu: number; tas
 describe.each(sets)('$scenario/$name', ({ scenario, path }) => {
   const t = truth(scenario);
 
-  it(`opens ${bare ? 'bare (BTF found after _etext, data symbols derived)' : 'with the arm64 debug vmlinux'} and names its sources`, () => {
-    const info = vaatJson(['info', path]);
+  it(`opens ${bare ? 'bare (BTF found after _etext, data symbols derived)' : 'with the arm64 debug vmlinux'} and names its sources`, async () => {
+    const info = await vaatJson(['info', path]);
     expect(info.arch).toBe('aarch64');
     expect(info.pageSize).toBe(4096);
     expect(info.sources.types).toMatch(bare ? /^BTF in the dump/ : /^DWARF .*vmlinux-6\.1\.0-54-cloud-arm64/);
-    expect(vaat(['p', path, 'init_task.comm']).stdout).toContain('"swapper/0"');
-    expect(vaat(['p', path, 'init_uts_ns.name.release']).stdout).toContain(`"${t.uname.release}"`);
+    expect((await vaat(['p', path, 'init_task.comm'])).stdout).toContain('"swapper/0"');
+    expect((await vaat(['p', path, 'init_uts_ns.name.release'])).stdout).toContain(`"${t.uname.release}"`);
   });
 
-  it('ps lists every task of the truth with its pid, comm, state, CPU, address and cgroup', () => {
-    const ps = vaatJson(['ps', path]);
+  it('ps lists every task of the truth with its pid, comm, state, CPU, address and cgroup', async () => {
+    const ps = await vaatJson(['ps', path]);
     const mine = new Map<string, { pid: number; comm: string; state: string; cpu: number; cgroup: string; prio: number }>(
       ps.tasks.map((x: { task: string }) => [BigInt(x.task).toString(16), x]));
     const want = (t.tasks as TruthTask[]);
@@ -44,8 +44,8 @@ describe.each(sets)('$scenario/$name', ({ scenario, path }) => {
     }
   });
 
-  it('runq: each CPU\'s current task and nr_running as in the truth', () => {
-    const r = vaatJson(['runq', path]);
+  it('runq: each CPU\'s current task and nr_running as in the truth', async () => {
+    const r = await vaatJson(['runq', path]);
     const rqs = t.runqueues as { cpu: number; rq: string; curr: { pid: number; comm: string }; nr_running: number }[];
     expect(r.cpus.map((c: { cpu: number }) => c.cpu)).toEqual(rqs.map((q) => q.cpu));
     for (const q of rqs) {
@@ -54,16 +54,16 @@ describe.each(sets)('$scenario/$name', ({ scenario, path }) => {
     }
   });
 
-  it('lockinfo cgroup_mutex: owner and waiters as in the truth', () => {
-    const l = vaatJson(['lockinfo', path, 'cgroup_mutex']).lock;
+  it('lockinfo cgroup_mutex: owner and waiters as in the truth', async () => {
+    const l = (await vaatJson(['lockinfo', path, 'cgroup_mutex'])).lock;
     const m = t.cgroup_mutex;
     expect(BigInt(l.address)).toBe(BigInt(m.address));
     expect(l.owner?.pid ?? null).toBe(m.owner?.pid ?? null);
     expect(l.waiters.map((w: { pid: number }) => w.pid)).toEqual(m.waiters.map((w: { pid: number }) => w.pid));
   });
 
-  it('sys: release, CPUs and the task count (drgn\'s rule: idr threads + one idle task per CPU)', () => {
-    const s = vaatJson(['sys', path]);
+  it('sys: release, CPUs and the task count (drgn\'s rule: idr threads + one idle task per CPU)', async () => {
+    const s = await vaatJson(['sys', path]);
     const want = truth(scenario, 'extra.json').sys;
     expect([s.release, s.nodename, s.machine]).toEqual([want.release, want.nodename, want.machine]);
     expect(s.cpus).toBe(t.cpus.nr_cpu_ids);

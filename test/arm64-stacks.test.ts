@@ -37,8 +37,8 @@ function expectSameStack(ours: string[], drgn: string[]): void {
 describe.each(sets)('$scenario', ({ scenario, path }) => {
   const t = truth(scenario);
 
-  it('bt -a: every CPU\'s stack as drgn unwinds it, through exceptions and the IRQ stack to user space', () => {
-    const traces = vaatJson(['bt', path, '-a']).traces as Trace[];
+  it('bt -a: every CPU\'s stack as drgn unwinds it, through exceptions and the IRQ stack to user space', async () => {
+    const traces = (await vaatJson(['bt', path, '-a'])).traces as Trace[];
     const active = t.active_backtraces as Record<string, { pid: number; backtrace: string[] }>;
     expect(traces.map((x) => x.cpu)).toEqual(Object.keys(active).map(Number));
     for (const x of traces) {
@@ -49,18 +49,18 @@ describe.each(sets)('$scenario', ({ scenario, path }) => {
   });
 
   const stuck = t.uninterruptible_backtraces as { pid: number; backtrace: string[] }[];
-  if (stuck.length) it('bt of the D-state tasks: from their saved cpu_context, as drgn unwinds them', () => {
+  if (stuck.length) it('bt of the D-state tasks: from their saved cpu_context, as drgn unwinds them', async () => {
     for (const s of stuck) {
-      const [x] = vaatJson(['bt', path, String(s.pid)]).traces as Trace[];
+      const [x] = (await vaatJson(['bt', path, String(s.pid)])).traces as Trace[];
       expectSameStack(names(x), s.backtrace.map(baseName));
     }
   });
 
-  it('cgroupinfo: the v2 tree in pre-order with ids, levels, task counts, cpu.weight, memory.max and pids.max', () => {
+  it('cgroupinfo: the v2 tree in pre-order with ids, levels, task counts, cpu.weight, memory.max and pids.max', async () => {
     interface Node { path: string; id: number; level: number; nrTasks: number; cpu?: { weight: number }; memory?: { maxBytes: number | 'max' }; pids?: { max: number | 'max' }; children: Node[] }
     const flat: Node[] = [];
     const walk = (n: Node) => { flat.push(n); n.children.forEach(walk); };
-    walk(vaatJson(['cgroupinfo', path]).hierarchies.find((h: { version: number }) => h.version === 2).root);
+    walk((await vaatJson(['cgroupinfo', path])).hierarchies.find((h: { version: number }) => h.version === 2).root);
     const want = t.cgroups as Record<string, unknown>[];
     expect(flat.map((n) => [n.path, n.id, n.level, n.nrTasks])).toEqual(want.map((w) => [w.path, w.id, w.level, w.nr_tasks]));
     for (const w of want) {
@@ -71,8 +71,8 @@ describe.each(sets)('$scenario', ({ scenario, path }) => {
     }
   });
 
-  it('cpuinfo -i: cpu_topology ids and siblings, MPIDR and MIDR per CPU', () => {
-    const r = vaatJson(['cpuinfo', path, '-i']).arm64Topology;
+  it('cpuinfo -i: cpu_topology ids and siblings, MPIDR and MIDR per CPU', async () => {
+    const r = (await vaatJson(['cpuinfo', path, '-i'])).arm64Topology;
     const want = truth(scenario, 'extra.json').topology;
     expect(r.cpus.map((c: { cpu: number }) => c.cpu)).toEqual(want.cpus.map((c: { cpu: number }) => c.cpu));
     for (const w of want.cpus) {
@@ -82,8 +82,8 @@ describe.each(sets)('$scenario', ({ scenario, path }) => {
     }
   });
 
-  it('cpuinfo -t: ASID bits, each CPU\'s active and reserved ASID, its running mm\'s context.id and owner', () => {
-    const r = vaatJson(['cpuinfo', path, '-t']).arm64Tlb;
+  it('cpuinfo -t: ASID bits, each CPU\'s active and reserved ASID, its running mm\'s context.id and owner', async () => {
+    const r = (await vaatJson(['cpuinfo', path, '-t'])).arm64Tlb;
     const want = truth(scenario, 'extra.json').tlb;
     expect(r.asidBits).toBe(want.asid_bits);
     for (const w of want.cpus) {

@@ -55,35 +55,35 @@ describe('object API on every dump, no vmlinux or System.map', () => {
 describe('p, sym and struct commands', () => {
   const d = dumps.find((x) => x.name === 'vmcore.kdump-lzo')!;
   const t = primaryTruth(d.scenario);
-  it('p prints variables, member paths and per-CPU copies', () => {
-    expect(vaatJson(['p', d.path, 'init_task.comm'])[0]).toMatchObject({ type: 'char [16]', value: 'swapper/0' });
-    const nr = vaatJson(['p', d.path, 'runqueues:a', '--member', 'nr_running']);
+  it('p prints variables, member paths and per-CPU copies', async () => {
+    expect((await vaatJson(['p', d.path, 'init_task.comm']))[0]).toMatchObject({ type: 'char [16]', value: 'swapper/0' });
+    const nr = await vaatJson(['p', d.path, 'runqueues:a', '--member', 'nr_running']);
     expect(nr.map((x: { value: number }) => x.value)).toEqual(t.runqueues.map((q: { nr_running: number }) => q.nr_running));
-    expect(vaatJson(['p', d.path, 'runqueues:2', '--member', 'nr_running'])[0].value).toBe(t.runqueues[2].nr_running);
+    expect((await vaatJson(['p', d.path, 'runqueues:2', '--member', 'nr_running']))[0].value).toBe(t.runqueues[2].nr_running);
   });
-  it('sym goes both ways', () => {
-    const [s] = vaatJson(['sym', d.path, 'init_task']);
+  it('sym goes both ways', async () => {
+    const [s] = await vaatJson(['sym', d.path, 'init_task']);
     // init_task.comm's address is init_task + offsetof(comm): the p command and sym agree
-    const comm = vaatJson(['p', d.path, 'init_task.comm'])[0];
-    const [commSym] = vaatJson(['sym', d.path, comm.address]);
+    const comm = (await vaatJson(['p', d.path, 'init_task.comm']))[0];
+    const [commSym] = await vaatJson(['sym', d.path, comm.address]);
     expect(commSym.name).toBe('init_task');
     expect(BigInt(comm.address) - BigInt(s.address)).toBe(BigInt(commSym.offset));
-    const [back] = vaatJson(['sym', d.path, (BigInt(s.address) + 0x10n).toString(16)]);
+    const [back] = await vaatJson(['sym', d.path, (BigInt(s.address) + 0x10n).toString(16)]);
     expect(back.text).toMatch(/^init_task\+0x10\/0x[0-9a-f]+$/);
   });
-  it('struct matches the DWARF layouts file', () => {
+  it('struct matches the DWARF layouts file', async () => {
     const layouts = JSON.parse(readFileSync(join(kernelDir, 'layouts.json'), 'utf8'));
     const want = layouts.types['struct mutex'];
-    const r = vaatJson(['struct', d.path, 'mutex']);
+    const r = await vaatJson(['struct', d.path, 'mutex']);
     expect(r.size).toBe(want.size);
     const names = r.members.map((m: { name: string }) => m.name);
     expect(names).toEqual(expect.arrayContaining(['owner', 'wait_lock', 'wait_list']));
-    expect(vaat(['struct', d.path, 'no_such_struct_xyz']).status).toBe(1);
+    expect((await vaat(['struct', d.path, 'no_such_struct_xyz'])).status).toBe(1);
   });
 });
 
 describe('mismatched symbol sources are refused', () => {
-  it('a System.map of another build (addresses shifted) gives one clear error', () => {
+  it('a System.map of another build (addresses shifted) gives one clear error', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'vaat-map-'));
     try {
       const map = join(tmp, 'System.map-other');
@@ -91,13 +91,13 @@ describe('mismatched symbol sources are refused', () => {
       // every text/data symbol 16 KiB further on: what a map of a slightly different build looks like
       writeFileSync(map, src.replace(/^(ffffffff[0-9a-f]{8})/gm, (a) => (BigInt('0x' + a) + 0x4000n).toString(16)));
       const d = dumps.find((x) => x.kernel === devKernel)!;
-      const r = vaat(['sym', d.path, 'init_task', '--system-map', map]);
+      const r = await vaat(['sym', d.path, 'init_task', '--system-map', map]);
       expect(r.status).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/does not belong to this dump/);
       // the right map is accepted and agrees with kallsyms
       copyFileSync(join(kernelDir, 'System.map-6.1.0-54-cloud-amd64'), join(tmp, 'System.map'));
-      const ok = vaat(['sym', d.path, 'init_task', '--system-map', join(tmp, 'System.map'), '--json']);
+      const ok = await vaat(['sym', d.path, 'init_task', '--system-map', join(tmp, 'System.map'), '--json']);
       expect(ok.status).toBe(0);
       expect(JSON.parse(ok.stdout)[0].source).toMatch(/System\.map/);
     } finally {

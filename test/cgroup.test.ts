@@ -101,8 +101,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat cgroupinfo:
   const id = (path: string): number => t.find((c) => c.path === path)!.id;
   const nTasks = (path: string): number => (primaryTruth(d.scenario).tasks as Json[]).filter((x) => x.cgroup === path).length;
 
-  it('--json is the tree with controllers and tasks', () => {
-    const r = vaatJson(['cgroupinfo', d.path, '--tasks']);
+  it('--json is the tree with controllers and tasks', async () => {
+    const r = await vaatJson(['cgroupinfo', d.path, '--tasks']);
     expect(r.hierarchies).toHaveLength(1);
     const h = r.hierarchies[0];
     expect(h).toMatchObject({ version: 2, hierarchyId: 0 });
@@ -117,8 +117,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat cgroupinfo:
     expect(web.tasks.map((x: Json) => `${x.pid} ${x.comm}`)).toEqual([...pids].map((m) => `${m[1]} ${m[2]}`));
   });
 
-  it('draws a tree, and --flat a table', () => {
-    const tree = vaat(['cgroupinfo', d.path]);
+  it('draws a tree, and --flat a table', async () => {
+    const tree = await vaat(['cgroupinfo', d.path]);
     expect(tree.status).toBe(0);
     // the MANIFEST's limits: web cpus 0-1, weight 300, pids.max 64; db cpus 2-3, weight 50, 128 MiB, pids.max 32
     const web = nTasks('/vaat.slice/web');
@@ -127,13 +127,13 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat cgroupinfo:
     // the last of the MANIFEST's empty waiter-N cgroups closes web's branch
     const lastWaiter = `waiter-${[...manifest(d.scenario).matchAll(/^waiter pid=\d+ comm=\S+: mkdir \S+\/waiter-(\d+)\//gm)].length}`;
     expect(tree.stdout).toMatch(new RegExp(`^ {4}│ {3}└── ${lastWaiter} id ${id(`/vaat.slice/web/${lastWaiter}`)} tasks 0$`, 'm'));
-    const flat = vaat(['cgroupinfo', d.path, '--flat']);
+    const flat = await vaat(['cgroupinfo', d.path, '--flat']);
     const db = nTasks('/vaat.slice/db');
     expect(flat.stdout).toMatch(new RegExp(`^/vaat\\.slice/db\\s+${id('/vaat.slice/db')}\\s+${db}\\s+-\\s+2-3\\s+2-3\\s+50\\s+\\S+ KiB\\s+128 MiB\\s+${db}\\s+32$`, 'm'));
   });
 
-  it('--script prints the same ids, levels and weights', () => {
-    const got = runScript(['cgroupinfo', d.path]).trim().split('\n');
+  it('--script prints the same ids, levels and weights', async () => {
+    const got = (await runScript(['cgroupinfo', d.path])).trim().split('\n');
     expect(got).toHaveLength(t.length);
     t.forEach((c, i) => expect(got[i]).toBe(`${c.path} id ${c.id} level ${c.level} subtree_control ${c.subtree_control.join(',') || '-'} cpu.weight ${c['cpu.weight'] ?? '-'}`));
   });

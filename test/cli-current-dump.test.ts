@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dumps, projectRoot } from './fixtures.js';
-import { vaatAsync, type CliResult } from './cli.js';
+import { vaat, type CliResult } from './cli.js';
 
 /** the bundled sample: a dump whose symbols vaat reads */
 const sample = join(projectRoot, 'sample', 'vmcore-cgroup-mutex-hung.kdump-zstd');
@@ -34,17 +34,17 @@ function answer(r: CliResult, file?: string): { status: number | null; stdout: s
 
 describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: the same answer however the dump is given', (_, d) => {
   it('lockinfo cgroup_mutex VMCORE = lockinfo VMCORE cgroup_mutex', async () => {
-    const a = await vaatAsync(['lockinfo', 'cgroup_mutex', d.path, '--json'], { env: env() });
-    const b = await vaatAsync(['lockinfo', d.path, 'cgroup_mutex', '--json'], { env: env() });
-    const c = await vaatAsync(['lockinfo', '--json', d.path, 'cgroup_mutex'], { env: env() }); // options first
+    const a = await vaat(['lockinfo', 'cgroup_mutex', d.path, '--json'], { env: env() });
+    const b = await vaat(['lockinfo', d.path, 'cgroup_mutex', '--json'], { env: env() });
+    const c = await vaat(['lockinfo', '--json', d.path, 'cgroup_mutex'], { env: env() }); // options first
     expect(answer(a)).toEqual(answer(b));
     expect(answer(c)).toEqual(answer(a));
     if (a.status === 0) expect(JSON.parse(a.stdout).lock.symbol).toBe('cgroup_mutex');
   });
 
   it('cpuinfo -t with VAAT_VMCORE, and with the dump under a crash directory', async () => {
-    const named = await vaatAsync(['cpuinfo', '-t', d.path, '--json'], { env: env() });
-    const fromEnv = await vaatAsync(['cpuinfo', '-t', '--json'], { env: env({ VAAT_VMCORE: d.path }) });
+    const named = await vaat(['cpuinfo', '-t', d.path, '--json'], { env: env() });
+    const fromEnv = await vaat(['cpuinfo', '-t', '--json'], { env: env({ VAAT_VMCORE: d.path }) });
     expect(answer(fromEnv)).toEqual(answer(named));
     expect(fromEnv.stderr).toContain(`vaat: dump: ${d.path} (from VAAT_VMCORE)`);
     // kdump-tools' layout: /var/crash/<YYYYMMDDHHMM>/dump.<YYYYMMDDHHMM>
@@ -52,7 +52,7 @@ describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: th
     mkdirSync(join(crash, '202612051520'));
     symlinkSync(d.path, join(crash, '202612051520', 'dump.202612051520'));
     writeFileSync(join(crash, '202612051520', 'dmesg.202612051520'), 'not a dump\n'.repeat(1000));
-    const fromDir = await vaatAsync(['cpuinfo', '-t', '--json'], { env: env({ VAAT_CRASH_DIR: crash }) });
+    const fromDir = await vaat(['cpuinfo', '-t', '--json'], { env: env({ VAAT_CRASH_DIR: crash }) });
     expect(answer(fromDir, join(crash, '202612051520', 'dump.202612051520'))).toEqual(answer(named, d.path));
     expect(fromDir.stderr).toContain(`vaat: dump: ${join(crash, '202612051520', 'dump.202612051520')} (newest of 1 under ${crash})`);
   });
@@ -79,23 +79,23 @@ describe('the newest dump under the crash directory', () => {
   });
 
   it('is chosen by the capture date in the directory names, complete captures first, and named on stderr', async () => {
-    const r = await vaatAsync(['sys', '--json'], { env: env({ VAAT_CRASH_DIR: crash }) });
+    const r = await vaat(['sys', '--json'], { env: env({ VAAT_CRASH_DIR: crash }) });
     const chosen = join(crash, '209901021000', 'dump.209901021000');
     expect(r.stderr).toMatch(new RegExp(`^vaat: dump: ${chosen.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(newest of \\d+ under `));
-    expect(answer(r, chosen)).toEqual(answer(await vaatAsync(['sys', newer.path, '--json'], { env: env() }), newer.path));
+    expect(answer(r, chosen)).toEqual(answer(await vaat(['sys', newer.path, '--json'], { env: env() }), newer.path));
   });
 
   it('--crash-dir overrides VAAT_CRASH_DIR; VAAT_VMCORE overrides both', async () => {
-    const r = await vaatAsync(['sys', '--json', '--crash-dir', crash], { env: env() });
+    const r = await vaat(['sys', '--json', '--crash-dir', crash], { env: env() });
     expect(r.stderr).toContain('dump.209901021000');
-    const e = await vaatAsync(['sys', '--json', '--crash-dir', crash], { env: env({ VAAT_VMCORE: older.path }) });
+    const e = await vaat(['sys', '--json', '--crash-dir', crash], { env: env({ VAAT_VMCORE: older.path }) });
     expect(e.stderr).toContain(`${older.path} (from VAAT_VMCORE)`);
   });
 });
 
 describe('refusals', () => {
   it('no dump anywhere is a usage error that says where it looked', async () => {
-    const r = await vaatAsync(['cpuinfo', '-t'], { env: env() });
+    const r = await vaat(['cpuinfo', '-t'], { env: env() });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^vaat: no dump given, VAAT_VMCORE is not set and there is no dump under .*no-such-dir/);
   });
@@ -103,15 +103,15 @@ describe('refusals', () => {
   it('a dump file whose name is also a valid operand is refused, saying so', async () => {
     const dir = mkdtempSync(join(tmp, 'ambiguous-'));
     symlinkSync(sample, join(dir, 'cgroup_mutex'));
-    const r = await vaatAsync(['lockinfo', 'cgroup_mutex'], { env: env(), cwd: dir });
+    const r = await vaat(['lockinfo', 'cgroup_mutex'], { env: env(), cwd: dir });
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/^vaat: 'cgroup_mutex' is both a dump file here and a symbol of the dump, a valid operand of lockinfo/);
     // written as a path it is the file
-    expect((await vaatAsync(['lockinfo', './cgroup_mutex', '--blocked', '--json'], { env: env(), cwd: dir })).status).toBe(0);
+    expect((await vaat(['lockinfo', './cgroup_mutex', '--blocked', '--json'], { env: env(), cwd: dir })).status).toBe(0);
   });
 
   it('two dumps are refused', async () => {
-    const r = await vaatAsync(['lockinfo', dumps[0].path, 'cgroup_mutex', dumps[1].path], { env: env() });
+    const r = await vaat(['lockinfo', dumps[0].path, 'cgroup_mutex', dumps[1].path], { env: env() });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/are all dumps: give one dump per command/);
   });
@@ -119,7 +119,7 @@ describe('refusals', () => {
   it('a file given to a command that takes no operands is opened as the dump, and its fault named', async () => {
     const f = join(tmp, 'notes.txt');
     writeFileSync(f, 'x'.repeat(8192));
-    const r = await vaatAsync(['sys', f], { env: env({ VAAT_VMCORE: dumps[0].path }) });
+    const r = await vaat(['sys', f], { env: env({ VAAT_VMCORE: dumps[0].path }) });
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toMatch(new RegExp(`^vaat: ${f}: .*not a`));
   });

@@ -26,9 +26,9 @@ function bitmapCounts(file: string): { present: number; excluded: number } {
 
 describe('vaat info on every fixture', () => {
   for (const d of dumps) {
-    it(`${d.scenario}/${d.name}`, () => {
+    it(`${d.scenario}/${d.name}`, async () => {
       const t = primaryTruth(d.scenario);
-      const r = vaatJson(['info', d.path]);
+      const r = await vaatJson(['info', d.path]);
       expect(r.release).toBe(t.uname.release);
       expect(r.buildId).toBe(t.vmcoreinfo['BUILD-ID']);
       // QEMU's dump-guest-memory runs without kdump, so there is no CRASHTIME (drgn has none either).
@@ -71,7 +71,7 @@ describe('vaat info on every fixture', () => {
       if (typesMode(d.kernel) !== 'dwarf') expect(r.sources.types).toMatch(/BTF in the dump/);
       else expect(r.sources.types.startsWith(`DWARF ${debugVmlinux(d.kernel)} (build-id ${readFileSync(join(d.kernel.dir, 'vmlinux.build-id'), 'utf8').trim()}`)).toBe(true);
       // and without debuginfo, the dump alone is enough
-      expect(vaatJson(['info', d.path, '--no-vmlinux']).sources.types).toMatch(/BTF in the dump/);
+      expect((await vaatJson(['info', d.path, '--no-vmlinux'])).sources.types).toMatch(/BTF in the dump/);
 
       if (d.name.startsWith('vmcore.kdump') || d.name.startsWith('vmcore.flat')) {
         // makedumpfile -d 31 for every kdump file but QEMU's
@@ -88,9 +88,9 @@ describe('vaat info on every fixture', () => {
     });
   }
 
-  it('prints a readable block for people', () => {
+  it('prints a readable block for people', async () => {
     const d = dumps.find((x) => x.scenario === 'sysrq-basic' && x.name === 'vmcore.kdump-lzo')!;
-    const r = vaat(['info', d.path]);
+    const r = await vaat(['info', d.path]);
     expect(r.status).toBe(0);
     const t = primaryTruth(d.scenario);
     expect(r.stdout).toContain(`RELEASE: ${t.uname.release}\n`);

@@ -1,5 +1,11 @@
-/** Run the built CLI (bin/vaat.js → dist/) the way a person or script would. */
-import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+/**
+ * Run the built CLI (bin/vaat.js → dist/) the way a person or script would.
+ *
+ * Every run is spawned, never spawnSync: a test that runs the CLI several times in a row must let
+ * its vitest worker answer vitest in between. A worker whose event loop is blocked for a minute
+ * misses its RPC reply ("Timeout calling onTaskUpdate", a fixed 60 s), failing the whole run.
+ */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from './fixtures.js';
@@ -11,19 +17,51 @@ if (!existsSync(join(projectRoot, 'dist', 'cli', 'main.js'))) {
 
 export interface CliResult { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-export function vaat(args: string[], opts: SpawnSyncOptions & { prefix?: string[] } = {}): CliResult {
-  const { prefix = [], ...spawnOpts } = opts;
+export interface RunOptions {
+  /** the whole environment (default: this process's, with NO_COLOR=1) */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** written to the child's stdin, which is then closed (default: closed at once) */
+  input?: string;
+  /** ms until the child is sent SIGTERM */
+  timeout?: number;
+}
+
+/** run CMD ARGV to its end, collecting its output as text; a command that cannot start gives status null */
+export function runProcess(cmd: string, argv: string[], opts: RunOptions = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, argv, { env: opts.env ?? { ...process.env, NO_COLOR: '1' }, cwd: opts.cwd, timeout: opts.timeout, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let done = false;
+    const finish = (r: CliResult) => { if (!done) { done = true; resolve(r); } };
+    c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    c.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    c.stdin.on('error', () => {});
+    c.stdin.end(opts.input ?? '');
+    c.on('error', (e) => finish({ status: null, signal: null, stdout, stderr: stderr + String(e) }));
+    c.on('close', (status, signal) => finish({ status, signal, stdout, stderr }));
+  });
+}
+
+/** `vaat ARGS`; with `prefix`, run through that command line (e.g. setpriv ...) */
+export function vaat(args: string[], opts: RunOptions & { prefix?: string[] } = {}): Promise<CliResult> {
+  const { prefix = [], ...runOpts } = opts;
   const cmd = prefix.length ? prefix[0] : process.execPath;
   const argv = prefix.length ? [...prefix.slice(1), process.execPath, bin, ...args] : [bin, ...args];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, ...spawnOpts });
-  return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+  return runProcess(cmd, argv, runOpts);
 }
 
 /** parse `vaat ... --json`, failing with the CLI's stderr in the message */
-export function vaatJson(args: string[]): any { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const r = vaat([...args, '--json']);
+export async function vaatJson(args: string[]): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const r = await vaat([...args, '--json']);
   if (r.status !== 0) throw new Error(`vaat ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** run a program with node, as a user runs it */
+export function runNode(file: string): Promise<CliResult> {
+  return runProcess(process.execPath, [file], { env: process.env });
 }
 
 /**
@@ -31,35 +69,18 @@ export function vaatJson(args: string[]): any { // eslint-disable-line @typescri
  * written inside the package (dist/) so its `import 'vaat'` resolves to this checkout through
  * the package's self-reference; it must print nothing on stderr.
  */
-export function runScript(args: string[]): string {
-  const s = vaat([...args, '--script']);
+export async function runScript(args: string[]): Promise<string> {
+  const s = await vaat([...args, '--script']);
   if (s.status !== 0) throw new Error(`vaat ${args.join(' ')} --script exited ${s.status}: ${s.stderr}`);
   if (!s.stdout.startsWith("import { openVmcore")) throw new Error(`not a vaat script: ${s.stdout.slice(0, 80)}`);
   const dir = mkdtempSync(join(projectRoot, 'dist', 'script-'));
   try {
     const f = join(dir, 'script.mjs');
     writeFileSync(f, s.stdout);
-    const r = spawnSync(process.execPath, [f], { encoding: 'utf8' });
+    const r = await runNode(f);
     if (r.stderr !== '') throw new Error(`script for vaat ${args.join(' ')} wrote to stderr: ${r.stderr}`);
     return r.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * vaat() without blocking the test worker: a test that runs many dumps one after another must
- * let the worker answer vitest between them (a worker blocked for a minute is reported as an error).
- */
-export function vaatAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { env: opts.env ?? { ...process.env, NO_COLOR: '1' }, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    c.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    c.stdin.on('error', () => {});
-    c.stdin.end(opts.input ?? '');
-    c.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
 }

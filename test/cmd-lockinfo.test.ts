@@ -14,8 +14,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
   const cm = truth(hung.scenario).cgroup_mutex;
 
   describe('lockinfo <lock>', () => {
-    it('cgroup_mutex: owner, raw owner word, flags and waiters in queue order equal truth.json', () => {
-      const r = vaatJson(['lockinfo', hung.path, 'cgroup_mutex']);
+    it('cgroup_mutex: owner, raw owner word, flags and waiters in queue order equal truth.json', async () => {
+      const r = await vaatJson(['lockinfo', hung.path, 'cgroup_mutex']);
       expect(r.mode).toBe('lock');
       const l = r.lock;
       expect({ address: l.address, kind: l.kind, type: l.type, locked: l.locked }).toEqual({ address: cm.address, kind: 'mutex', type: 'struct mutex', locked: true });
@@ -33,8 +33,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
       expect(l.ownerBacktrace.some((f: string) => f.includes('[vaat_holder]'))).toBe(true);
     });
 
-    it('plain output names the owner and the waiters', () => {
-      const r = vaat(['lockinfo', hung.path, 'cgroup_mutex', '--no-stack']);
+    it('plain output names the owner and the waiters', async () => {
+      const r = await vaat(['lockinfo', hung.path, 'cgroup_mutex', '--no-stack']);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`owner: vaat_holder\\(${cm.owner.pid}\\) S on CPU \\d`));
       expect(r.stdout).toContain(`owner word: ${cm.owner_raw} (WAITERS)`);
@@ -42,14 +42,14 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
       expect(r.stdout).not.toMatch(/backtrace/);
     });
 
-    it('refuses a symbol that is no lock', () => {
-      const r = vaat(['lockinfo', hung.path, 'jiffies']);
+    it('refuses a symbol that is no lock', async () => {
+      const r = await vaat(['lockinfo', hung.path, 'jiffies']);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/not a lock/);
     });
 
-    it('a pid: the lock it waits on, its place in the queue and the chain', () => {
-      const r = vaatJson(['lockinfo', hung.path, String(cm.waiters[2].pid), '--no-stack']);
+    it('a pid: the lock it waits on, its place in the queue and the chain', async () => {
+      const r = await vaatJson(['lockinfo', hung.path, String(cm.waiters[2].pid), '--no-stack']);
       expect(r.mode).toBe('task');
       expect(r.wait).toMatchObject({ lockSymbol: 'cgroup_mutex', lockAddress: cm.address, positionInWaitList: 2, waitListLength: cm.waiters.length, ownerPid: cm.owner.pid });
       expect(r.chain.text).toBe(`mkdir(${cm.waiters[2].pid}) D → cgroup_mutex (mutex) → held by vaat_holder(${cm.owner.pid}) S`);
@@ -58,8 +58,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
   });
 
   describe('lockinfo --blocked, chains', () => {
-    it('prints the chains plainly', () => {
-      const r = vaat(['lockinfo', hung.path, '--blocked']);
+    it('prints the chains plainly', async () => {
+      const r = await vaat(['lockinfo', hung.path, '--blocked']);
       expect(r.status).toBe(0);
       for (const w of cm.waiters) expect(r.stdout).toContain(`mkdir(${w.pid}) D → cgroup_mutex (mutex) → held by vaat_holder(${cm.owner.pid}) S`);
       expect(r.stdout).toMatch(/deadlocks: none found/);
@@ -67,15 +67,15 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
   });
 
   describe('lockinfo --script', () => {
-    it('the program prints the same owner and queue', () => {
-      const lines = runScript(['lockinfo', hung.path, 'cgroup_mutex']).trim().split('\n');
+    it('the program prints the same owner and queue', async () => {
+      const lines = (await runScript(['lockinfo', hung.path, 'cgroup_mutex'])).trim().split('\n');
       expect(lines[0]).toBe(`owner ${cm.owner.pid} ${cm.owner.comm} raw ${cm.owner_raw} flags ${cm.owner_flags}`);
       expect(lines.slice(1)).toEqual(cm.waiters.map((w: Json) => `waiter ${w.pid} ${w.comm}`));
     });
 
-    it('the --blocked program names the lock owner of every D task as extra.json does', () => {
+    it('the --blocked program names the lock owner of every D task as extra.json does', async () => {
       const want = truth(hung.scenario, 'extra.json').waits_for.waits_for as Json[];
-      const lines = runScript(['lockinfo', hung.path, '--blocked']).trim().split('\n');
+      const lines = (await runScript(['lockinfo', hung.path, '--blocked'])).trim().split('\n');
       expect(lines.map((l) => l.replace(/\+0x0\/0x[0-9a-f]+ /, ' '))).toEqual(want.map((w) => `${w.comm}(${w.pid}) D waits on ${w.lock_symbol} held by ${w.owner_comm}(${w.owner_pid})`));
     });
   });
@@ -84,9 +84,9 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('lockinfo on $sce
 
 describe('lockinfo --blocked', () => {
   for (const d of dumps.filter((x) => x.primary)) {
-    it(`${d.scenario}: equals extra.json waits_for`, () => {
+    it(`${d.scenario}: equals extra.json waits_for`, async () => {
       const want = truth(d.scenario, 'extra.json').waits_for;
-      const r = vaatJson(['lockinfo', d.path, '--blocked']);
+      const r = await vaatJson(['lockinfo', d.path, '--blocked']);
       expect(r.threadSize.bytes).toBe(want.thread_size);
       const dState = r.tasks.filter((t: Json) => t.state === 'D');
       expect(dState.length).toBe(want.d_state_tasks);

@@ -13,8 +13,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat ps: $scenar
   const blocked = (t.cgroup_mutex.waiters as Json[]).map((w) => `${w.pid} ${w.comm}`);
   const panicPid = t.panic_task.tid as number;
 
-  it('--json lists every task with its fields, the active ones marked', () => {
-    const r = vaatJson(['ps', hung.path]);
+  it('--json lists every task with its fields, the active ones marked', async () => {
+    const r = await vaatJson(['ps', hung.path]);
     expect(r.count).toBe(truth(hung.scenario, 'extra.json').sys.tasks);
     expect(Object.keys(r.tasks[0]).sort()).toEqual([
       'active', 'cgroup', 'comm', 'cpu', 'flags', 'idle', 'kthread', 'lastArrival', 'nice', 'onCpu', 'panic', 'pid', 'policy', 'ppid', 'prio', 'state', 'task', 'tgid',
@@ -26,26 +26,26 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat ps: $scenar
     expect(r.states).toEqual(states);
   });
 
-  it('filters by state, pid/comm, cgroup and kind', () => {
-    const d = vaatJson(['ps', hung.path, '--state', 'D']);
+  it('filters by state, pid/comm, cgroup and kind', async () => {
+    const d = await vaatJson(['ps', hung.path, '--state', 'D']);
     expect(d.tasks.map((x: { pid: number; comm: string }) => `${x.pid} ${x.comm}`)).toEqual(blocked);
-    const byArg = vaatJson(['ps', hung.path, String(panicPid), 'sleeper']);
+    const byArg = await vaatJson(['ps', hung.path, String(panicPid), 'sleeper']);
     const sleepers = (t.tasks as Json[]).filter((x) => x.comm === 'sleeper');
     expect(sleepers.length).toBeGreaterThan(0);
     expect(byArg.tasks.map((x: { comm: string }) => x.comm)).toEqual([t.panic_task.comm, ...sleepers.map(() => 'sleeper')]);
-    const db = vaatJson(['ps', hung.path, '--cgroup', '/vaat.slice/db']);
+    const db = await vaatJson(['ps', hung.path, '--cgroup', '/vaat.slice/db']);
     const inDb = (t.tasks as Json[]).filter((x) => x.cgroup === '/vaat.slice/db').map((x) => x.comm).sort();
     expect(inDb.length).toBeGreaterThan(0);
     expect(db.tasks.map((x: { comm: string }) => x.comm).sort()).toEqual(inDb);
-    const k = vaatJson(['ps', hung.path, '-k']);
-    const u = vaatJson(['ps', hung.path, '-u']);
+    const k = await vaatJson(['ps', hung.path, '-k']);
+    const u = await vaatJson(['ps', hung.path, '-u']);
     expect(u.count).toBe((t.tasks as Json[]).filter((x) => !x.is_kthread).length);
     expect(k.count + u.count).toBe(truth(hung.scenario, 'extra.json').sys.tasks);
     expect(u.tasks.every((x: { kthread: boolean }) => !x.kthread)).toBe(true);
   });
 
-  it('prints the table with > marks and bracketed kernel threads', () => {
-    const r = vaat(['ps', hung.path, '--state', 'RD']);
+  it('prints the table with > marks and bracketed kernel threads', async () => {
+    const r = await vaat(['ps', hung.path, '--state', 'RD']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^\s+PID\s+PPID\s+CPU\s+TASK\s+ST\s+PRIO\s+COMM\s+CGROUP$/m);
     // khungtaskd is a kthread: kthreadd (pid 2) is its parent

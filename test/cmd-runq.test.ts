@@ -13,8 +13,8 @@ const sysrq = join(fixturesDir, 'sysrq-basic', 'vmcore.kdump-lzo');
 const softlockup = join(fixturesDir, 'softlockup', 'vmcore.elf-d31.lzo');
 
 describe('vaat runq --json', () => {
-  it('is the runqueue model of every CPU, equal to drgn on curr, counters and the CFS listing', () => {
-    const r = vaatJson(['runq', sysrq]);
+  it('is the runqueue model of every CPU, equal to drgn on curr, counters and the CFS listing', async () => {
+    const r = await vaatJson(['runq', sysrq]);
     const t = truth('sysrq-basic').runqueues;
     expect(Object.keys(r).sort()).toEqual(['cpus', 'newestClock']);
     expect(r.newestClock).toBe(Math.max(...t.map((x: Json) => x.clock)));
@@ -31,8 +31,8 @@ describe('vaat runq --json', () => {
     }
   });
 
-  it('-g -c 0,2 gives only those CPUs, each with its task-group tree', () => {
-    const r = vaatJson(['runq', sysrq, '-g', '-c', '0,2']);
+  it('-g -c 0,2 gives only those CPUs, each with its task-group tree', async () => {
+    const r = await vaatJson(['runq', sysrq, '-g', '-c', '0,2']);
     expect(r.cpus.map((c: Json) => c.cpu)).toEqual([0, 2]);
     const [c0, c2] = r.cpus;
     expect(c0.groups.cgroup).toBe('/');
@@ -47,8 +47,8 @@ describe('vaat runq --json', () => {
     expect(db.bandwidth.quota).toBeNull(); // cpu.max "max": unlimited
   });
 
-  it("-m: the soft-locked CPU's current task has run as long as the watchdog reported", () => {
-    const r = vaatJson(['runq', softlockup, '-m', '-c', '3']);
+  it("-m: the soft-locked CPU's current task has run as long as the watchdog reported", async () => {
+    const r = await vaatJson(['runq', softlockup, '-m', '-c', '3']);
     const line = truth('softlockup').panic.oops_lines.find((l: string) => l.includes('soft lockup'));
     const [, cpu, secs, comm, pid] = /CPU#(\d+) stuck for (\d+)s! \[(\S+):(\d+)\]/.exec(line)!;
     const c = r.cpus[0];
@@ -60,8 +60,8 @@ describe('vaat runq --json', () => {
 });
 
 describe('vaat runq text', () => {
-  it('shows the rq table, then each chosen CPU with its current task and CFS entities in order', () => {
-    const r = vaat(['runq', sysrq, '-c', '1', '-t', '-T']);
+  it('shows the rq table, then each chosen CPU with its current task and CFS entities in order', async () => {
+    const r = await vaat(['runq', sysrq, '-c', '1', '-t', '-T']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^CPU\s+ONLINE\s+RUNQUEUE\s+NR_RUNNING\s+CLOCK\s+CLOCK_TASK\s+NR_SWITCHES\s+NR_UNINT\s+CURRENT\s+CLOCK_LAG\n\s+1\s+yes\s+0xffff8d7fd46b1980\s+2\s/);
     expect(r.stdout).toContain('CPU 1  RUNQUEUE: 0xffff8d7fd46b1980');
@@ -74,16 +74,16 @@ describe('vaat runq text', () => {
     expect(r.stdout).toMatch(/^\*\s+\[120\] 295 sh\s+10115126685\s+0\s+1048576\s+\//m);
   });
 
-  it('-g draws the task-group tree with the tasks under their groups', () => {
-    const r = vaat(['runq', sysrq, '-g', '-c', '0']);
+  it('-g draws the task-group tree with the tasks under their groups', async () => {
+    const r = await vaat(['runq', sysrq, '-g', '-c', '0']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ROOT_TASK_GROUP <\/>  TASK_GROUP: 0x[0-9a-f]+  CFS_RQ: 0xffff8d7fd4631a00/m);
     expect(r.stdout).toMatch(/└── <\/vaat\.slice>  TASK_GROUP: 0xffff8d7fdfc95180 .*\[RUNNING\]\n    └── <\/vaat\.slice\/web>  TASK_GROUP: 0xffff8d7fdfc97700/);
     expect(r.stdout).toMatch(/├── \[120\] PID: 156 .*"web-hog-a".*\[CURRENT\]\n\s+└── \[125\] PID: 158 /);
   });
 
-  it('rejects a bad CPU list with one line on stderr', () => {
-    const r = vaat(['runq', sysrq, '-c', '3-1']);
+  it('rejects a bad CPU list with one line on stderr', async () => {
+    const r = await vaat(['runq', sysrq, '-c', '3-1']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/^vaat: bad CPU range '3-1'\n$/);
   });

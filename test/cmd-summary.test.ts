@@ -5,9 +5,9 @@ import { vaat, vaatJson } from './cli.js';
 
 describe('vaat VMCORE (summary)', () => {
   for (const d of dumps) {
-    it(`${d.scenario}/${d.name}`, () => {
+    it(`${d.scenario}/${d.name}`, async () => {
       const t = primaryTruth(d.scenario);
-      const r = vaatJson([d.path]);
+      const r = await vaatJson([d.path]);
       expect(r.errors).toEqual([]);
       expect(r.sys.release).toBe(t.uname.release);
       expect(r.panic.message).toBe(t.panic.message);
@@ -32,8 +32,8 @@ describe('vaat VMCORE (summary)', () => {
     });
   }
 
-  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('names what is odd: the hung mkdirs and whom they wait for: $scenario', (d) => {
-    const hung = vaatJson([d.path]);
+  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('names what is odd: the hung mkdirs and whom they wait for: $scenario', async (d) => {
+    const hung = await vaatJson([d.path]);
     expect(hung.findings).toContain(`${truth(d.scenario).uninterruptible_backtraces.length} tasks in uninterruptible sleep (D)`);
     expect(hung.blocked.groups[0].comms).toEqual(['mkdir']);
     expect(hung.blocked.groups[0].functions).toContain('cgroup_kn_lock_live');
@@ -49,17 +49,17 @@ describe('vaat VMCORE (summary)', () => {
     expect(hung.findings).toContain('partial dump (level 31): zero, cache, cache-private, user, free pages left out');
   });
 
-  it('names what is odd: the spinning CPU, the taint, a QEMU dump\'s level', () => {
-    const soft = vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
+  it('names what is odd: the spinning CPU, the taint, a QEMU dump\'s level', async () => {
+    const soft = await vaatJson([dumps.find((d) => d.scenario === 'softlockup')!.path]);
     expect(soft.findings.some((f: string) => /^CPU 3: vaat_spin\(\d+\) had been running for 1\d\.\d s/.test(f))).toBe(true);
     // the letters of the last "Tainted:" line the kernel printed (drgn's dmesg tail), minus G
     expect(soft.findings).toContain(`kernel tainted: ${printedTaint('softlockup')!.replace(/^Tainted: |[G\s]/g, '')}`);
-    expect(vaatJson([dumps.find((d) => d.scenario === 'qemu-dump')!.path]).findings).toContain('partial dump (level 1): zero pages left out');
+    expect((await vaatJson([dumps.find((d) => d.scenario === 'qemu-dump')!.path])).findings).toContain('partial dump (level 1): zero pages left out');
   });
 
-  it('is the default and prints one readable screen', () => {
+  it('is the default and prints one readable screen', async () => {
     const d = dumps.find((x) => x.scenario === 'sysrq-basic')!;
-    const r = vaat([d.path]);
+    const r = await vaat([d.path]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/PANIC: sysrq triggered crash/);
     expect(r.stdout).toMatch(/on CPU 1, task sh \(pid \d+\)/);

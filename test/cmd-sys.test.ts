@@ -6,8 +6,8 @@ import { vaat, vaatJson } from './cli.js';
 const qemu = dumps.find((d) => d.scenario === 'qemu-dump')!;
 
 describe('vaat sys', () => {
-  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('--json has every field, with the hung-task panic: $scenario', (hung) => {
-    const r = vaatJson(['sys', hung.path]);
+  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('--json has every field, with the hung-task panic: $scenario', async (hung) => {
+    const r = await vaatJson(['sys', hung.path]);
     const sys = truth(hung.scenario, 'extra.json').sys;
     expect(Object.keys(r).sort()).toEqual([
       'command', 'cpu', 'cpus', 'cpusOffline', 'cpusOnline', 'date', 'dateText', 'dumpLevel', 'dumpfile', 'kernel', 'loadAverage',
@@ -26,8 +26,8 @@ describe('vaat sys', () => {
     expect(r.taint).toBe(printed);
   });
 
-  it('prints crash\'s header', () => {
-    const r = vaat(['sys', qemu.path]);
+  it('prints crash\'s header', async () => {
+    const r = await vaat(['sys', qemu.path]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^\s+CPUS: 4 \[OFFLINE: 3\]$/m);
     expect(r.stdout).toMatch(/^\s+DATE: Sat Nov 21 22:04:34 UTC 2026 {2}\(no CRASHTIME: last timer tick\)$/m);

@@ -10,8 +10,8 @@ import { parseFilter, robustZ } from '../commands/tasktable.js';
 const sysrq = dumps.find((d) => d.scenario === 'sysrq-basic' && d.primary)!;
 
 describe('tasktable', () => {
-  it('pid, comm, state, cpu and prio equal truth.json for every task', () => {
-    const r = vaatJson(['tasktable', sysrq.path, '--fields', 'pid,comm,state,cpu,prio,nvcsw']);
+  it('pid, comm, state, cpu and prio equal truth.json for every task', async () => {
+    const r = await vaatJson(['tasktable', sysrq.path, '--fields', 'pid,comm,state,cpu,prio,nvcsw']);
     expect(r.source).toBe('tasks');
     expect(r.fields).toEqual(['pid', 'comm', 'state', 'cpu', 'prio', 'nvcsw']);
     const ours = r.rows.filter((x: Json) => x.pid !== 0).map((x: Json) => ({ pid: x.pid, comm: x.comm, state: x.state, cpu: x.cpu, prio: x.prio }));
@@ -21,25 +21,25 @@ describe('tasktable', () => {
     expect(r.rows.every((x: Json) => Number.isInteger(x.nvcsw) && x.nvcsw >= 0)).toBe(true);
   });
 
-  it('--percpu runqueues equals the truth runqueues', () => {
-    const r = vaatJson(['tasktable', sysrq.path, '--percpu', 'runqueues', '--fields', 'nr_running,cfs.min_vruntime,clock']);
+  it('--percpu runqueues equals the truth runqueues', async () => {
+    const r = await vaatJson(['tasktable', sysrq.path, '--percpu', 'runqueues', '--fields', 'nr_running,cfs.min_vruntime,clock']);
     expect(r).toMatchObject({ source: 'percpu', variable: 'runqueues', type: 'struct rq', fields: ['cpu', 'nr_running', 'cfs.min_vruntime', 'clock'] });
     const rqs = primaryTruth(sysrq.scenario).runqueues;
     expect(r.rows.map((x: Json) => [x.cpu, x.nr_running])).toEqual(rqs.map((q: Json) => [q.cpu, q.nr_running]));
     expect(r.rows.map((x: Json) => x['cfs.min_vruntime'])).toEqual(rqs.map((q: Json) => q.cfs.min_vruntime));
   });
 
-  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('--filter and --sort: $scenario', (hung) => {
-    const r = vaatJson(['tasktable', hung.path, '--filter', 'state=D', '--sort', '-pid', '--fields', 'pid,comm,state']);
+  it.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('--filter and --sort: $scenario', async (hung) => {
+    const r = await vaatJson(['tasktable', hung.path, '--filter', 'state=D', '--sort', '-pid', '--fields', 'pid,comm,state']);
     const waiters = (primaryTruth(hung.scenario).cgroup_mutex.waiters as Json[]).map((w) => w.pid as number).sort((a, b) => b - a);
     expect(r.rows).toEqual(waiters.map((pid) => ({ pid, comm: 'mkdir', state: 'D' })));
-    const k = vaatJson(['tasktable', hung.path, '--filter', 'comm~^kworker,prio<=120', '--fields', 'pid,comm,prio']);
+    const k = await vaatJson(['tasktable', hung.path, '--filter', 'comm~^kworker,prio<=120', '--fields', 'pid,comm,prio']);
     expect(k.rows.length).toBeGreaterThan(0);
     expect(k.rows.every((x: Json) => x.comm.startsWith('kworker') && x.prio <= 120)).toBe(true);
   });
 
-  it('outliers: robust z-scores with the row, field, value and z', () => {
-    const r = vaatJson(['tasktable', sysrq.path, '--fields', 'pid,comm,se.sum_exec_runtime']);
+  it('outliers: robust z-scores with the row, field, value and z', async () => {
+    const r = await vaatJson(['tasktable', sysrq.path, '--fields', 'pid,comm,se.sum_exec_runtime']);
     expect(r.outliers.length).toBeGreaterThan(0);
     for (const o of r.outliers) {
       expect(Object.keys(o).sort()).toEqual(['field', 'row', 'value', 'z']);

@@ -108,8 +108,8 @@ describe('vaat cpuinfo', () => {
   const t = primaryTruth(d.scenario);
   const extra = truth(d.scenario, 'extra.json');
 
-  it('-i --json: topology with what each CPU was doing, the panic CPU marked', () => {
-    const r = vaatJson(['cpuinfo', d.path, '-i']);
+  it('-i --json: topology with what each CPU was doing, the panic CPU marked', async () => {
+    const r = await vaatJson(['cpuinfo', d.path, '-i']);
     expect(r.tlb).toBeUndefined();
     expect(r.topology.panicCpu).toBe(t.panic.panic_cpu_variable);
     expect(r.topology.online).toEqual(t.cpus.online);
@@ -122,12 +122,12 @@ describe('vaat cpuinfo', () => {
     expect(r.topology.matrix).toEqual([{ package: 0, cores: [{ core: 0, cpus: [0] }, { core: 1, cpus: [1] }] }, { package: 1, cores: [{ core: 0, cpus: [2] }, { core: 1, cpus: [3] }] }]);
   });
 
-  it('-t --json and the table', () => {
-    const r = vaatJson(['cpuinfo', d.path, '-t']);
+  it('-t --json and the table', async () => {
+    const r = await vaatJson(['cpuinfo', d.path, '-t']);
     expect(r.topology).toBeUndefined();
     expect(r.tlb.cpus.map((c: Json) => [c.loadedMm, c.owner?.pid ?? null, c.ctxs[0].ctxId, c.mmTlbGen, c.flags]))
       .toEqual(extra.tlb.cpus.map((c: Json) => [c.loaded_mm, c.mm_owner?.pid ?? null, c.ctxs[0].ctx_id, c.mm_tlb_gen, []]));
-    const h = vaat(['cpuinfo', d.path, '-t']);
+    const h = await vaat(['cpuinfo', d.path, '-t']);
     expect(h.status).toBe(0);
     const o = extra.tlb.cpus[0];
     expect(h.stdout).toMatch(new RegExp(`^\\s*0\\s+${o.loaded_mm}\\s+${o.mm_owner.pid} ${o.mm_owner.comm}\\s+0\\s+${o.ctxs[0].ctx_id}/${o.ctxs[0].tlb_gen}\\s+${o.mm_ctx_id}/${o.mm_tlb_gen}\\s+-\\s+\\S+.*ok$`, 'm'));
@@ -163,11 +163,11 @@ describe('vaat cpuinfo', () => {
     }
   });
 
-  it('--script prints the same per-CPU values', () => {
+  it('--script prints the same per-CPU values', async () => {
     {
-      const runs = (flag: string) => runScript(['cpuinfo', d.path, flag]).trim().split('\n');
-      expect(runs('-i')).toEqual(extra.topology.cpus.map((c: Json) => `cpu ${c.cpu} package ${c.package_id} core ${c.core_id} node ${c.numa_node}`));
-      expect(runs('-t')).toEqual(extra.tlb.cpus.map((c: Json) => `cpu ${c.cpu} mm ${c.loaded_mm} slot ${c.ctxs[c.loaded_mm_asid].ctx_id} ${c.ctxs[c.loaded_mm_asid].tlb_gen} mm ${c.mm_ctx_id} ${c.mm_tlb_gen} lazy ${c.is_lazy}`));
+      const runs = async (flag: string) => (await runScript(['cpuinfo', d.path, flag])).trim().split('\n');
+      expect(await runs('-i')).toEqual(extra.topology.cpus.map((c: Json) => `cpu ${c.cpu} package ${c.package_id} core ${c.core_id} node ${c.numa_node}`));
+      expect(await runs('-t')).toEqual(extra.tlb.cpus.map((c: Json) => `cpu ${c.cpu} mm ${c.loaded_mm} slot ${c.ctxs[c.loaded_mm_asid].ctx_id} ${c.ctxs[c.loaded_mm_asid].tlb_gen} mm ${c.mm_ctx_id} ${c.mm_tlb_gen} lazy ${c.is_lazy}`));
     }
   });
 });

@@ -43,8 +43,8 @@ describe('the output layer', () => {
 
 describe('commands on a dump with hostile strings', () => {
   for (const argv of [['ps'], ['runq'], ['tasktable', '--fields', 'pid,comm'], ['bt', '-a'], ['stacks'], ['cgroupinfo', '--tasks'], ['log'], ['sys'], []]) {
-    it(`vaat ${argv.join(' ') || '(summary)'}: exit 0, nothing raw, the planted strings shown escaped`, () => {
-      const r = vaat(argv.length ? [argv[0], h.file, ...argv.slice(1)] : [h.file]);
+    it(`vaat ${argv.join(' ') || '(summary)'}: exit 0, nothing raw, the planted strings shown escaped`, async () => {
+      const r = await vaat(argv.length ? [argv[0], h.file, ...argv.slice(1)] : [h.file]);
       expect(r.signal).toBeNull();
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).not.toMatch(RAW);
@@ -53,23 +53,23 @@ describe('commands on a dump with hostile strings', () => {
       expect(shown.length, `none of the planted strings in:\n${r.stdout.slice(0, 2000)}`).toBeGreaterThan(0);
     });
   }
-  it('ps and log: every planted string where it belongs', () => {
-    const ps = vaat(['ps', h.file]).stdout;
+  it('ps and log: every planted string where it belongs', async () => {
+    const ps = (await vaat(['ps', h.file])).stdout;
     expect(ps).toContain(esc(h.osc.comm));
     expect(ps).toContain(esc(h.tab.comm));
-    expect(vaat(['log', h.file]).stdout).toContain(esc(h.logText));
-    expect(vaat(['sys', h.file]).stdout).toContain(esc(h.nodename));
+    expect((await vaat(['log', h.file])).stdout).toContain(esc(h.logText));
+    expect((await vaat(['sys', h.file])).stdout).toContain(esc(h.nodename));
   });
-  it('vaat info: the node name from the kdump header is shown escaped', () => {
+  it('vaat info: the node name from the kdump header is shown escaped', async () => {
     const k = hostileNodenameKdump(s.dir);
-    const r = vaat(['info', k.file]);
+    const r = await vaat(['info', k.file]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(RAW);
     expect(r.stdout).toContain(esc(k.nodename));
-    expect(JSON.parse(vaat(['info', k.file, '--json']).stdout).nodename).toBe(k.nodename);
+    expect(JSON.parse((await vaat(['info', k.file, '--json'])).stdout).nodename).toBe(k.nodename);
   });
-  it('--json keeps the exact bytes', () => {
-    const ps = JSON.parse(vaat(['ps', h.file, '--json']).stdout) as unknown;
+  it('--json keeps the exact bytes', async () => {
+    const ps = JSON.parse((await vaat(['ps', h.file, '--json'])).stdout) as unknown;
     const text = JSON.stringify(ps);
     expect(text).toContain(JSON.stringify(h.osc.comm).slice(1, -1));
     expect(text).toContain(JSON.stringify(h.tab.comm).slice(1, -1));

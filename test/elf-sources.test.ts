@@ -243,8 +243,8 @@ describe(`BTF from a vmlinux's .BTF section${needs}`, () => {
     } finally { fromElf.close(); fromRaw.close(); }
   });
 
-  withVmlinux('the CLI takes --btf VMLINUX', () => {
-    const info = vaatJson(['info', oops.path, '--btf', vmlinux]);
+  withVmlinux('the CLI takes --btf VMLINUX', async () => {
+    const info = await vaatJson(['info', oops.path, '--btf', vmlinux]);
     expect(info.sources.types).toMatch(/^BTF section of \/usr\/lib\/debug\/boot\/vmlinux-6\.1\.0-54-cloud-amd64 \(\d+ bytes\)$/);
   });
 });

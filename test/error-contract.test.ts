@@ -37,25 +37,25 @@ function expectOneLine(r: CliResult, status: number, names: string | null, fault
 }
 
 describe('the contract, code path by code path', () => {
-  it('an input fault is exit 1 and names the file', () => {
+  it('an input fault is exit 1 and names the file', async () => {
     const f = s.path('not-a-dump');
     writeFileSync(f, 'hello\n'.repeat(1000));
-    expectOneLine(vaat(['sys', f]), 1, f, /not a (kernel )?(vmcore|dump)/i);
+    expectOneLine(await vaat(['sys', f]), 1, f, /not a (kernel )?(vmcore|dump)/i);
   });
-  it('usage faults are exit 2: an unknown option, a missing argument, a malformed value', () => {
-    expect(vaat(['sys', kdump, '--no-such-option']).status).toBe(2);
-    expect(vaat(['sys']).status).toBe(2);
-    expectOneLine(vaat(['rd', kdump, 'init_uts_ns', '-n', '99999999999']), 2, null, /bad byte count '99999999999'/);
-    expectOneLine(vaat(['log', kdump, '--tail', 'many']), 2, null, /--tail wants a count/);
+  it('usage faults are exit 2: an unknown option, a missing argument, a malformed value', async () => {
+    expect((await vaat(['sys', kdump, '--no-such-option'])).status).toBe(2);
+    expect((await vaat(['sys'])).status).toBe(2);
+    expectOneLine(await vaat(['rd', kdump, 'init_uts_ns', '-n', '99999999999']), 2, null, /bad byte count '99999999999'/);
+    expectOneLine(await vaat(['log', kdump, '--tail', 'many']), 2, null, /--tail wants a count/);
   });
-  it('an unforeseen error is exit 3, says it is a bug in vaat and asks for a report; the stack only with --debug', () => {
+  it('an unforeseen error is exit 3, says it is a bug in vaat and asks for a report; the stack only with --debug', async () => {
     const dir = s.path('cmds');
     mkdirSync(dir);
     writeFileSync(join(dir, 'oops.mjs'), `export default { name: 'oops', summary: 'throws', run() { null.x; }, render() {} };\n`);
     const env = { ...process.env, VAAT_COMMANDS: dir, NO_COLOR: '1' };
-    const r = vaat(['oops', kdump], { env });
+    const r = await vaat(['oops', kdump], { env });
     expectOneLine(r, 3, kdump, /internal error.*TypeError.*bug in vaat, please report it/);
-    const d = vaat(['oops', kdump, '--debug'], { env });
+    const d = await vaat(['oops', kdump, '--debug'], { env });
     expect(d.status).toBe(3);
     expect(d.stderr).toMatch(/\n\s+at /);
   });
@@ -99,27 +99,27 @@ describe('the README states the contract', () => {
 });
 
 describe('defect 1: --reader libkdumpfile on inputs its known bugs cover', () => {
-  it('an ELF dump is refused with the reason instead of SIGSEGV in kdump_read', () => {
+  it('an ELF dump is refused with the reason instead of SIGSEGV in kdump_read', async () => {
     const elf = plainElf(s.path('softlockup.elf'));
-    const r = vaat(['tasktable', elf, '--fields', 'pid,se.vruntime', '--reader', 'libkdumpfile']);
+    const r = await vaat(['tasktable', elf, '--fields', 'pid,se.vruntime', '--reader', 'libkdumpfile']);
     expectOneLine(r, 1, elf, /libkdumpfile .* crashes \(SIGSEGV in kdump_read\) reading ELF dumps; use --reader vaat/);
     // the same file reads with vaat's reader
-    expect(vaat(['tasktable', elf, '--fields', 'pid,se.vruntime', '--json']).status).toBe(0);
+    expect((await vaat(['tasktable', elf, '--fields', 'pid,se.vruntime', '--json'])).status).toBe(0);
   });
-  it('formats libkdumpfile reads well are still served by it', () => {
-    const r = vaat(['info', kdump, '--reader', 'libkdumpfile', '--json']);
+  it('formats libkdumpfile reads well are still served by it', async () => {
+    const r = await vaat(['info', kdump, '--reader', 'libkdumpfile', '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).backend).toBe('libkdumpfile');
   });
 });
 
 describe('defect 3: one corrupt VMCOREINFO byte', () => {
-  it('is a CorruptDumpError naming the file and the key, the same line from every command, exit 1', () => {
+  it('is a CorruptDumpError naming the file and the key, the same line from every command, exit 1', async () => {
     const f = copyFixture(KDUMP, s.path('vmcoreinfo-nonhex'));
     patchText(f, 'SYMBOL(init_uts_ns)=ffffffff', 'SYMBOL(init_uts_ns)=fffffff\xfd');
     const lines = new Set<string>();
     for (const [cmd, ...rest] of [['sys'], ['ps'], ['bt', '-a'], ['p', 'init_uts_ns']]) {
-      const r = vaat([cmd, f, ...rest]);
+      const r = await vaat([cmd, f, ...rest]);
       expectOneLine(r, 1, f, /VMCOREINFO SYMBOL\(init_uts_ns\)=.* is not a 64-bit hex number/);
       lines.add(r.stderr);
     }
@@ -128,29 +128,29 @@ describe('defect 3: one corrupt VMCOREINFO byte', () => {
 });
 
 describe('defect 4: errors name the file', () => {
-  it('VMCOREINFO lacking an OFFSET the log reader needs', () => {
+  it('VMCOREINFO lacking an OFFSET the log reader needs', async () => {
     const f = copyFixture(KDUMP, s.path('no-offset'));
     patchText(f, 'OFFSET(printk_info.seq)=', 'OFFSET(printk_info.seX)=');
-    const r = vaat(['log', f], { env: noCache() });
+    const r = await vaat(['log', f], { env: noCache() });
     expectOneLine(r, 1, f, /VMCOREINFO lacks OFFSET\(printk_info\.seq\)/);
   });
 });
 
 describe('defect 7: debug info of another kernel', () => {
-  it('--btf of another kernel (5.10, arm64) is refused naming the BTF file; the right one is used', () => {
+  it('--btf of another kernel (5.10, arm64) is refused naming the BTF file; the right one is used', async () => {
     for (const k of ['kernel-5.10.0-43-cloud-amd64', 'kernel-6.1.0-54-cloud-arm64']) {
       const btf = join(fixturesDir, k, 'vmlinux.btf');
-      expectOneLine(vaat(['bt', kdump, '-a', '--btf', btf]), 1, btf, /types of another kernel: \d+ of \d+ sizes\/offsets/);
+      expectOneLine(await vaat(['bt', kdump, '-a', '--btf', btf]), 1, btf, /types of another kernel: \d+ of \d+ sizes\/offsets/);
     }
     const own = join(fixturesDir, 'kernel-6.1.0-54-cloud-amd64', 'vmlinux.btf');
-    const r = vaat(['info', kdump, '--btf', own, '--json']);
+    const r = await vaat(['info', kdump, '--btf', own, '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).sources.types).toContain(own);
   });
-  it('a System.map sharing no names with the dump is refused', () => {
+  it('a System.map sharing no names with the dump is refused', async () => {
     const map = s.path('other.map');
     writeFileSync(map, 'ffffffff81000000 T not_a_kernel_symbol\nffffffff81000100 T neither_is_this\n');
-    expectOneLine(vaat(['sys', kdump, '--system-map', map]), 1, map, /shares no symbol name/);
+    expectOneLine(await vaat(['sys', kdump, '--system-map', map]), 1, map, /shares no symbol name/);
   });
 });
 
@@ -162,13 +162,13 @@ describe('defect 8: ordinary errors are not exit 3', () => {
     [['runq', kdump, '-c', '99'], 1, /no possible CPU in '99'/],
   ];
   for (const [argv, status, fault] of cases) {
-    it(`vaat ${argv.map((a) => (a === kdump ? 'DUMP' : a)).join(' ')} → exit ${status}`, () => {
-      expectOneLine(vaat(argv), status, kdump, fault);
+    it(`vaat ${argv.map((a) => (a === kdump ? 'DUMP' : a)).join(' ')} → exit ${status}`, async () => {
+      expectOneLine(await vaat(argv), status, kdump, fault);
     });
   }
-  it('--vmlinux naming a directory or a missing file: exit 1 naming it', () => {
-    expectOneLine(vaat(['bt', kdump, '--vmlinux', s.dir]), 1, s.dir, /is a directory/);
+  it('--vmlinux naming a directory or a missing file: exit 1 naming it', async () => {
+    expectOneLine(await vaat(['bt', kdump, '--vmlinux', s.dir]), 1, s.dir, /is a directory/);
     const missing = s.path('no-vmlinux');
-    expectOneLine(vaat(['sym', kdump, 'schedule', '--vmlinux', missing]), 1, missing, /no such file/);
+    expectOneLine(await vaat(['sym', kdump, 'schedule', '--vmlinux', missing]), 1, missing, /no such file/);
   });
 });

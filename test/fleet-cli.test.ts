@@ -44,37 +44,37 @@ describe('discovery', () => {
 describe('vaat <command> -d DIR', () => {
   let sysAll: Json[];
   let summaryAll: Json[];
-  beforeAll(() => {
-    sysAll = vaatJson(['sys', '-d', fd.root]);
-    summaryAll = vaatJson(['summary', '-d', fd.root]);
+  beforeAll(async () => {
+    sysAll = await vaatJson(['sys', '-d', fd.root]);
+    summaryAll = await vaatJson(['summary', '-d', fd.root]);
   });
 
-  it('sys: one entry per dump, equal to the single-dump run', () => {
+  it('sys: one entry per dump, equal to the single-dump run', async () => {
     expect(sysAll).toHaveLength(fd.links.length + 1);
     for (const l of fd.links) {
       const e = sysAll.find((x) => x.path === l.path);
       expect(e, l.path).toBeDefined();
       expect(e.ok).toBe(true);
-      expect(withoutSources(e.result)).toEqual(withoutSources(vaatJson(['sys', l.path])));
+      expect(withoutSources(e.result)).toEqual(withoutSources(await vaatJson(['sys', l.path])));
     }
   });
 
-  it('summary: one entry per dump, equal to the single-dump run', () => {
+  it('summary: one entry per dump, equal to the single-dump run', async () => {
     expect(summaryAll).toHaveLength(fd.links.length + 1);
     for (const l of fd.links) {
       const e = summaryAll.find((x) => x.path === l.path);
       expect(e.ok).toBe(true);
-      expect(withoutSources(e.result)).toEqual(withoutSources(vaatJson(['summary', l.path])));
+      expect(withoutSources(e.result)).toEqual(withoutSources(await vaatJson(['summary', l.path])));
     }
   });
 
-  it('a dump that cannot be analysed is a row with its one-line error, not the end of the run', () => {
+  it('a dump that cannot be analysed is a row with its one-line error, not the end of the run', async () => {
     const e = sysAll.find((x) => x.path === fd.incomplete);
     expect(e.ok).toBe(false);
     expect(e.incomplete).toBe(true);
     expect(e.error).toMatch(/vmcore-incomplete/);
     expect(e.error).not.toContain('\n');
-    const r = vaat(['sys', '-d', fd.root, '--plain']);
+    const r = await vaat(['sys', '-d', fd.root, '--plain']);
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n');
     expect(rows[0]).toMatch(/^VMCORE\s+HOST\s+RELEASE\s+DATE/);
@@ -84,15 +84,15 @@ describe('vaat <command> -d DIR', () => {
     expect(r.stdout).toContain(`${fd.links.length + 1} vmcores: ${fd.links.length} analysed, 1 failed`);
   });
 
-  it('exits non-zero only when nothing could be analysed', () => {
+  it('exits non-zero only when nothing could be analysed', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'vaat-fleet-empty-'));
     writeFileSync(join(empty, 'vmcore-dmesg.txt'), 'x'.repeat(10000));
-    const r = vaat(['sys', '-d', empty]);
+    const r = await vaat(['sys', '-d', empty]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no vmcore found/);
     const bad = mkdtempSync(join(tmpdir(), 'vaat-fleet-bad-'));
     writeFileSync(join(bad, 'vmcore'), readFileSync(fd.incomplete));
-    expect(vaat(['sys', '-d', bad]).status).toBe(1);
+    expect((await vaat(['sys', '-d', bad])).status).toBe(1);
     for (const d of [empty, bad]) rmSync(d, { recursive: true, force: true });
   });
 
@@ -127,11 +127,11 @@ describe('vaat <command> -d DIR', () => {
 });
 
 describe('vaat report', () => {
-  it('writes a directory per vmcore, records failures, indexes, and skips unchanged dumps on re-run', () => {
+  it('writes a directory per vmcore, records failures, indexes, and skips unchanged dumps on re-run', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'vaat-fleet-report-'));
     const out = join(tmp, 'r');
     mkdirSync(out);
-    const r1 = vaatJson(['report', '-d', fd.root, '-o', out]);
+    const r1 = await vaatJson(['report', '-d', fd.root, '-o', out]);
     expect(r1.written).toHaveLength(fd.links.length + 1);
     expect(r1.skipped).toHaveLength(0);
     const dir = join(out, 'db2-2026-11-21-21:47__vmcore');
@@ -151,7 +151,7 @@ describe('vaat report', () => {
     expect(index).toHaveLength(fd.links.length + 1);
     expect(readFileSync(join(out, 'index.txt'), 'utf8')).toContain('BUG: kernel NULL pointer dereference in vaat_parse_request [vaat_oops]');
 
-    const r2 = vaatJson(['report', '-d', fd.root, '-o', out]);
+    const r2 = await vaatJson(['report', '-d', fd.root, '-o', out]);
     expect(r2.written).toHaveLength(0);
     expect(r2.skipped).toHaveLength(fd.links.length + 1);
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).generatedAt).toBe(sum.generatedAt);

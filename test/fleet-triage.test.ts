@@ -15,7 +15,7 @@ import { evaluate, parseLabels } from '../src/fleet/evaluate.js';
 import { parseSkipList } from '../src/fleet/skip-frames.js';
 
 let fd: FleetDir;
-const sig = (scenario: string): Json => vaatJson(['signature', fd.links.find((l) => l.fixture.scenario === scenario)!.path]);
+const sig = (scenario: string): Promise<Json> => vaatJson(['signature', fd.links.find((l) => l.fixture.scenario === scenario)!.path]);
 /** the root cause of each scenario: the two oops scenarios are one bug, and one scenario on two kernel sets (cgroup-mutex-hung on 6.1 and 5.10) is one bug */
 const label = (scenario: string): string => {
   const kind = scenario.replace(/^(k\d+|arm64)-/, '');
@@ -26,8 +26,8 @@ beforeAll(() => { fd = makeFleetDir(); });
 afterAll(() => { if (fd) { rmSync(fd.root, { recursive: true, force: true }); rmSync(`${fd.root}-labels.txt`, { force: true }); } });
 
 describe('signature', () => {
-  it('oops-null-a and oops-null-b: equal class and guilty frame, numbers and addresses stripped', () => {
-    const a = sig('oops-null-a'), b = sig('oops-null-b');
+  it('oops-null-a and oops-null-b: equal class and guilty frame, numbers and addresses stripped', async () => {
+    const a = await sig('oops-null-a'), b = await sig('oops-null-b');
     expect(a.class.title).toBe('BUG: kernel NULL pointer dereference in vaat_parse_request [vaat_oops]');
     expect(b.class.title).toBe(a.class.title);
     expect(b.frames.guilty).toBe(a.frames.guilty);
@@ -35,8 +35,8 @@ describe('signature', () => {
     expect(a.identity.panicCpu).not.toBe(b.identity.panicCpu);
   });
 
-  it('hung task: frames from the blocked tasks, the lock and its owner from the wait-for graph', () => {
-    const s = sig('cgroup-mutex-hung');
+  it('hung task: frames from the blocked tasks, the lock and its owner from the wait-for graph', async () => {
+    const s = await sig('cgroup-mutex-hung');
     expect(s.class.kind).toBe('hung-task');
     expect(s.class.title).toBe('hung task: blocked on cgroup_mutex in cgroup_kn_lock_live');
     expect(s.frames.source).toMatch(/^blocked tasks \(3 × mkdir\)/);
@@ -49,8 +49,8 @@ describe('signature', () => {
     expect(s.state.modules).toContain('vaat_holder');
   });
 
-  it('soft lockup: the interrupted module frame, past the timer interrupt', () => {
-    const s = sig('softlockup');
+  it('soft lockup: the interrupted module frame, past the timer interrupt', async () => {
+    const s = await sig('softlockup');
     expect(s.class.title).toBe('soft lockup in vaat_spin_locked [vaat_softlock]');
     expect(s.state.runqueue).toHaveLength(4);
     expect(s.state.memory.freeRatio).toBeGreaterThan(0);
@@ -73,11 +73,11 @@ describe('signature', () => {
 describe('triage', () => {
   let t: Json;
   let labelsFile: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     // beside DIR, not in it: the labels file is not a dump, but it is not part of the set either
     labelsFile = join(fd.root, '..', `${fd.root.split('/').pop()}-labels.txt`);
     writeFileSync(labelsFile, '# vmcore  root cause\n' + fd.links.map((l) => `${l.path} ${label(l.fixture.scenario)}`).join('\n') + '\n');
-    t = vaatJson(['triage', '-d', fd.root, '--labels', labelsFile]);
+    t = await vaatJson(['triage', '-d', fd.root, '--labels', labelsFile]);
   });
 
   const bucketOf = (scenario: string, name?: string): Json => {
@@ -146,9 +146,9 @@ describe('triage', () => {
     expect(split.bcubed.recall).toBeCloseTo((0.5 + 0.5 + 1 + 1) / 4, 4);
   });
 
-  it('similar ranks the other oops first, with reasons', () => {
+  it('similar ranks the other oops first, with reasons', async () => {
     const b = fd.links.find((l) => l.fixture.scenario === 'oops-null-b')!.path;
-    const r = vaatJson(['similar', b, '-d', fd.root]);
+    const r = await vaatJson(['similar', b, '-d', fd.root]);
     expect(r.matches[0].path).toBe(fd.links.find((l) => l.fixture.scenario === 'oops-null-a')!.path);
     expect(r.matches[0].exact).toBe(true);
     expect(r.matches[0].score).toBeGreaterThan(0.9);

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { devKernel, dumps, projectRoot } from './fixtures.js';
+import { runProcess } from './cli.js';
 
 /** small deterministic PRNG (mulberry32) so failures reproduce */
 function rng(seed: number): () => number {
@@ -58,7 +58,7 @@ describe('mutated dumps never crash native code', () => {
     { name: 'vmcore.elf-d31.lzo', regions: (size) => [[0, 64], [64, 2_000_000], [2_000_000, size]] },
   ];
   for (const c of cases) {
-    it(`${c.name}: 24 seeded mutations`, () => {
+    it(`${c.name}: 24 seeded mutations`, async () => {
       const src = dumps.find((d) => d.kernel === devKernel && d.name === c.name)!.path;
       const tmp = mkdtempSync(join(tmpdir(), 'vaat-fuzz-'));
       const script = join(tmp, 'child.mjs');
@@ -82,7 +82,8 @@ describe('mutated dumps never crash native code', () => {
             if (mode === 2) for (let k = 0; k < len; k++) bytes[k] = Math.floor(random() * 256);
             writeSync(fd, bytes, 0, len, at);
           } finally { closeSync(fd); }
-          const r = spawnSync(process.execPath, [script, f], { encoding: 'utf8', timeout: 60_000 });
+          // spawned, not spawnSync: 24 children in a row must not block the worker's event loop
+          const r = await runProcess(process.execPath, [script, f], { env: process.env, timeout: 60_000 });
           expect(r.signal, `mutation ${i} of ${c.name} killed the process: ${r.stderr}`).toBeNull();
           expect(r.status, r.stderr).toBe(0);
           const o = JSON.parse(r.stdout) as { open: string; reads: Record<string, unknown> };

@@ -31,21 +31,21 @@ describe('alike CPUs share a row', () => {
 const d = dumpsOf('sysrq-basic', { primary: true })[0];
 
 describe('cpuinfo -c', () => {
-  it('lists only the CPUs asked for that the dump has', () => {
+  it('lists only the CPUs asked for that the dump has', async () => {
     const possible: number[] = primaryTruth(d.scenario).cpus.possible;
     const want = [possible[1], possible[possible.length - 1]];
-    const r = vaatJson(['cpuinfo', d.path, '-c', `${want.join(',')},4000`]);
+    const r = await vaatJson(['cpuinfo', d.path, '-c', `${want.join(',')},4000`]);
     expect(r.topology.cpus.map((c: Json) => c.cpu)).toEqual(want);
     // the masks are the dump's, whatever was asked
     expect(r.topology.possible).toEqual(possible);
-    const t = vaatJson(['cpuinfo', d.path, '-t', '-c', String(want[0])]);
+    const t = await vaatJson(['cpuinfo', d.path, '-t', '-c', String(want[0])]);
     expect(t.tlb.cpus.map((c: Json) => c.cpu)).toEqual([want[0]]);
   });
-  it('says so when none of them exists (exit 1), and refuses a bad list (exit 2)', () => {
-    const none = vaat(['cpuinfo', d.path, '-c', '4000']);
+  it('says so when none of them exists (exit 1), and refuses a bad list (exit 2)', async () => {
+    const none = await vaat(['cpuinfo', d.path, '-c', '4000']);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/no possible CPU in '4000'/);
-    const bad = vaat(['cpuinfo', d.path, '-c', 'x']);
+    const bad = await vaat(['cpuinfo', d.path, '-c', 'x']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/bad CPU list/);
   });

@@ -102,8 +102,8 @@ describe('a distribution module from the -dbg package', () => {
 
 describe('vaat bt --module-debug', () => {
   const soft = dumps.find((x) => x.scenario === 'softlockup')!;
-  it('takes the option and lists the inlined frames inside the module function (with DWARF)', () => {
-    const r = vaatJson(['bt', soft.path, '-a', '--module-debug', soft.kernel.modulesDir]);
+  it('takes the option and lists the inlined frames inside the module function (with DWARF)', async () => {
+    const r = await vaatJson(['bt', soft.path, '-a', '--module-debug', soft.kernel.modulesDir]);
     const frames = (r.traces as Json[]).flatMap((x) => x.frames as Json[]);
     const spin = frames.find((f) => f.function === 'vaat_spin_locked' && !f.inlined);
     expect(spin).toBeDefined();

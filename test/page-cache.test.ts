@@ -48,11 +48,11 @@ describe('page cache limit', () => {
     }
   });
 
-  it('--page-cache sets it from the command line; a bad value is a usage error (exit 2)', () => {
-    const ok = vaat(['ps', d.path, '--page-cache', '1', '--json']);
+  it('--page-cache sets it from the command line; a bad value is a usage error (exit 2)', async () => {
+    const ok = await vaat(['ps', d.path, '--page-cache', '1', '--json']);
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).count).toBe(truth(d.scenario, 'extra.json').sys.tasks);
-    const bad = vaat(['ps', d.path, '--page-cache', 'big']);
+    const bad = await vaat(['ps', d.path, '--page-cache', 'big']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--page-cache takes a number of MiB/);
   });

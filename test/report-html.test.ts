@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import { projectRoot, truth, type Json } from './fixtures.js';
 import { makeFleetDir, type FleetDir } from './fleet-dir.js';
-import { spawn } from 'node:child_process';
+import { vaatJson } from './cli.js';
 import { CHROMIUM, haveChromium, launchChromium, openPage } from './browser.js';
 import { renderDumpPage } from '../src/report/html/index.js';
 import { copyAssets } from '../src/report/html/assets.js';
@@ -21,22 +21,6 @@ import { copyAssets } from '../src/report/html/assets.js';
 const shots = join(projectRoot, 'test-output', 'html');
 
 interface Loaded { errors: string[]; requests: string[] }
-
-/** `vaat ARGS` with --json, parsed; fails with the CLI's stderr */
-function vaatAsync(args: string[]): Promise<Json> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'vaat.js'), ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`vaat ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
-}
 
 /** open a page from disk: nothing may leave file:// */
 async function open(browser: Browser, file: string): Promise<{ page: Page } & Loaded> {
@@ -65,8 +49,7 @@ describe('vaat report --html in chromium', () => {
     fd = makeFleetDir();
     tmp = mkdtempSync(join(tmpdir(), 'vaat-html-'));
     out = join(tmp, 'site');
-    // spawned, not spawnSync: a minute-long run must not block this worker's event loop (vitest's RPC)
-    const r = await vaatAsync(['report', '-d', fd.root, '--html', '-o', out, '--json']);
+    const r = await vaatJson(['report', '-d', fd.root, '--html', '-o', out]);
     expect(r.html.index).toBe(join(out, 'index.html'));
     summaries = readdirSync(out).filter((d) => existsSync(join(out, d, 'summary.json'))).map((d) => JSON.parse(readFileSync(join(out, d, 'summary.json'), 'utf8')));
     mkdirSync(shots, { recursive: true });

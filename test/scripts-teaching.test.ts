@@ -7,11 +7,10 @@
  * (The other commands' --script runs the command object itself: test/scripts.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumps, projectRoot, testedArches, truth } from './fixtures.js';
-import { vaatAsync } from './cli.js';
+import { runNode, vaat } from './cli.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -26,16 +25,6 @@ let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(join(projectRoot, 'dist', 'teaching-test-')); });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function runNode(file: string): Promise<{ stdout: string; stderr: string; status: number | null }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    c.stdout.on('data', (d) => { stdout += d; });
-    c.stderr.on('data', (d) => { stderr += d; });
-    c.on('close', (status) => resolve({ stdout, stderr, status }));
-  });
-}
-
 const lines = (s: string): string[] => s.trim().split('\n').filter((l) => l !== '');
 const hex = (s: string | bigint | number): string => `0x${BigInt(s).toString(16)}`;
 
@@ -48,7 +37,7 @@ const primary = dumps.filter((d) => d.primary && testedArches.has(d.kernel.arch)
 
 describe.each(primary.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: teaching --script programs find what --json finds', (_, d) => {
   it(CASES.map((c) => c.join(' ')).join(', '), { timeout: 600_000 }, async () => {
-    const s = await vaatAsync(['shell', d.path, '-c', CASES.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
+    const s = await vaat(['shell', d.path, '-c', CASES.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
     const parts = s.stdout.split(`${SPLIT}\n`);
     expect(parts, s.stderr).toHaveLength(CASES.length * 2 + 1);
     const programs = CASES.map((argv, i) => {

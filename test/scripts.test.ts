@@ -6,11 +6,10 @@
  * run from a program (commandScript), checked here. Fleet-wide commands refuse `--script`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dumps, projectRoot } from './fixtures.js';
-import { vaatAsync } from './cli.js';
+import { runNode, vaat } from './cli.js';
 
 /** the commands whose --script is the command object run from a program, with arguments to try */
 const GENERIC: string[][] = [
@@ -23,21 +22,9 @@ let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(join(projectRoot, 'dist', 'scripts-test-')); });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** run a program with node; stdout, stderr, status */
-function runNode(file: string): Promise<{ stdout: string; stderr: string; status: number | null }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => { stdout += d; });
-    c.stderr.on('data', (d) => { stderr += d; });
-    c.on('close', (status) => resolve({ stdout, stderr, status }));
-  });
-}
-
 /** a pid to ask `lockinfo PID` about: the first task in D state, else pid 1 */
 async function someBlockedPid(file: string): Promise<string> {
-  const r = await vaatAsync(['ps', '--state', 'D', file, '--json']);
+  const r = await vaat(['ps', '--state', 'D', file, '--json']);
   return r.status === 0 ? String(JSON.parse(r.stdout).tasks[0]?.pid ?? 1) : '1';
 }
 
@@ -47,7 +34,7 @@ describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: --
   it([...GENERIC.map((a) => a.join(' ')), 'lockinfo PID'].join(', '), { timeout: 600_000 }, async () => {
     const cases = [...GENERIC, ['lockinfo', await someBlockedPid(d.path)]];
     // one session (one open) prints each command's --json and its --script, split by echo
-    const s = await vaatAsync(['shell', d.path, '-c', cases.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
+    const s = await vaat(['shell', d.path, '-c', cases.map((a) => `${a.join(' ')} --json; echo ${SPLIT}; ${a.join(' ')} --script; echo ${SPLIT}`).join('; ')]);
     const parts = s.stdout.split(`${SPLIT}\n`);
     expect(parts).toHaveLength(cases.length * 2 + 1);
     const programs = cases.map((argv, i) => {
@@ -79,7 +66,7 @@ describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: --
 describe('--script where there can be none', () => {
   it('fleet-wide runs refuse it with the reason, exit 2', async () => {
     for (const argv of [['report', dumps[0].path], ['sys', '-d', dumps[0].path]]) {
-      const r = await vaatAsync([...argv, '--script']);
+      const r = await vaat([...argv, '--script']);
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/have no --script form/);
     }

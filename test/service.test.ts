@@ -364,8 +364,8 @@ describe('vaat serve, embedded: SQLite and worker processes in one service', () 
     } finally { await close(); }
   });
 
-  it('the buckets are the ones vaat triage gives for the whole directory at once', { timeout: SETUP_MS }, () => {
-    const t = vaatJson(['triage', '-d', cd.root]);
+  it('the buckets are the ones vaat triage gives for the whole directory at once', { timeout: SETUP_MS }, async () => {
+    const t = await vaatJson(['triage', '-d', cd.root]);
     const analysed = ds.filter((d: Json) => d.state === 'done');
     for (const a of analysed) {
       for (const b of analysed) {

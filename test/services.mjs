@@ -5,7 +5,7 @@
  * initdb refuses to run as root, so as root the cluster belongs to `nobody`. Plain JavaScript:
  * bench/service.mjs starts its services with it too.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,17 +61,22 @@ export async function startPostgres() {
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
   if (asRoot) chownSync(dir, 65534, 65534);
-  const run = (cmd, args) => {
-    const r = asRoot ? spawnSync('runuser', ['-u', 'nobody', '--', cmd, ...args], { encoding: 'utf8', cwd: dir }) : spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-  };
+  // execFile, not spawnSync: initdb and a waited-for start can take a minute on a loaded machine,
+  // and a test worker must not block its event loop that long (vitest's RPC times out)
+  const run = (cmd, args) => new Promise((resolve, reject) => {
+    const [c, a] = asRoot ? ['runuser', ['-u', 'nobody', '--', cmd, ...args]] : [cmd, args];
+    execFile(c, a, { encoding: 'utf8', cwd: dir }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || stdout}`));
+      else resolve(undefined);
+    });
+  });
   const port = await freePort();
-  run(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'vaat', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`]);
+  await run(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'vaat', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  await run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`]);
   return {
     url: `postgres://vaat@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      try { run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']); } finally { rmSync(dir, { recursive: true, force: true }); }
+      try { await run(join(PG_BIN, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']); } finally { rmSync(dir, { recursive: true, force: true }); }
     },
   };
 }

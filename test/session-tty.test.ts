@@ -62,7 +62,7 @@ describe('vaat shell at a terminal (tmux)', () => {
     keys('--tl', 'Tab');
     await waitFor(/^vaat> cpuinfo --tlb ?$/m);
     keys('Enter');
-    const want = vaat(['cpuinfo', '-t', sample]).stdout.trimEnd().split('\n');
+    const want = (await vaat(['cpuinfo', '-t', sample])).stdout.trimEnd().split('\n');
     const s1 = await waitFor(/^vaat> ?$/m);
     for (const line of want) expect(s1).toContain(line.trimEnd());
 

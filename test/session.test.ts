@@ -12,7 +12,7 @@ import { dumps, dumpsOf, projectRoot } from './fixtures.js';
 import { openVmcore } from '../src/vmcore.js';
 import { Session, WARM_UP } from '../cli/session.js';
 import { loadCommands } from '../cli/load-commands.js';
-import { vaatAsync, type CliResult } from './cli.js';
+import { vaat, type CliResult } from './cli.js';
 
 const sample = join(projectRoot, 'sample', 'vmcore-cgroup-mutex-hung.kdump-zstd');
 let tmp: string;
@@ -36,8 +36,8 @@ const COMMANDS = ['cpuinfo -t', 'lockinfo cgroup_mutex', 'p runqueues:2 --member
 describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: the session answers as the CLI does', (_, d) => {
   it(COMMANDS.join('; '), async () => {
     const cli: CliResult[] = [];
-    for (const c of COMMANDS) cli.push(await vaatAsync([...c.split(' '), d.path, '--json'], { env: env() }));
-    const s = await vaatAsync(['shell', d.path, '-c', COMMANDS.map((c) => `${c} --json`).join('; ')], { env: env() });
+    for (const c of COMMANDS) cli.push(await vaat([...c.split(' '), d.path, '--json'], { env: env() }));
+    const s = await vaat(['shell', d.path, '-c', COMMANDS.map((c) => `${c} --json`).join('; ')], { env: env() });
     // the one-shot runs' JSON, in order, is the session's stdout; their error lines its stderr
     expect(jsonDocs(s.stdout)).toEqual(cli.filter((r) => r.status === 0).map((r) => JSON.parse(r.stdout)));
     expect(s.stderr).toBe(cli.map((r) => r.stderr).join(''));
@@ -48,9 +48,9 @@ describe.each(dumps.map((d) => [`${d.scenario}/${d.name}`, d] as const))('%s: th
 describe('the session, non-interactive', () => {
   it('reads commands from stdin, one per line; a failing command is one line and the rest still run', async () => {
     const input = ['# a comment', 'lockinfo cgroup_mutex --json', 'bt 99999', 'no-such-command', '', 'p init_task.comm --json'].join('\n');
-    const r = await vaatAsync(['shell', sample], { env: env(), input });
+    const r = await vaat(['shell', sample], { env: env(), input });
     const [lock, comm] = jsonDocs(r.stdout) as [{ lock: { owner: { comm: string } } }, { value: string }[]];
-    expect(lock.lock.owner.comm).toBe((await vaatAsync(['lockinfo', sample, 'cgroup_mutex', '--json'])).stdout.match(/"comm": "([^"]+)"/)![1]);
+    expect(lock.lock.owner.comm).toBe((await vaat(['lockinfo', sample, 'cgroup_mutex', '--json'])).stdout.match(/"comm": "([^"]+)"/)![1]);
     expect(comm[0].value).toBe('swapper/0');
     const errs = r.stderr.trim().split('\n');
     expect(errs).toHaveLength(2);
@@ -60,16 +60,16 @@ describe('the session, non-interactive', () => {
   });
 
   it('`vaat VMCORE --shell` is the same session; quit ends it', async () => {
-    const r = await vaatAsync([sample, '--shell'], { env: env(), input: 'p init_task.comm\nquit\np jiffies\n' });
+    const r = await vaat([sample, '--shell'], { env: env(), input: 'p init_task.comm\nquit\np jiffies\n' });
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe((await vaatAsync(['p', sample, 'init_task.comm'], { env: env() })).stdout);
+    expect(r.stdout).toBe((await vaat(['p', sample, 'init_task.comm'], { env: env() })).stdout);
   });
 
   it('`cmd | pipeline` and `cmd > file` go to the shell; `->` is a member path, not a redirection', async () => {
     const out = join(tmp, 'lock.txt');
-    const r = await vaatAsync(['shell', sample, '-c', `lockinfo cgroup_mutex | grep -c 'owner'; lockinfo cgroup_mutex > ${out}; p init_task->comm`], { env: env() });
+    const r = await vaat(['shell', sample, '-c', `lockinfo cgroup_mutex | grep -c 'owner'; lockinfo cgroup_mutex > ${out}; p init_task->comm`], { env: env() });
     expect(r.stderr).toBe('');
-    const full = (await vaatAsync(['lockinfo', 'cgroup_mutex', sample], { env: env() })).stdout;
+    const full = (await vaat(['lockinfo', 'cgroup_mutex', sample], { env: env() })).stdout;
     const [count, comm] = r.stdout.split('\n');
     expect(Number(count)).toBe(full.split('\n').filter((l) => l.includes('owner')).length);
     expect(comm).toMatch(/comm = "swapper\/0"/);
@@ -77,21 +77,21 @@ describe('the session, non-interactive', () => {
   });
 
   it('--script prints what the CLI prints, for the session\'s dump', async () => {
-    const r = await vaatAsync(['shell', sample, '-c', 'cpuinfo -t --script'], { env: env() });
+    const r = await vaat(['shell', sample, '-c', 'cpuinfo -t --script'], { env: env() });
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe((await vaatAsync(['cpuinfo', '-t', sample, '--script'], { env: env() })).stdout);
+    expect(r.stdout).toBe((await vaat(['cpuinfo', '-t', sample, '--script'], { env: env() })).stdout);
   });
 
   it('the session\'s dump typed again is ignored; open options belong to `vaat shell`', async () => {
-    const r = await vaatAsync(['shell', sample, '-c', `lockinfo ${sample} cgroup_mutex --json; ps --vmlinux /nonexistent`], { env: env() });
-    expect(jsonDocs(r.stdout)).toEqual([JSON.parse((await vaatAsync(['lockinfo', 'cgroup_mutex', sample, '--json'], { env: env() })).stdout)]);
+    const r = await vaat(['shell', sample, '-c', `lockinfo ${sample} cgroup_mutex --json; ps --vmlinux /nonexistent`], { env: env() });
+    expect(jsonDocs(r.stdout)).toEqual([JSON.parse((await vaat(['lockinfo', 'cgroup_mutex', sample, '--json'], { env: env() })).stdout)]);
     expect(r.stderr.trim()).toMatch(/^vaat: --vmlinux: say how to open the dump, so they go to `vaat shell`/);
   });
 
   it('a dump that cannot be opened ends the session at once, in one line, exit 1', async () => {
     const bad = join(tmp, 'not-a-dump');
     writeFileSync(bad, 'x'.repeat(10000));
-    const r = await vaatAsync(['shell', bad, '-c', 'sys'], { env: env() });
+    const r = await vaat(['shell', bad, '-c', 'sys'], { env: env() });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(bad);

@@ -16,9 +16,9 @@ const LISTS: [string[], string][] = [[['ps'], 'tasks'], [['tasktable', '--fields
 
 describe('--jsonl', () => {
   for (const [argv, key] of LISTS) {
-    it(`${argv[0]}: one line per element of --json's ${key}, equal to it`, () => {
-      const whole = vaatJson([argv[0], d.path, ...argv.slice(1)]);
-      const r = vaat([argv[0], d.path, ...argv.slice(1), '--jsonl']);
+    it(`${argv[0]}: one line per element of --json's ${key}, equal to it`, async () => {
+      const whole = await vaatJson([argv[0], d.path, ...argv.slice(1)]);
+      const r = await vaat([argv[0], d.path, ...argv.slice(1), '--jsonl']);
       expect(r.status, r.stderr).toBe(0);
       const lines = r.stdout.split('\n');
       expect(lines.pop()).toBe(''); // ends with a newline
@@ -26,13 +26,13 @@ describe('--jsonl', () => {
       expect(lines.map((l) => JSON.parse(l))).toEqual(whole[key]);
     });
   }
-  it('ps --jsonl lists every task the truth has', () => {
-    const r = vaat(['ps', d.path, '--jsonl']);
+  it('ps --jsonl lists every task the truth has', async () => {
+    const r = await vaat(['ps', d.path, '--jsonl']);
     const pids = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Json).filter((t) => !t.idle).map((t) => t.pid).sort((a: number, b: number) => a - b);
     expect(pids).toEqual((truth(d.scenario).tasks as Json[]).map((t) => t.pid).sort((a: number, b: number) => a - b));
   });
-  it('a command without a long list refuses it (exit 2)', () => {
-    const r = vaat(['sys', d.path, '--jsonl']);
+  it('a command without a long list refuses it (exit 2)', async () => {
+    const r = await vaat(['sys', d.path, '--jsonl']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/sys has no --jsonl/);
   });

@@ -117,8 +117,8 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('a type that cann
     }
   });
 
-  it('a global nobody declared names itself in the error, exit 1', () => {
-    const r = vaat(['p', d.path, 'vaat_no_such_global']);
+  it('a global nobody declared names itself in the error, exit 1', async () => {
+    const r = await vaat(['p', d.path, 'vaat_no_such_global']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/vaat_no_such_global/);
   });
