@@ -6,7 +6,7 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Output, TreeNode } from '../src/output/sink.js';
 import { hex, humanBytes } from '../src/output/style.js';
-import { cgroupRoots, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup/index.js';
+import { cgroupRoots, cgroupTask, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
 
 interface CgroupinfoOptions { tasks?: boolean; flat?: boolean }
@@ -104,7 +104,8 @@ export default defineCommand<CgroupinfoOptions, CgroupinfoResult>({
       const byAddr = new Map(listTasks(vm).map((t) => [t.address, t]));
       taskInfo = (a) => {
         const t = byAddr.get(a);
-        return t ? { pid: t.pid, comm: t.comm, task: a } : { pid: -1, comm: '?', task: a };
+        // on the cgroup's css_set list but not on the task list (exiting, or a torn list): read it
+        return t ? { pid: t.pid, comm: t.comm, task: a } : cgroupTask(vm, a);
       };
     }
     return {

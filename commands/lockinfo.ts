@@ -20,6 +20,11 @@ export interface Waited { ns: number | null; seconds: number | null; source: str
 
 export interface TaskJson { pid: number; comm: string; state: string; cpu: number; task: string; sinceLastRun: Waited }
 
+/** a waiter: its task's fields are null where the task_struct could not be read (never a made-up pid) */
+export type WaiterJson = { [K in 'pid' | 'comm' | 'state' | 'cpu']: TaskJson[K] | null } & Pick<TaskJson, 'task' | 'sinceLastRun'> & {
+  position: number; waiter: string; waitType?: string | null;
+};
+
 export interface LockJson {
   address: string;
   symbol: string | null;
@@ -38,7 +43,7 @@ export interface LockJson {
   rwsem?: { state: string; readers: number; count: string; ownerMeaning: string; ownerFlags: string[]; countFlags: string[]; encoding: string };
   semaphore?: { count: number };
   spinlock?: { val: string; locked: boolean; lockedByte: number; pending: boolean; tail: { cpu: number; idx: number; context: string; current: string | null } | null; pendingBits: number };
-  waiters: (TaskJson & { position: number; waiter: string; waitType?: string | null })[];
+  waiters: WaiterJson[];
   ownerBacktrace: string[] | null;
   waitersError?: string;
 }
@@ -106,7 +111,7 @@ function lockJson(vm: Vmcore, info: LockInfo, withStack: boolean): LockJson {
     ...(s ? { spinlock: { val: hex(s.val), locked: s.locked, lockedByte: s.lockedByte, pending: s.pending, pendingBits: s.pendingBits, tail: s.tail ? { cpu: s.tail.cpu, idx: s.tail.idx, context: s.tail.context, current: s.tail.current ? `${s.tail.current.comm}(${s.tail.current.pid})` : null } : null } } : {}),
     waiters: info.waiters.map((w, position) => ({
       position, waiter: hex(w.waiter),
-      ...(w.task ? taskJson(vm, w.task) : { pid: -1, comm: '?', state: '?', cpu: -1, task: hex(w.taskAddress), sinceLastRun: { ns: null, seconds: null, source: 'unreadable task' } }),
+      ...(w.task ? taskJson(vm, w.task) : { pid: null, comm: null, state: null, cpu: null, task: hex(w.taskAddress), sinceLastRun: { ns: null, seconds: null, source: 'unreadable task' } }),
       ...('waitType' in w ? { waitType: w.waitType ?? null } : {}),
     })),
     ownerBacktrace,

@@ -369,11 +369,14 @@ export interface CgroupTreeOptions {
 /** CSS_ONLINE, include/linux/cgroup-defs.h (unchanged since v3.15) */
 const CSS_ONLINE = 1 << 1;
 
+/** a cgroup's task as the cgroup tree lists it, read from its task_struct */
+export function cgroupTask(vm: KernelContext, task: bigint): CgroupTask {
+  const t = vm.objectAt(task, 'struct task_struct');
+  return { pid: t.member('pid').number(), comm: t.member('comm').string(), task };
+}
+
 function defaultTaskInfo(vm: KernelContext): (task: bigint) => CgroupTask {
-  return (task) => {
-    const t = vm.objectAt(task, 'struct task_struct');
-    return { pid: t.member('pid').number(), comm: t.member('comm').string(), task };
-  };
+  return (task) => cgroupTask(vm, task);
 }
 
 /** one hierarchy's cgroups as a tree, with every controller's state read */
