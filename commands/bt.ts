@@ -10,32 +10,29 @@ import { NotFoundError, UsageError } from '../src/errors/index.js';
 
 interface BtOptions { all?: boolean; cpu?: string; json?: boolean; /** false with --no-inline */ inline?: boolean }
 
-/** one frame as JSON: addresses as hex strings */
-export interface BtFrame {
+/**
+ * One frame as bt lists it: the model's StackFrame with its optional fields made explicit (null or
+ * false, so every frame has the same keys) and its position in the trace.
+ */
+export type BtFrame = Pick<StackFrame, 'pc' | 'sp' | 'text' | 'method' | 'reliable'> & {
   index: number;
-  pc: string;
-  sp: string;
   function: string | null;
   offset: number | null;
   module: string | null;
-  text: string;
-  method: StackFrame['method'];
-  reliable: boolean;
   boundary: StackFrame['boundary'] | null;
   user: boolean;
   /** a function inlined at this pc (DWARF only); the physical frame holding it follows */
   inlined: boolean;
-}
+};
 
-export interface BtTrace {
+/** One trace: the model's StackTrace, its task's fields flattened (null where the trace has no task) */
+export type BtTrace = Pick<StackTrace, 'startedFrom' | 'stoppedBecause'> & {
   pid: number | null;
   comm: string | null;
-  task: string | null;
+  task: bigint | null;
   cpu: number | null;
-  startedFrom: StackTrace['startedFrom'];
-  stoppedBecause: string;
   frames: BtFrame[];
-}
+};
 
 export interface BtResult { traces: BtTrace[] }
 
@@ -43,14 +40,14 @@ export function btTrace(s: StackTrace): BtTrace {
   return {
     pid: s.task?.pid ?? null,
     comm: s.task?.comm ?? null,
-    task: s.task ? hex(s.task.address) : null,
+    task: s.task?.address ?? null,
     cpu: s.cpu ?? null,
     startedFrom: s.startedFrom,
     stoppedBecause: s.stoppedBecause,
     frames: s.frames.map((f, index) => ({
       index,
-      pc: hex(f.pc),
-      sp: hex(f.sp),
+      pc: f.pc,
+      sp: f.sp,
       function: f.function ?? null,
       offset: f.offset ?? null,
       module: f.module ?? null,
@@ -110,14 +107,14 @@ export default defineCommand<BtOptions, BtResult>({
 
 export function renderTrace(t: BtTrace, out: Output): void {
   const c = out.c;
-  out.line(c.bold(`PID: ${String(t.pid ?? '?').padEnd(7)} TASK: ${(t.task ?? '?').replace(/^0x/, '')}  CPU: ${String(t.cpu ?? '?').padEnd(3)} COMMAND: "${t.comm ?? '?'}"`));
+  out.line(c.bold(`PID: ${String(t.pid ?? '?').padEnd(7)} TASK: ${t.task === null ? '?' : hex(t.task).slice(2)}  CPU: ${String(t.cpu ?? '?').padEnd(3)} COMMAND: "${t.comm ?? '?'}"`));
   for (const f of t.frames) {
     if (f.boundary) out.line(c.dim(`    --- <${f.boundary}> interrupted context (pt_regs) ---`));
     const mark = f.reliable ? '' : c.yellow('? ');
     const how = f.method === 'orc' || f.method === 'regs' ? '' : c.dim(` (${f.method})`);
     // drgn's style: an inlined function by name, with no offset of its own
     const text = f.user ? c.dim(`${f.text} (user space)`) : f.inlined ? `${f.text}${c.dim(' (inlined)')}` : f.text;
-    out.line(` #${String(f.index).padEnd(2)} [${f.sp.replace(/^0x/, '')}] ${mark}${text}${how}`);
+    out.line(` #${String(f.index).padEnd(2)} [${hex(f.sp).slice(2)}] ${mark}${text}${how}`);
   }
   out.line(c.dim(`    (from ${t.startedFrom}; stopped: ${t.stoppedBecause})`));
 }

@@ -20,29 +20,19 @@ export interface PsOptions {
   active?: boolean;
 }
 
-export interface PsRow {
-  pid: number;
-  tgid: number;
-  ppid: number;
-  cpu: number;
-  /** task_struct address, "0xffff..." */
-  task: string;
-  state: TaskStateChar;
-  prio: number;
-  nice: number;
-  policy: number;
-  comm: string;
-  cgroup: string | null;
-  kthread: boolean;
-  idle: boolean;
+/**
+ * A task as `ps` lists it: the model's Task fields it shows, the task_struct address under `task`,
+ * and what ps adds — current on a CPU (crash's '>'), the panicking task.
+ */
+export type PsRow = Pick<Task, 'pid' | 'tgid' | 'ppid' | 'cpu' | 'state' | 'prio' | 'nice' | 'policy' | 'comm' | 'cgroup' | 'flags' | 'onCpu' | 'lastArrival'> & {
+  task: Task['address'];
+  kthread: Task['isKthread'];
+  idle: Task['isIdle'];
   /** current on its CPU (crash's '>') */
   active: boolean;
   /** the task that panicked */
   panic: boolean;
-  flags: number;
-  onCpu: boolean;
-  lastArrival: bigint | null;
-}
+};
 
 export interface PsResult {
   count: number;
@@ -97,7 +87,7 @@ export default defineCommand<PsOptions, PsResult>({
       .filter((t) => !options.active || currs.has(t.address))
       .sort((a, b) => a.pid - b.pid || a.cpu - b.cpu)
       .map((t): PsRow => ({
-        pid: t.pid, tgid: t.tgid, ppid: t.ppid, cpu: t.cpu, task: hex(t.address), state: t.state, prio: t.prio, nice: t.nice,
+        pid: t.pid, tgid: t.tgid, ppid: t.ppid, cpu: t.cpu, task: t.address, state: t.state, prio: t.prio, nice: t.nice,
         policy: t.policy, comm: t.comm, cgroup: t.cgroup, kthread: t.isKthread, idle: t.isIdle,
         active: currs.has(t.address), panic: t.address === panicAddr, flags: t.flags, onCpu: t.onCpu, lastArrival: t.lastArrival,
       }));
@@ -114,7 +104,7 @@ export default defineCommand<PsOptions, PsResult>({
         for (const t of r.tasks) {
           yield [
             t.active ? (t.panic ? c.red('>') : '>') : '',
-            t.pid, t.ppid, t.cpu, t.task.slice(2), stateColour(t.state), t.prio,
+            t.pid, t.ppid, t.cpu, hex(t.task).slice(2), stateColour(t.state), t.prio,
             t.kthread || t.idle ? `[${t.comm}]` : t.comm,
             t.cgroup,
           ];
