@@ -5,20 +5,19 @@
  */
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Output, TreeNode } from '../src/output/sink.js';
-import { hex, humanBytes } from '../src/output/style.js';
+import { humanBytes } from '../src/output/style.js';
 import { cgroupRoots, cgroupTask, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
 
 interface CgroupinfoOptions { tasks?: boolean; flat?: boolean }
 
-/** a cgroup as --json shows it: the model's CgroupInfo with addresses as hex, sizes in bytes, and flags */
-export interface CgroupNode extends Omit<CgroupInfo, 'cgrp' | 'memory' | 'tasks' | 'children'> {
+/** a cgroup as --json shows it: the model's CgroupInfo, its address under `cgroup`, sizes in bytes too, and flags */
+export interface CgroupNode extends Omit<CgroupInfo, 'cgrp' | 'memory' | 'children'> {
   /** struct cgroup address */
-  cgroup: string;
+  cgroup: CgroupInfo['cgrp'];
   memory: (MemcgState & { currentBytes: number; maxBytes: number | 'max' }) | null;
   /** why this cgroup deserves a look (OOM kills, throttling, pids at its limit) */
   flags: string[];
-  tasks?: { pid: number; comm: string; task: string }[];
   children: CgroupNode[];
 }
 
@@ -47,13 +46,13 @@ function flagsOf(c: CgroupInfo): string[] {
 function toNode(c: CgroupInfo): CgroupNode {
   const ps = c.memory?.pageSize ?? 4096;
   return {
-    path: c.path, cgroup: hex(c.cgrp), id: c.id, level: c.level,
+    path: c.path, cgroup: c.cgrp, id: c.id, level: c.level,
     subtreeControl: c.subtreeControl, controllers: c.controllers, cssControllers: c.cssControllers,
     nrTasks: c.nrTasks, nrPopulatedCsets: c.nrPopulatedCsets, nrDescendants: c.nrDescendants, online: c.online,
     cpuset: c.cpuset, cpu: c.cpu,
     memory: c.memory && { ...c.memory, currentBytes: c.memory.currentPages * ps, maxBytes: c.memory.maxPages === 'max' ? 'max' : c.memory.maxPages * ps },
     pids: c.pids, ioWeight: c.ioWeight, flags: flagsOf(c),
-    ...(c.tasks ? { tasks: c.tasks.map((t) => ({ pid: t.pid, comm: t.comm, task: hex(t.task) })) } : {}),
+    ...(c.tasks ? { tasks: c.tasks } : {}),
     children: c.children.map(toNode),
   };
 }
