@@ -18,15 +18,15 @@ interface LockinfoOptions { type?: string; blocked?: boolean; states?: string; s
 
 export interface Waited { ns: number | null; seconds: number | null; source: string }
 
-export interface TaskJson { pid: number; comm: string; state: string; cpu: number; task: string; sinceLastRun: Waited }
+export interface TaskJson { pid: number; comm: string; state: string; cpu: number; task: bigint; sinceLastRun: Waited }
 
 /** a waiter: its task's fields are null where the task_struct could not be read (never a made-up pid) */
 export type WaiterJson = { [K in 'pid' | 'comm' | 'state' | 'cpu']: TaskJson[K] | null } & Pick<TaskJson, 'task' | 'sinceLastRun'> & {
-  position: number; waiter: string; waitType?: string | null;
+  position: number; waiter: bigint; waitType?: string | null;
 };
 
 export interface LockJson {
-  address: string;
+  address: bigint;
   symbol: string | null;
   kind: LockKind;
   type: string;
@@ -35,12 +35,12 @@ export interface LockJson {
   owner: TaskJson | null;
   ownerNote: string;
   /** raw owner word (mutex, rwsem, rt_mutex) */
-  ownerRaw: string | null;
+  ownerRaw: bigint | null;
   /** its low flag bits as a number (mutex: MUTEX_FLAG_*; rt_mutex: HAS_WAITERS) */
   ownerFlags: number | null;
   flags: string[];
   flagMeanings: string[];
-  rwsem?: { state: string; readers: number; count: string; ownerMeaning: string; ownerFlags: string[]; countFlags: string[]; encoding: string };
+  rwsem?: { state: string; readers: number; count: bigint; ownerMeaning: string; ownerFlags: string[]; countFlags: string[]; encoding: string };
   semaphore?: { count: number };
   spinlock?: { val: string; locked: boolean; lockedByte: number; pending: boolean; tail: { cpu: number; idx: number; context: string; current: string | null } | null; pendingBits: number };
   waiters: WaiterJson[];
@@ -52,10 +52,10 @@ export interface WaitJson {
   pid: number;
   comm: string;
   state: string;
-  task: string;
-  stack: string;
+  task: bigint;
+  stack: bigint;
   kind: BlockedOn['kind'];
-  lockAddress: string | null;
+  lockAddress: bigint | null;
   lockSymbol: string | null;
   lockType: string | null;
   lockKind: LockKind | null;
@@ -63,14 +63,14 @@ export interface WaitJson {
   ownerPid: number | null;
   ownerComm: string | null;
   ownerState: string | null;
-  ownerRaw: string | null;
+  ownerRaw: bigint | null;
   ownerFlagNames: string[];
-  waiter: string | null;
+  waiter: bigint | null;
   positionInWaitList: number | null;
   waitListLength: number | null;
   waitType?: string | null;
   /** completion / wait-queue address for non-lock waits */
-  waitAddress: string | null;
+  waitAddress: bigint | null;
   note: string;
   stackWordsEqualToTask: number;
   blockedIn: string[];
@@ -89,7 +89,7 @@ function waited(vm: Vmcore, t: LockTask): Waited {
 }
 
 function taskJson(vm: Vmcore, t: LockTask): TaskJson {
-  return { pid: t.pid, comm: t.comm, state: t.state, cpu: t.cpu, task: hex(t.address), sinceLastRun: waited(vm, t) };
+  return { pid: t.pid, comm: t.comm, state: t.state, cpu: t.cpu, task: t.address, sinceLastRun: waited(vm, t) };
 }
 
 function lockJson(vm: Vmcore, info: LockInfo, withStack: boolean): LockJson {
@@ -100,18 +100,18 @@ function lockJson(vm: Vmcore, info: LockInfo, withStack: boolean): LockJson {
     try { ownerBacktrace = taskStack(vm, info.owner.address).frames.map((f) => f.text); } catch { ownerBacktrace = null; }
   }
   return {
-    address: hex(info.address), symbol: info.symbol, kind: info.kind, type: info.type, typeSource: info.typeSource,
+    address: info.address, symbol: info.symbol, kind: info.kind, type: info.type, typeSource: info.typeSource,
     locked: info.locked, owner: info.owner ? taskJson(vm, info.owner) : null, ownerNote: info.ownerNote,
-    ownerRaw: m ? hex(m.raw) : info.rwsem ? hex(info.rwsem.raw) : null,
+    ownerRaw: m ? m.raw : info.rwsem ? info.rwsem.raw : null,
     ownerFlags: m ? m.flags : info.rwsem ? Number(info.rwsem.raw & 7n) : null,
     flags: m?.flagNames ?? (info.rwsem ? [...info.rwsem.ownerFlags, ...info.rwsem.countFlags] : []),
     flagMeanings: m?.flagMeanings ?? [],
-    ...(info.rwsem ? { rwsem: { state: info.rwsem.state, readers: info.rwsem.readers, count: hex(info.rwsem.count), ownerMeaning: info.rwsem.ownerMeaning, ownerFlags: info.rwsem.ownerFlags, countFlags: info.rwsem.countFlags, encoding: info.rwsem.encoding } } : {}),
+    ...(info.rwsem ? { rwsem: { state: info.rwsem.state, readers: info.rwsem.readers, count: info.rwsem.count, ownerMeaning: info.rwsem.ownerMeaning, ownerFlags: info.rwsem.ownerFlags, countFlags: info.rwsem.countFlags, encoding: info.rwsem.encoding } } : {}),
     ...(info.semaphore ? { semaphore: { count: info.semaphore.count } } : {}),
     ...(s ? { spinlock: { val: hex(s.val), locked: s.locked, lockedByte: s.lockedByte, pending: s.pending, pendingBits: s.pendingBits, tail: s.tail ? { cpu: s.tail.cpu, idx: s.tail.idx, context: s.tail.context, current: s.tail.current ? `${s.tail.current.comm}(${s.tail.current.pid})` : null } : null } } : {}),
     waiters: info.waiters.map((w, position) => ({
-      position, waiter: hex(w.waiter),
-      ...(w.task ? taskJson(vm, w.task) : { pid: null, comm: null, state: null, cpu: null, task: hex(w.taskAddress), sinceLastRun: { ns: null, seconds: null, source: 'unreadable task' } }),
+      position, waiter: w.waiter,
+      ...(w.task ? taskJson(vm, w.task) : { pid: null, comm: null, state: null, cpu: null, task: w.taskAddress, sinceLastRun: { ns: null, seconds: null, source: 'unreadable task' } }),
       ...('waitType' in w ? { waitType: w.waitType ?? null } : {}),
     })),
     ownerBacktrace,
@@ -128,8 +128,8 @@ function waitJson(vm: Vmcore, w: TaskWait): WaitJson {
     : other ? `${other.note}${other.address !== null ? ` (${other.kind} at ${hex(other.address)}${other.onStackOf ? ` on the stack of ${other.onStackOf.comm}(${other.onStackOf.pid})` : ''})` : ''}`
       : b.kind === 'none' ? b.note : '';
   return {
-    pid: w.task.pid, comm: w.task.comm, state: w.task.state, task: hex(w.task.address), stack: hex(w.stack), kind: b.kind,
-    lockAddress: lock ? hex(lock.lock.address) : null,
+    pid: w.task.pid, comm: w.task.comm, state: w.task.state, task: w.task.address, stack: w.stack, kind: b.kind,
+    lockAddress: lock ? lock.lock.address : null,
     lockSymbol: lock?.lock.symbol ?? null,
     lockType: lock?.lock.type ?? null,
     lockKind: lock?.lock.kind ?? null,
@@ -137,13 +137,13 @@ function waitJson(vm: Vmcore, w: TaskWait): WaitJson {
     ownerPid: lock?.owner?.pid ?? null,
     ownerComm: lock?.owner?.comm ?? null,
     ownerState: lock?.owner?.state ?? null,
-    ownerRaw: lock && lock.ownerRaw !== null ? hex(lock.ownerRaw) : null,
+    ownerRaw: lock && lock.ownerRaw !== null ? lock.ownerRaw : null,
     ownerFlagNames: lock?.ownerFlags ?? [],
-    waiter: lock ? hex(lock.waiter) : other ? hex(other.waiter) : null,
+    waiter: lock ? lock.waiter : other ? other.waiter : null,
     positionInWaitList: lock ? lock.position : null,
     waitListLength: lock ? lock.waitListLength : null,
     ...(lock?.lock.kind === 'rwsem' ? { waitType: lock.waitType ?? null } : {}),
-    waitAddress: other && other.address !== null ? hex(other.address) : null,
+    waitAddress: other && other.address !== null ? other.address : null,
     note,
     stackWordsEqualToTask: w.stackWordsEqualToTask,
     blockedIn: w.blockedIn,
@@ -220,7 +220,7 @@ function renderWait(w: WaitJson, out: Output): void {
   const who = `${w.comm}(${w.pid}) ${w.state === 'D' ? c.red(w.state) : w.state}`;
   if (w.kind === 'lock') {
     const owner = w.ownerPid !== null ? `held by ${w.ownerComm}(${w.ownerPid}) ${w.ownerState}` : 'no owner recorded';
-    out.line(`${who} → ${c.bold(w.lockSymbol ?? w.lockAddress ?? '?')} (${w.lockKind}) → ${owner}` +
+    out.line(`${who} → ${c.bold(w.lockSymbol ?? (w.lockAddress === null ? '?' : hex(w.lockAddress)))} (${w.lockKind}) → ${owner}` +
       c.dim(`  [#${(w.positionInWaitList ?? 0) + 1}/${w.waitListLength} in queue, last ran ${secs(w.waited)} ago, in ${w.blockedIn[0] ?? '?'}]`));
   } else {
     out.line(`${who}: ${w.note}` + c.dim(`  [last ran ${secs(w.waited)} ago${w.blockedIn.length ? `, in ${w.blockedIn.join(' ← ')}` : ''}]`));
@@ -229,13 +229,13 @@ function renderWait(w: WaitJson, out: Output): void {
 
 function renderLock(l: LockJson, out: Output): void {
   const c = out.c;
-  out.heading(`${l.symbol ?? l.address} (${l.type}) at ${l.address}: ${l.locked ? c.red('locked') : c.green('unlocked')}`);
+  out.heading(`${l.symbol ?? hex(l.address)} (${l.type}) at ${hex(l.address)}: ${l.locked ? c.red('locked') : c.green('unlocked')}`);
   const kv: [string, string][] = [['kind from', l.typeSource]];
-  if (l.owner) kv.push(['owner', `${l.owner.comm}(${l.owner.pid}) ${l.owner.state} on CPU ${l.owner.cpu}, ${l.owner.task} — ${l.ownerNote}; last ran ${secs(l.owner.sinceLastRun)} before the crash`]);
+  if (l.owner) kv.push(['owner', `${l.owner.comm}(${l.owner.pid}) ${l.owner.state} on CPU ${l.owner.cpu}, ${hex(l.owner.task)} — ${l.ownerNote}; last ran ${secs(l.owner.sinceLastRun)} before the crash`]);
   else kv.push(['owner', l.ownerNote]);
-  if (l.ownerRaw !== null) kv.push(['owner word', `${l.ownerRaw}${l.flags.length ? ` (${l.flags.join(' | ')})` : ''}`]);
+  if (l.ownerRaw !== null) kv.push(['owner word', `${hex(l.ownerRaw)}${l.flags.length ? ` (${l.flags.join(' | ')})` : ''}`]);
   for (const m of l.flagMeanings) kv.push(['flag', m]);
-  if (l.rwsem) kv.push(['rwsem', `${l.rwsem.state}, ${l.rwsem.readers} reader(s), count ${l.rwsem.count}; owner is ${l.rwsem.ownerMeaning}`]);
+  if (l.rwsem) kv.push(['rwsem', `${l.rwsem.state}, ${l.rwsem.readers} reader(s), count ${hex(l.rwsem.count)}; owner is ${l.rwsem.ownerMeaning}`]);
   if (l.semaphore) kv.push(['count', `${l.semaphore.count} free`]);
   if (l.spinlock) {
     const s = l.spinlock;
@@ -247,7 +247,7 @@ function renderLock(l: LockJson, out: Output): void {
     out.line();
     out.line(`waiters (${l.waiters.length}, ${l.kind === 'rt_mutex' ? 'priority' : 'queue'} order; times: newest rq->clock − sched_info.last_arrival):`);
     if (l.waitersError) out.line(out.c.yellow(`the wait list breaks off: ${l.waitersError}`));
-    out.table(l.waiters.map((w) => [w.position + 1, w.pid, w.comm, w.state, w.cpu, secs(w.sinceLastRun), w.waitType ?? '', w.waiter]),
+    out.table(l.waiters.map((w) => [w.position + 1, w.pid, w.comm, w.state, w.cpu, secs(w.sinceLastRun), w.waitType ?? '', hex(w.waiter)]),
       { header: ['#', 'PID', 'COMM', 'ST', 'CPU', 'LAST RAN', l.kind === 'rwsem' ? 'FOR' : '', 'WAITER'], alignRight: [0, 1, 4, 5] });
   }
   if (l.ownerBacktrace) {
