@@ -3,7 +3,8 @@
  * memory written here) in the encoding the kernel commit it cites introduced, for the kernels no
  * fixture has: mutex before and after v4.10 and PREEMPT_RT's rtmutex-based one (with both
  * rt_mutex_waiter layouts), rw_semaphore before and after v5.3, cfs_rq before EEVDF, with v6.6
- * EEVDF, v6.8's deadline-sorted tree and v6.14's renames, and a cgroup v1 hierarchy beside v2.
+ * EEVDF, v6.8's deadline-sorted tree and v6.14's renames, a cgroup v1 hierarchy beside v2, and a
+ * module's sect_attrs before v5.8, after it and after v6.14.
  */
 import { describe, expect, it } from 'vitest';
 import { staticContext } from '../src/context.js';
@@ -13,6 +14,7 @@ import { mutexForEachWaiter, mutexOwner } from '../src/kernel/locking/mutex.js';
 import { rwsemOwner, rwsemWaiters } from '../src/kernel/locking/rwsem.js';
 import { cfsRqInfo } from '../src/kernel/sched/cfs.js';
 import { cgroupRoots } from '../src/kernel/cgroup/index.js';
+import { moduleSectionAddresses } from '../src/kernel/module/sections.js';
 import { baseTypes, flatMemory, type Btf } from './synthetic.js';
 
 /** list_head, an opaque task_struct and the atomics every lock type is built from */
@@ -220,5 +222,83 @@ describe('cgroup v1 hierarchies beside v2', () => {
       { root: dfl, hierarchyId: 0, dfl: true, name: '', controllers: ['memory'], cgrp: dfl },
       { root: v1, hierarchyId: 3, dfl: false, name: 'cpu', controllers: ['cpu'], cgrp: v1 },
     ]);
+  });
+});
+
+/**
+ * A module's sections from mod->sect_attrs (src/kernel/module/sections.ts), in the three layouts:
+ * before v5.8, after ed66f991bb19 "module: Refactor section attr into bin attribute" (v5.8), and
+ * after v6.14's 34f5ec0f8252 / 4b2c11e4aaf7 / d8959b947a8d (no struct module_sect_attr: the
+ * address in bin_attribute.private, the count only in grp.bin_attrs' NULL end).
+ */
+describe('module sections (sect_attrs)', () => {
+  const MOD = 0x100n, ATTRS = 0x400n, NAMES = 0x1000n, LIST = 0x1800n;
+  const SECTIONS: [string, bigint][] = [['.text', 0xffffffffc0001000n], ['.data', 0xffffffffc0003000n], ['.bss', 0xffffffffc0004000n]];
+  /** the common types: struct attribute, bin_attribute, attribute_group and a module with sect_attrs */
+  const sysfsTypes = (): Btf => baseTypes()
+    .ptr('char')
+    .struct('attribute', 16, [['name', 'char *', 0], ['mode', 'unsigned int', 8]])
+    .struct('bin_attribute', 48, [['attr', 'struct attribute', 0], ['size', 'long unsigned int', 16], ['private', 'char *', 24]])
+    .ptr('struct attribute').ptr('struct attribute *').ptr('struct bin_attribute').ptr('struct bin_attribute *')
+    .struct('attribute_group', 32, [['name', 'char *', 0], ['attrs', 'struct attribute * *', 16], ['bin_attrs', 'struct bin_attribute * *', 24]]);
+  /** memory with the section names written, and the module's sect_attrs pointer set */
+  function memoryWithNames() {
+    const m = flatMemory();
+    SECTIONS.forEach(([name], i) => m.buf.write(name + '\0', Number(NAMES + BigInt(i * 16)), 'latin1'));
+    m.w64(m.BASE + MOD, m.BASE + ATTRS); // module.sect_attrs at offset 0
+    return m;
+  }
+  const nameAt = (base: bigint, i: number) => base + NAMES + BigInt(i * 16);
+  const read = (mem: ReturnType<typeof flatMemory>['mem'], types: ReturnType<Btf['build']>, base: bigint) =>
+    [...moduleSectionAddresses(staticContext({ mem, types }), base + MOD)!];
+
+  it('before v5.8: module_sect_attr { mattr; name; address }, nsections of them', () => {
+    const b = sysfsTypes()
+      .struct('module_attribute', 40, [['attr', 'struct attribute', 0]])
+      .struct('module_sect_attr', 56, [['mattr', 'struct module_attribute', 0], ['name', 'char *', 40], ['address', 'long unsigned int', 48]]);
+    const types = b.array('struct module_sect_attr', 0)
+      .struct('module_sect_attrs', 40, [['grp', 'struct attribute_group', 0], ['nsections', 'unsigned int', 32], ['attrs', 'struct module_sect_attr[0]', 40]])
+      .ptr('struct module_sect_attrs').struct('module', 64, [['sect_attrs', 'struct module_sect_attrs *', 0]]).build();
+    const { mem, BASE, w64, w32 } = memoryWithNames();
+    w32(BASE + ATTRS + 32n, SECTIONS.length);
+    SECTIONS.forEach(([, addr], i) => { const a = BASE + ATTRS + 40n + BigInt(i * 56); w64(a + 40n, nameAt(BASE, i)); w64(a + 48n, addr); });
+    expect(read(mem, types, BASE)).toEqual(SECTIONS);
+  });
+
+  it('v5.8 (ed66f991bb19): module_sect_attr { battr; address }, the name in battr.attr.name', () => {
+    const types = sysfsTypes()
+      .struct('module_sect_attr', 56, [['battr', 'struct bin_attribute', 0], ['address', 'long unsigned int', 48]])
+      .array('struct module_sect_attr', 0)
+      .struct('module_sect_attrs', 40, [['grp', 'struct attribute_group', 0], ['nsections', 'unsigned int', 32], ['attrs', 'struct module_sect_attr[0]', 40]])
+      .ptr('struct module_sect_attrs').struct('module', 64, [['sect_attrs', 'struct module_sect_attrs *', 0]]).build();
+    const { mem, BASE, w64, w32 } = memoryWithNames();
+    w32(BASE + ATTRS + 32n, SECTIONS.length);
+    SECTIONS.forEach(([, addr], i) => { const a = BASE + ATTRS + 40n + BigInt(i * 56); w64(a, nameAt(BASE, i)); w64(a + 48n, addr); });
+    expect(read(mem, types, BASE)).toEqual(SECTIONS);
+  });
+
+  it('v6.14 (34f5ec0f8252, 4b2c11e4aaf7, d8959b947a8d): bare bin_attributes, the address in private, counted by grp.bin_attrs', () => {
+    const types = sysfsTypes()
+      .array('struct bin_attribute', 0)
+      .struct('module_sect_attrs', 32, [['grp', 'struct attribute_group', 0], ['attrs', 'struct bin_attribute[0]', 32]])
+      .ptr('struct module_sect_attrs').struct('module', 64, [['sect_attrs', 'struct module_sect_attrs *', 0]]).build();
+    const { mem, BASE, w64 } = memoryWithNames();
+    w64(BASE + ATTRS + 24n, BASE + LIST); // grp.bin_attrs
+    SECTIONS.forEach(([, addr], i) => {
+      const a = BASE + ATTRS + 32n + BigInt(i * 48);
+      w64(a, nameAt(BASE, i)); w64(a + 24n, addr); // attr.name, private
+      w64(BASE + LIST + BigInt(i * 8), a);
+    });
+    w64(BASE + LIST + BigInt(SECTIONS.length * 8), 0n); // the list's NULL end
+    expect(read(mem, types, BASE)).toEqual(SECTIONS);
+  });
+
+  it('no sect_attrs member (no CONFIG_SYSFS or CONFIG_KALLSYMS), or a NULL one: null, not an empty list', () => {
+    const bare = baseTypes().struct('module', 64, [['state', 'unsigned int', 0]]).build();
+    const { mem, BASE } = flatMemory();
+    expect(moduleSectionAddresses(staticContext({ mem, types: bare }), BASE + MOD)).toBeNull();
+    const types = sysfsTypes().struct('module_sect_attrs', 32, [['grp', 'struct attribute_group', 0]])
+      .ptr('struct module_sect_attrs').struct('module', 64, [['sect_attrs', 'struct module_sect_attrs *', 0]]).build();
+    expect(moduleSectionAddresses(staticContext({ mem, types }), BASE + MOD)).toBeNull();
   });
 });
