@@ -259,7 +259,7 @@ describe.each(dumpsOf('cgroup-mutex-hung', { primary: true }))('vaat bt: inlined
     const common = frames.find((f) => f.function === '__mutex_lock_common')!;
     expect(common).toMatchObject({ inlined: true, offset: null, text: '__mutex_lock_common' });
     expect(frames[common.index + 1]).toMatchObject({ inlined: false, sp: common.sp, pc: common.pc });
-    expect(out.text()).toMatch(new RegExp(` #${common.index} +\\[${common.sp.replace(/^0x/, '')}\\] __mutex_lock_common \\(inlined\\)(?: \\(fp\\))?\\n #${common.index + 1} +\\[${common.sp.replace(/^0x/, '')}\\] __mutex_lock\\.constprop\\.0\\+0x`));
+    expect(out.text()).toMatch(new RegExp(` #${common.index} +\\[${common.sp.toString(16)}\\] __mutex_lock_common \\(inlined\\)(?: \\(fp\\))?\\n #${common.index + 1} +\\[${common.sp.toString(16)}\\] __mutex_lock\\.constprop\\.0\\+0x`));
     const bare = await bt.run({ vm, options: { inline: false }, args: [String(pid)] });
     expect(bare.traces[0].frames.map((f) => f.text)).toEqual(frames.filter((f) => !f.inlined).map((f) => f.text));
   });
