@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from './fixtures.js';
@@ -40,10 +40,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 interface Run { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** does process `pid` have `file` open? */
+/** does process `pid` have `file` open? (/proc names the file by its real path: the fixtures may sit behind a symlink) */
 function hasOpen(pid: number, file: string): boolean {
+  const real = realpathSync(file);
   try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === file; } catch { return false; } });
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === real; } catch { return false; } });
   } catch { return false; }
 }
 
