@@ -1,12 +1,14 @@
 /**
  * Every command's machine output, produced in-process the way `vaat CMD VMCORE --json` does
  * (options parsed by the CLI's parser, run(), then the one serializer with the command's
- * published schema): what test/schema.test.ts validates on every fixture.
+ * published schema): what test/schema.test.ts validates on every fixture; and the validator of
+ * each command's published schema.
  */
 import type { Vmcore } from '../src/vmcore.js';
 import { builtinCommands } from '../commands/index.js';
 import { parseCommandArgv } from '../cli/command-argv.js';
-import { toJson } from '../src/output/json.js';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { commandSchema, toJson } from '../src/output/json.js';
 import { truth } from './fixtures.js';
 
 export interface JsonCase {
@@ -69,4 +71,21 @@ export async function commandJson(vm: Vmcore, command: string, argv: string[]): 
   const { args, options } = parseCommandArgv(spec, argv);
   const result: unknown = await spec.run({ vm, options, args });
   return toJson(result, command);
+}
+
+/** ajv for the published schemas (JSON Schema 2020-12, strict), with their `address` format */
+export const schemaAjv = new Ajv2020({ allErrors: true, strict: true });
+schemaAjv.addFormat('address', /^0x[0-9a-f]+$/);
+const validators = new Map<string, ReturnType<typeof schemaAjv.compile>>();
+
+/** the compiled validator of schema/v1/<command>.json, compiled once */
+export function schemaValidator(command: string): ReturnType<typeof schemaAjv.compile> {
+  let v = validators.get(command);
+  if (!v) {
+    const schema = commandSchema(command);
+    if (!schema) throw new Error(`no schema/v1/${command}.json`);
+    v = schemaAjv.compile(schema);
+    validators.set(command, v);
+  }
+  return v;
 }

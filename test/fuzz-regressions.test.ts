@@ -17,10 +17,9 @@ import { openVmcore } from '../src/vmcore.js';
 import { readKernelLog } from '../src/kernel/printk/index.js';
 import { Dump } from '../src/dump/dump.js';
 import { Vmcore } from '../src/vmcore.js';
-import { OverlayDump } from '../fuzz/overlay.js';
 import { listNodes } from '../src/object/helpers.js';
 import { taskGroupTree } from '../src/kernel/sched/group.js';
-import { fixturePath } from './hostile/inputs.js';
+import { fixturePath, withWord } from './hostile/inputs.js';
 import { VaatError } from '../src/errors/index.js';
 
 const btf = readFileSync(join(kernelDir, 'vmlinux.btf'));
@@ -71,9 +70,7 @@ describe('fuzz findings', () => {
       const head = plain.object('init_task').member('tasks');
       const first = head.member('next').pointer();
       const second = d.pointer(first);
-      const patch = Buffer.alloc(8);
-      patch.writeBigUInt64LE(first);
-      const vm = new Vmcore(new OverlayDump(d, [{ addr: second, bytes: patch }]).asDump(), { vmlinux: false });
+      const vm = withWord(d, second, first);
       let n = 0;
       let err: unknown;
       try { for (const _ of listNodes(vm.object('init_task').member('tasks'))) n++; } catch (e) { err = e; }
@@ -83,9 +80,7 @@ describe('fuzz findings', () => {
       // the fuzzer's case, runq -g's task-group tree, made by hand: root_task_group's children list
       // leading back into the root itself; the walk stops at the group reached twice
       const root = plain.object('root_task_group', 'struct task_group');
-      const toRoot = Buffer.alloc(8);
-      toRoot.writeBigUInt64LE(root.member('siblings').address);
-      const looped = new Vmcore(new OverlayDump(d, [{ addr: root.member('children.next').address, bytes: toRoot }]).asDump(), { vmlinux: false });
+      const looped = withWord(d, root.member('children.next').address, root.member('siblings').address);
       expect(() => taskGroupTree(looped, 0, { all: true })).toThrow(/task_group 0x[0-9a-f]+ is reached twice in the hierarchy \(corrupt\)/);
     } finally { d.close(); }
     // the fuzzer's own input, regenerated: within its limit and never untyped. (A memory input is

@@ -8,13 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { KObject } from '../src/object/kobject.js';
 import { parseBtf } from '../src/types/btf.js';
-import type { MemoryReader } from '../src/dump/dump.js';
 import { staticContext } from '../src/context.js';
 import {
   avgVruntime, cfsRqForEachEntity, cfsRqInfo, cpuRq, runqueues, taskGroupTree, throttledGroups,
   type CfsEntity, type RqModel, type TaskGroupNode,
 } from '../src/kernel/sched/index.js';
 import { drgnTruth, dumps, manifest, truth, type Json } from './fixtures.js';
+import { flatMemory } from './synthetic.js';
 
 /** drgn 0.0.22 could not read qemu-dump's page tables (truth.json `errors`); newer drgn could */
 function rqTruth(scenario: string): { file: string; runqueues: Json[] } {
@@ -228,21 +228,9 @@ function eevdfBtf(): Buffer {
 }
 
 describe('EEVDF cfs_rq (synthetic, v6.8 layout)', () => {
-  const BASE = 0x10000n;
-  const mem = Buffer.alloc(0x1000);
-  const u64 = (addr: bigint, v: bigint) => mem.writeBigUInt64LE(BigInt.asUintN(64, v), Number(addr - BASE));
-  const u32 = (addr: bigint, v: number) => mem.writeUInt32LE(v, Number(addr - BASE));
-  const reader: MemoryReader = {
-    file: '<synthetic>',
-    readVirt(addr, len) {
-      if (addr < BASE || addr + BigInt(len) > BASE + BigInt(mem.length)) throw new Error(`unmapped 0x${addr.toString(16)}`);
-      return mem.subarray(Number(addr - BASE), Number(addr - BASE) + len);
-    },
-    readPhys() { throw new Error('no physical memory'); },
-    readVirtMany(addrs, sizes) { return addrs.map((a, i) => this.readVirt(a, typeof sizes === 'number' ? sizes : sizes[i])); },
-  };
+  const { mem, BASE, w64: u64, w32: u32 } = flatMemory(0x1000);
   const types = parseBtf(eevdfBtf(), { label: 'synthetic' });
-  const vm = staticContext({ mem: reader, types });
+  const vm = staticContext({ mem, types });
   const ctx = vm;
 
   const MINV = 1_000_000n;

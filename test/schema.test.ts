@@ -6,29 +6,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv2020 from 'ajv/dist/2020.js';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
 import { builtinCommands } from '../commands/index.js';
 import { commandSchema, toJson } from '../src/output/json.js';
-import { JSON_CASES, caseArgv, commandJson } from './command-json.js';
+import { JSON_CASES, caseArgv, commandJson, schemaAjv, schemaValidator } from './command-json.js';
 import { dumps, projectRoot } from './fixtures.js';
 
 /** commands that only run over a directory of dumps (the fleet runner), not on one opened dump */
 const FLEET_ONLY = new Set(['similar', 'report']);
-
-const ajv = new Ajv2020({ allErrors: true, strict: true });
-ajv.addFormat('address', /^0x[0-9a-f]+$/);
-const validators = new Map<string, ReturnType<typeof ajv.compile>>();
-function validator(command: string): ReturnType<typeof ajv.compile> {
-  let v = validators.get(command);
-  if (!v) {
-    const schema = commandSchema(command);
-    if (!schema) throw new Error(`no schema/v1/${command}.json`);
-    v = ajv.compile(schema);
-    validators.set(command, v);
-  }
-  return v;
-}
 
 /** every key of every object in a JSON value, with where it was found */
 function keys(v: unknown, path = '$'): [string, string][] {
@@ -80,9 +65,9 @@ for (const d of dumps) {
           return;
         }
         const value = JSON.parse(text) as unknown;
-        const validate = validator(c.command);
+        const validate = schemaValidator(c.command);
         const ok = validate(value);
-        expect(ok ? [] : ajv.errorsText(validate.errors, { separator: '\n' }).split('\n').slice(0, 10)).toEqual([]);
+        expect(ok ? [] : schemaAjv.errorsText(validate.errors, { separator: '\n' }).split('\n').slice(0, 10)).toEqual([]);
         const bad = keys(value).filter(([k, at]) => !/^[a-z][a-zA-Z0-9]*$/.test(k) && !DATA_KEYED.test(at));
         expect(bad.slice(0, 10)).toEqual([]);
       });

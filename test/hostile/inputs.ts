@@ -8,8 +8,21 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturesDir } from '../fixtures.js';
+import type { Dump } from '../../src/dump/dump.js';
+import { Vmcore } from '../../src/vmcore.js';
+import { OverlayDump } from '../../fuzz/overlay.js';
 
 export function fixturePath(rel: string): string { return join(fixturesDir, rel); }
+
+/**
+ * The open dump `d` seen with the 8-byte kernel word at `addr` reading `value` (a pointer made to
+ * loop or go wild), the file untouched; types from the dump's own BTF.
+ */
+export function withWord(d: Dump, addr: bigint, value: bigint): Vmcore {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(value);
+  return new Vmcore(new OverlayDump(d, [{ addr, bytes }]).asDump(), { vmlinux: false });
+}
 
 /** a temporary directory for one test file's inputs, and its clean-up */
 export function scratch(prefix = 'vaat-hostile-'): { dir: string; path(name: string): string; cleanup(): void } {
