@@ -3,7 +3,7 @@
  * over hostile task lists, rb-trees and list_heads without writing a dump file. Also records the
  * words the analyses read on the intact dump, which is where the fuzzer aims.
  */
-import { readCString, type Dump } from '../src/dump/dump.js';
+import { readCString, readVirtInto, type Dump } from '../src/dump/dump.js';
 import type { MemPatch } from './mutate.js';
 
 export interface ReadWord { addr: bigint; value: bigint }
@@ -47,6 +47,7 @@ export class OverlayDump {
   }
 
   readVirt(addr: bigint, len: number): Buffer { return this.#apply(addr, Buffer.from(this.base.readVirt(addr, len))); }
+  readVirtInto(addr: bigint, target: Buffer): void { readVirtInto(this.base, addr, target); this.#apply(addr, target); }
   readPhys(addr: bigint, len: number): Buffer { return this.base.readPhys(addr, len); }
   readVirtMany(addrs: readonly bigint[], sizes: number | readonly number[], allowFail = false): (Buffer | null)[] {
     return this.base.readVirtMany(addrs, sizes, allowFail).map((b, i) => (b ? this.#apply(addrs[i], Buffer.from(b)) : null));

@@ -48,9 +48,17 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
   for (auto& cand : windows_)
     if (off >= cand.off && off + len <= cand.off + cand.len) w = &cand;
   if (!w) {
-    w = windows_[0].used <= windows_[1].used ? &windows_[0] : &windows_[1];
+    // A miss just past a window continues a forward scan (bulk reads, descriptors in pfn order):
+    // refill that window with a large read-ahead. Any other miss is a hop (a task walk visits
+    // slab pages all over the file): read a small window, since copying 256 KiB per hop cost
+    // more than decompressing the page it was for.
+    Window* ahead = nullptr;
+    for (auto& cand : windows_)
+      if (cand.len && off >= cand.off + cand.len && off - (cand.off + cand.len) < kHopWindowSize) ahead = &cand;
+    w = ahead ? ahead : windows_[0].used <= windows_[1].used ? &windows_[0] : &windows_[1];
+    const size_t want = std::max(len, ahead ? kWindowSize : kHopWindowSize);
     w->data.resize(kWindowSize);
-    w->len = preadAll(off, w->data.data(), static_cast<size_t>(std::min<uint64_t>(kWindowSize, size_ - off)));
+    w->len = preadAll(off, w->data.data(), static_cast<size_t>(std::min<uint64_t>(want, size_ - off)));
     w->off = off;
   }
   w->used = ++tick_;

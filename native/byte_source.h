@@ -61,6 +61,7 @@ class FileSource : public ByteSource {
     uint64_t used = 0;  // for least-recently-used replacement
   };
   static constexpr size_t kWindowSize = 256 * 1024;
+  static constexpr size_t kHopWindowSize = 16 * 1024;
   std::shared_ptr<SharedFd> fd_;
   uint64_t size_;
   Window windows_[2];

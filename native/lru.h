@@ -43,6 +43,30 @@ class Lru {
     return order_.begin()->second;
   }
 
+  // The (most recently used) entry for a key not in the cache, for the caller to fill in place:
+  // when full, the least recently used entry is recycled with its old value, so a cache of
+  // page buffers reuses their storage instead of allocating a page per miss.
+  V& recycle(const K& key) {
+    if (map_.size() >= capacity_ && !order_.empty()) {
+      auto last = std::prev(order_.end());
+      map_.erase(last->first);
+      last->first = key;
+      order_.splice(order_.begin(), order_, last);
+    } else {
+      order_.emplace_front(key, V{});
+    }
+    map_[key] = order_.begin();
+    return order_.begin()->second;
+  }
+
+  // Drops a key (e.g. an entry whose filling failed).
+  void erase(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return;
+    order_.erase(it->second);
+    map_.erase(it);
+  }
+
   void clear() { map_.clear(); order_.clear(); }
   size_t size() const { return map_.size(); }
   size_t capacity() const { return capacity_; }

@@ -30,9 +30,15 @@ const uint8_t* VaatBackend::page(uint64_t pfn, Fault& fault) {
     case PageState::Excluded: fault = Fault::Excluded; return nullptr;
     case PageState::Absent: fault = Fault::Absent; return nullptr;
   }
-  std::vector<uint8_t> buf(blockSize_);
-  store_.readPage(pfn, buf.data());
-  return pages_.put(pfn, std::move(buf)).data();
+  std::vector<uint8_t>& buf = pages_.recycle(pfn);
+  buf.resize(blockSize_);
+  try {
+    store_.readPage(pfn, buf.data());
+  } catch (...) {
+    pages_.erase(pfn);  // never leave a half-read page cached
+    throw;
+  }
+  return buf.data();
 }
 
 VaatBackend::Fault VaatBackend::physRange(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded, uint64_t& at) {

@@ -5,7 +5,7 @@
  * a real dump; `staticContext()` builds one from given parts (synthetic memory and BTF in tests,
  * or another front end), so kernel code never needs the concrete dump.
  */
-import { readCString, type CpuRegs, type MemoryReader } from './dump/dump.js';
+import { readCString, readVirtInto, type CpuRegs, type MemoryReader } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import { VmcoreInfo } from './dump/vmcoreinfo.js';
 import type { TypeInfo, TypeRef } from './types/typeinfo.js';
@@ -145,6 +145,7 @@ export function kernelMemory(r: MemoryReader): KernelMemory {
     readVirt: (a, n) => r.readVirt(a, n),
     readPhys: (a, n) => r.readPhys(a, n),
     readVirtMany: (a, s, f) => r.readVirtMany(a, s, f),
+    readVirtInto: (a, t) => readVirtInto(r, a, t),
     u8: (a) => r.readVirt(a, 1).readUInt8(0),
     u16: (a) => r.readVirt(a, 2).readUInt16LE(0),
     u32: (a) => r.readVirt(a, 4).readUInt32LE(0),

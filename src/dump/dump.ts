@@ -43,6 +43,14 @@ export interface MemoryReader {
   readPhys(addr: bigint, len: number): Buffer;
   /** several reads in one native call; a failed entry throws unless `allowFail` (then it is null) */
   readVirtMany(addrs: readonly bigint[], sizes: number | readonly number[], allowFail?: boolean): (Buffer | null)[];
+  /** fill `target` from addr (readers that can: a walk reusing one buffer allocates nothing per object) */
+  readVirtInto?(addr: bigint, target: Buffer): void;
+}
+
+/** `target.length` bytes at addr into target, through readVirtInto where the reader has it */
+export function readVirtInto(mem: MemoryReader, addr: bigint, target: Buffer): void {
+  if (mem.readVirtInto) mem.readVirtInto(addr, target);
+  else mem.readVirt(addr, target.length).copy(target);
 }
 
 /** A dump file opened read-only by the native reader: its attributes, VMCOREINFO, CPU registers and memory reads (virtual through the dump's page tables, or physical). */
@@ -98,6 +106,10 @@ export class Dump implements MemoryReader {
     const b = Buffer.allocUnsafe(len);
     this.#wrap(() => this.#native.readVirtInto(addr, b, this.zeroExcluded));
     return b;
+  }
+  readVirtInto(addr: bigint, target: Buffer): void {
+    // no #wrap closure: a task walk calls this tens of thousands of times
+    try { this.#native.readVirtInto(addr, target, this.zeroExcluded); } catch (err) { throw fromNative(err, this.file); }
   }
   virtToPhys(addr: bigint): bigint { return this.#wrap(() => this.#native.virtToPhys(addr)); }
 

@@ -81,6 +81,13 @@ export class Output {
     return sanitizeForDisplay(text, { newlines, colour: this.#colour });
   }
 
+  /** a table cell's text for the terminal; numbers and plain printable ASCII (nearly every cell) need no escaping */
+  #cell(v: Cell): string {
+    if (typeof v === 'number') return String(v);
+    const t = cellText(v);
+    return PRINTABLE.test(t) ? t : this.#safe(t, false);
+  }
+
   line(text = ''): void { this.#push(this.#safe(text, true) + '\n'); }
   heading(text: string): void { this.line(this.c.bold(text)); }
 
@@ -100,21 +107,27 @@ export class Output {
     let multiLine = false;
     for (const r of each()) {
       n++;
-      r.forEach((v, i) => {
-        const t = this.#safe(cellText(v), false);
+      for (let i = 0; i < r.length; i++) {
+        const t = this.#cell(r[i]);
         if (t.includes('\n')) multiLine = true;
-        widths[i] = Math.max(widths[i] ?? 0, displayWidth(t));
-      });
+        const w = displayWidth(t);
+        if (!(w <= widths[i])) widths[i] = w;
+      }
     }
     if (n === 0) { this.line(this.c.dim('(none)')); return; }
     // Single-line cells (nearly every table) are padded here, row by row: the same text as the
     // table package draws, ~100× faster, and streamed. Multi-line cells keep the package's layout.
     if (!multiLine) {
       this.#push(alignedRow(header, widths, right));
-      for (const r of each()) this.#push(alignedRow(r.map((v) => this.#safe(cellText(v), false)), widths, right));
+      const cells: string[] = [];
+      for (const r of each()) {
+        cells.length = r.length;
+        for (let i = 0; i < r.length; i++) cells[i] = this.#cell(r[i]);
+        this.#push(alignedRow(cells, widths, right));
+      }
       return;
     }
-    const data = [header, ...Array.from(each(), (r) => r.map((v) => this.#safe(cellText(v), false)))];
+    const data = [header, ...Array.from(each(), (r) => r.map((v) => this.#cell(v)))];
     this.#push(table(data, {
       border: getBorderCharacters('void'),
       columnDefault: { paddingLeft: 0, paddingRight: 2 },
@@ -147,16 +160,26 @@ function cellText(v: Cell): string {
 export { toJson } from './json.js';
 
 /** columns a cell takes on a terminal: printable ASCII (most cells) is as wide as it is long; string-width for colour and wide characters */
+const PRINTABLE = /^[\x20-\x7e]*$/;
 function displayWidth(c: string): number {
-  return /^[\x20-\x7e]*$/.test(c) ? c.length : stringWidth(c);
+  return PRINTABLE.test(c) ? c.length : stringWidth(c);
 }
 
 /** one row of single-line cells in columns of the given widths, 2 spaces apart, no trailing blanks */
 function alignedRow(cells: readonly string[], widths: readonly number[], right: ReadonlySet<number>): string {
   let line = '';
-  cells.forEach((c, i) => {
-    const pad = ' '.repeat(Math.max(0, widths[i] - displayWidth(c)));
-    line += (right.has(i) ? pad + c : c + pad) + '  ';
-  });
-  return line.replace(/ +$/, '') + '\n';
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i];
+    const pad = widths[i] - displayWidth(c);
+    line += right.has(i) ? (pad > 0 ? ' '.repeat(pad) : '') + c : c + (pad > 0 ? ' '.repeat(pad) : '');
+    if (i < cells.length - 1) line += '  ';
+  }
+  return trimEnd(line) + '\n';
+}
+
+/** without trailing spaces (a plain loop: a / +$/ regex scans the whole line from every space) */
+function trimEnd(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 32) e--;
+  return e === s.length ? s : s.slice(0, e);
 }
