@@ -15,6 +15,7 @@
  */
 import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
+import { readVirtInto } from '../../dump/dump.js';
 import { archOf, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
 import { findTask, tasksByAddress, type Task } from '../tasks.js';
@@ -136,6 +137,18 @@ interface Cycle {
 /** A ring seen from one of its nodes: `at` is that node's position in the cycle. */
 interface RingView { cycle: Cycle; at: number }
 
+/** the word at an address inside a buffer the caller holds, else undefined */
+type Peek = (addr: bigint) => bigint | undefined;
+
+/** peek into `buf`, which holds the memory from `base` */
+function peekInto(buf: Buffer, base: bigint): Peek {
+  return (addr) => {
+    if (addr < base) return undefined;
+    const off = Number(addr - base);
+    return off + 8 <= buf.length ? buf.readBigUInt64LE(off) : undefined;
+  };
+}
+
 /** Per-dump indexes for the scan: stack bases, rings already walked, who owns which stack. */
 class Scanner {
   readonly tasks: Map<bigint, Task>;
@@ -144,8 +157,12 @@ class Scanner {
   readonly spOff: bigint | null;
   readonly stackBases = new Map<bigint, bigint>();
   readonly results = new Map<bigint, TaskWait>();
-  /** `${node}:${listOff}:${taskOff}` → the ring through that node (null: broken from there) */
-  readonly rings = new Map<string, Cycle | null>();
+  /** per waiter layout (`${listOff}:${taskOff}`): node → the ring through it (null: broken from there) */
+  readonly rings = new Map<string, Map<bigint, Cycle | null>>();
+  /** 16 bytes for a list_head read by ring(): a sleeping task's stack holds its own address ~7 times, each a ring to try */
+  readonly #link = Buffer.alloc(16);
+  /** THREAD_SIZE bytes for the stack mayWaitOnLock() scans, reused for every task */
+  #stackBuf: Buffer | null = null;
   #byStack: { base: bigint; task: Task }[] | null = null;
   #blockers: Map<number, { lo: number; end: number; kind: LockKind }[]> | null = null;
   #lockKinds: ListLockKind[] | null = null;
@@ -164,6 +181,35 @@ class Scanner {
 
   /** the list-based lock kinds of this kernel with their waiter layouts */
   get lockKinds(): ListLockKind[] { return (this.#lockKinds ??= listLockKinds(this.vm)); }
+
+  #layouts: WaiterLayout[] | null = null;
+  /** the distinct waiter layouts of lockKinds (mutex, rwsem and semaphore waiters share one on most kernels): one ring to try per stack word and layout */
+  get waiterLayouts(): WaiterLayout[] {
+    if (this.#layouts) return this.#layouts;
+    const out: WaiterLayout[] = [];
+    for (const k of this.lockKinds) {
+      const l = out.find((o) => o.listOff === k.listOff && o.taskOff === k.taskOff);
+      if (l) l.kinds.push(k); else out.push({ listOff: k.listOff, taskOff: k.taskOff, kinds: [k] });
+    }
+    return (this.#layouts = out);
+  }
+
+  readonly #lockFacts = new Map<LockKind, Map<bigint, LockFacts>>();
+  /**
+   * What a candidate lock's own memory says, per kind and address, asked once: a thousand
+   * threads waiting in one futex hash bucket all lead to the same head, which is tested once.
+   */
+  lockFacts(kind: LockKind, addr: bigint): LockFacts {
+    let m = this.#lockFacts.get(kind);
+    if (!m) this.#lockFacts.set(kind, (m = new Map()));
+    let f = m.get(addr);
+    if (!f) {
+      const plausible = plausibleLock(this, kind, addr);
+      f = { plausible, symKind: plausible ? headSymbolKind(this.vm, addr) : null };
+      m.set(addr, f);
+    }
+    return f;
+  }
 
   stackBase(task: bigint): bigint {
     let b = this.stackBases.get(task);
@@ -235,34 +281,50 @@ class Scanner {
    * `taskOff − listOff` past it as a task pointer. Null when the ring is broken (a next whose
    * prev is not the node before it, an unreadable or non-kernel pointer, more than MAX_RING nodes).
    */
-  ring(start: bigint, listOff: bigint, taskOff: bigint): RingView | null {
-    const key = (n: bigint): string => `${n}:${listOff}:${taskOff}`;
-    const known = this.rings.get(key(start));
+  ring(start: bigint, listOff: bigint, taskOff: bigint, peek?: Peek): RingView | null {
+    const layoutKey = `${listOff}:${taskOff}`;
+    let rings = this.rings.get(layoutKey);
+    if (!rings) this.rings.set(layoutKey, (rings = new Map()));
+    const known = rings.get(start);
     if (known !== undefined) return known ? { cycle: known, at: known.pos.get(start)! } : null;
     const d = this.vm.mem;
+    const link = this.#link;
     const nodes: bigint[] = [start];
     let prev = start;
     let n: bigint;
     let broken = false;
-    try { n = d.pointer(start); } catch { n = 0n; broken = true; }
+    // start is a word on a stack the caller holds: its links come from there, and a start whose
+    // prev is not even a kernel address (a saved register, a return address's neighbour) fails
+    // here without a read
+    const next = peek?.(start);
+    const prevOfStart = peek?.(start + 8n);
+    if (prevOfStart !== undefined && !isKernelAddress(this.vm, prevOfStart)) { rings.set(start, null); return null; }
+    if (next !== undefined) n = next;
+    else try { n = d.pointer(start); } catch { n = 0n; broken = true; }
     for (let i = 0; !broken; i++) {
       if (!isKernelAddress(this.vm, n) || i > MAX_RING) { broken = true; break; }
-      let link: Buffer;
-      try { link = d.readVirt(n, 16); } catch { broken = true; break; }
+      try { readVirtInto(d, n, link); } catch { broken = true; break; }
       if (link.readBigUInt64LE(8) !== prev) { broken = true; break; }
       if (n === start) break;
       nodes.push(n);
       prev = n;
       n = link.readBigUInt64LE(0);
     }
-    if (broken) { this.rings.set(key(start), null); return null; }
+    if (broken) { rings.set(start, null); return null; }
     const cycle: Cycle = { nodes, nonWaiters: [], pos: new Map() };
     nodes.forEach((node, i) => {
       cycle.pos.set(node, i);
       if (!this.#isWaiter(node, listOff, taskOff)) cycle.nonWaiters.push(i);
-      this.rings.set(key(node), cycle);
+      rings.set(node, cycle);
     });
     return { cycle, at: 0 };
+  }
+
+  /** the `len` bytes of a stack at addr in a buffer reused by every call (valid until the next) */
+  stackBytes(addr: bigint, len: number): Buffer {
+    const b = (this.#stackBuf ??= Buffer.allocUnsafe(Number(this.size))).subarray(0, len);
+    readVirtInto(this.vm.mem, addr, b);
+    return b;
   }
 }
 
@@ -311,6 +373,10 @@ function plausibleLock(s: Scanner, kind: LockKind, addr: bigint): boolean {
 
 /** list-based lock kinds this kernel has (PREEMPT_RT mutex/rwsem are not list-based) */
 interface ListLockKind { kind: LockKind; waiterType: string; waitListOff: bigint; listOff: bigint; taskOff: bigint }
+/** the lock kinds whose waiter struct has `list` and `task` at these offsets */
+interface WaiterLayout { listOff: bigint; taskOff: bigint; kinds: ListLockKind[] }
+/** a candidate lock's contents agree with waiters (plausibleLock), and the kind its global symbol's type says */
+interface LockFacts { plausible: boolean; symKind: LockKind | null }
 
 function listLockKinds(vm: KernelContext): ListLockKind[] {
   const t = vm.types;
@@ -358,18 +424,11 @@ function scanLockWaiters(s: Scanner, hits: readonly bigint[], hints: Set<LockKin
 }
 
 /** the first lock waiter on the stack: each candidate word, its ring, its head's lock */
-function findLockWaiter(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>, unwound: boolean): FoundWaiter | null {
-  const vm = s.vm;
-  const kinds = s.lockKinds;
-  const tried = new Set<string>();
+function findLockWaiter(s: Scanner, hits: readonly bigint[], hints: Set<LockKind | 'completion'>, unwound: boolean, peek?: Peek): FoundWaiter | null {
   for (const hit of hits) {
-    for (const k of kinds) {
-      const { listOff, taskOff } = k;
+    for (const { listOff, taskOff, kinds } of s.waiterLayouts) {
       const waiter = hit - taskOff;
-      const key = `${waiter}:${listOff}:${taskOff}`;
-      if (tried.has(key)) continue;
-      tried.add(key);
-      const ring = s.ring(waiter + listOff, listOff, taskOff);
+      const ring = s.ring(waiter + listOff, listOff, taskOff, peek);
       if (!ring) continue;
       const heads = headsOf(ring);
       if (heads.length !== 1) continue;
@@ -377,10 +436,9 @@ function findLockWaiter(s: Scanner, hits: readonly bigint[], hints: Set<LockKind
       // every kind whose waiter has this list/task layout could own the head: decide among them
       const cands: LockCandidate[] = [];
       for (const k2 of kinds) {
-        if (k2.listOff !== listOff || k2.taskOff !== taskOff) continue;
         const addr = head - k2.waitListOff;
-        if (!plausibleLock(s, k2.kind, addr)) continue;
-        const symKind = headSymbolKind(vm, addr);
+        const { plausible, symKind } = s.lockFacts(k2.kind, addr);
+        if (!plausible) continue;
         if (symKind !== null && symKind !== k2.kind) continue;
         // Contents alone do not tell a semaphore from a wait_queue_head (same layout), and a
         // stray copy of `current` beside a wait_queue_entry can pass the ring test: ask for the
@@ -565,7 +623,7 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
     const stack = s.stackBase(task.address);
     if (stack === 0n) return false;
     const from = liveFrom(s, task, stack);
-    const buf = vm.mem.readVirt(stack + BigInt(from), Number(s.size) - from);
+    const buf = s.stackBytes(stack + BigInt(from), Number(s.size) - from);
     const hits = wordsEqualTo(buf, 0, task.address).map((off) => stack + BigInt(from + off));
     if (hits.length === 0) return false;
     // the slow paths whose return addresses are on the live stack stand in for the unwound frames
@@ -577,7 +635,7 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
       const lo = buf.readUInt32LE(off);
       for (const r of rs) if (lo >= r.lo && lo < r.end) hints.add(r.kind);
     }
-    return findLockWaiter(s, hits, hints, true) !== null;
+    return findLockWaiter(s, hits, hints, true, peekInto(buf, stack + BigInt(from))) !== null;
   } catch {
     return true; // let the full check say what is wrong
   }
