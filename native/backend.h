@@ -8,6 +8,7 @@
 
 #include "dump_format.h"
 #include "lru.h"
+#include "page_cache.h"
 #include "page_tables.h"
 
 namespace vaat {
@@ -61,7 +62,7 @@ class VaatBackend : public Backend {
   PageStore& store_;
   const uint32_t blockSize_;
   const size_t cacheBytes_;
-  Lru<uint64_t, std::vector<uint8_t>> pages_;
+  PageCache pages_;
   Lru<uint64_t, uint64_t> xlat_;  // virtual page number -> physical page base
   // The kernel's page tables; when null, virtError_ says why translation is impossible.
   std::unique_ptr<PageTables> tables_;

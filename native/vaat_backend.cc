@@ -10,7 +10,7 @@ namespace vaat {
 // revisit far more than 64 pages, and a miss costs a decompression.
 VaatBackend::VaatBackend(PageStore& store, size_t cacheBytes)
     : store_(store), blockSize_(store.info().blockSize), cacheBytes_(cacheBytes),
-      pages_(std::max<size_t>(64, cacheBytes / std::max<uint32_t>(1, store.info().blockSize))), xlat_(4096) {
+      pages_(std::max<size_t>(64, cacheBytes / std::max<uint32_t>(1, store.info().blockSize)), store.info().blockSize), xlat_(4096) {
   tables_ = makePageTables(store.info(), virtError_);
 }
 
@@ -24,21 +24,20 @@ VaatBackend::Fault VaatBackend::wholePage(uint64_t pfn, uint8_t* out) {
 }
 
 const uint8_t* VaatBackend::page(uint64_t pfn, Fault& fault) {
-  if (auto* hit = pages_.get(pfn)) return hit->data();
+  if (const uint8_t* hit = pages_.get(pfn)) return hit;
   switch (store_.state(pfn)) {
     case PageState::Present: break;
     case PageState::Excluded: fault = Fault::Excluded; return nullptr;
     case PageState::Absent: fault = Fault::Absent; return nullptr;
   }
-  std::vector<uint8_t>& buf = pages_.recycle(pfn);
-  buf.resize(blockSize_);
+  uint8_t* buf = pages_.insert(pfn);
   try {
-    store_.readPage(pfn, buf.data());
+    store_.readPage(pfn, buf);
   } catch (...) {
     pages_.erase(pfn);  // never leave a half-read page cached
     throw;
   }
-  return buf.data();
+  return buf;
 }
 
 VaatBackend::Fault VaatBackend::physRange(uint64_t addr, uint8_t* buf, size_t len, bool zeroExcluded, uint64_t& at) {
