@@ -140,7 +140,8 @@ function buildLayout(t: TypeInfo): TaskLayout {
     [L.threadNode, L.threadNode + 16],
     [L.signal, L.signal + 8],
   ];
-  const spanStart = Math.min(...ranges.map((r) => r[0]));
+  // 8-aligned, so the pointers (8-aligned in the struct) are aligned in the buffer too (TaskReader.ptr)
+  const spanStart = Math.min(...ranges.map((r) => r[0])) & ~7;
   const spanEnd = Math.max(...ranges.map((r) => r[1]));
   return { ...L, spanStart, spanLen: spanEnd - spanStart };
 }
@@ -223,9 +224,6 @@ function readInt(b: Buffer, off: number, f: Field): number {
   }
 }
 
-function readU64(b: Buffer, off: number, f: Field): bigint {
-  return f.size === 8 ? b.readBigUInt64LE(off + f.off) : BigInt(readInt(b, off, f));
-}
 
 /** Reads and decodes task_structs for one KernelContext; remembers tgids for ppid. */
 class TaskReader {
@@ -244,18 +242,29 @@ class TaskReader {
   }
 
   #scratch: Buffer | undefined;
+  #words: BigUint64Array | undefined;
   /**
    * The same span in one buffer reused by every call: a walk of tens of thousands of tasks then
    * allocates no buffer per task (each span is larger than Node's pooled sizes, so each was a
    * fresh allocation, and their garbage cost a tenth of `ps`). Valid until the next readShared().
    */
   readShared(task: bigint): Buffer {
-    const b = (this.#scratch ??= Buffer.allocUnsafe(this.L.spanLen));
-    readVirtInto(this.vm.mem, task + BigInt(this.L.spanStart), b);
-    return b;
+    if (!this.#scratch) {
+      // its own 8-aligned memory, viewed as words too: ptr() reads an element instead of building
+      // a BigInt from two halves (readBigUInt64LE), ~10 pointers per task
+      const mem = new ArrayBuffer((this.L.spanLen + 7) & ~7);
+      this.#scratch = Buffer.from(mem, 0, this.L.spanLen);
+      this.#words = new BigUint64Array(mem);
+    }
+    readVirtInto(this.vm.mem, task + BigInt(this.L.spanStart), this.#scratch);
+    return this.#scratch;
   }
 
-  ptr(b: Buffer, off: number): bigint { return b.readBigUInt64LE(off - this.L.spanStart); }
+  /** the u64 at task_struct offset `off` of a span read by read() or readShared() */
+  ptr(b: Buffer, off: number): bigint {
+    const o = off - this.L.spanStart;
+    return b === this.#scratch && (o & 7) === 0 ? this.#words![o >> 3] : b.readBigUInt64LE(o);
+  }
 
   decode(address: bigint, b: Buffer, isIdle: boolean): Task {
     const L = this.L;
@@ -273,7 +282,7 @@ class TaskReader {
       address,
       pid: readInt(b, base, L.pid),
       tgid,
-      ppid: this.tgidOf(b.readBigUInt64LE(base + L.realParent.off)),
+      ppid: this.tgidOf(this.ptr(b, L.realParent.off)),
       comm: b.toString('utf8', commStart, commEnd),
       state: taskStateToChar(this.states, stateBits, exitState),
       stateBits,
@@ -287,11 +296,16 @@ class TaskReader {
       flags,
       isKthread: (flags & PF_KTHREAD) !== 0,
       isIdle,
-      cgroup: L.cgroups ? cssSetCgroupPath(this.vm, b.readBigUInt64LE(base + L.cgroups.off)) : null,
-      lastArrival: L.lastArrival ? readU64(b, base, L.lastArrival) : null,
-      lastQueued: L.lastQueued ? readU64(b, base, L.lastQueued) : null,
-      lastSwitchTime: L.lastSwitchTime ? readU64(b, base, L.lastSwitchTime) : null,
+      cgroup: L.cgroups ? cssSetCgroupPath(this.vm, this.ptr(b, L.cgroups.off)) : null,
+      lastArrival: L.lastArrival ? this.u64(b, L.lastArrival) : null,
+      lastQueued: L.lastQueued ? this.u64(b, L.lastQueued) : null,
+      lastSwitchTime: L.lastSwitchTime ? this.u64(b, L.lastSwitchTime) : null,
     };
+  }
+
+  /** an unsigned member as a bigint (clocks: u64, or narrower on some configs) */
+  u64(b: Buffer, f: Field): bigint {
+    return f.size === 8 ? this.ptr(b, f.off) : BigInt(readInt(b, -this.L.spanStart, f));
   }
 
   tgidOf(task: bigint): number {
