@@ -51,7 +51,6 @@ const btfByBuildId = new Map<string, TypeInfo>();
 export class Vmcore extends KernelContextBase implements KernelContext {
   #symbols?: CombinedSymbolTable;
   #kallsyms?: KallsymsTable;
-  #modules?: ModuleSymbolTable;
   #types?: TypeInfo;
   #typesSource = '';
 
@@ -64,9 +63,9 @@ export class Vmcore extends KernelContextBase implements KernelContext {
    */
   overMemory(dump: Dump): Vmcore {
     const v = new Vmcore(dump, this.options);
+    this.symbols.late(); // the modules too are read from this vmcore's memory
     v.#symbols = this.symbols;
     v.#kallsyms = this.#kallsyms;
-    v.#modules = this.#modules;
     v.#types = this.types;
     v.#typesSource = this.#typesSource;
     v.shareImageCache(this);
@@ -92,7 +91,7 @@ export class Vmcore extends KernelContextBase implements KernelContext {
     return this.#kallsyms;
   }
 
-  /** every symbol source, in priority order: modules, kallsyms, a vmlinux's .symtab, System.map, VMCOREINFO */
+  /** every symbol source, in priority order: kallsyms, a vmlinux's .symtab, System.map, VMCOREINFO; loaded modules when first needed (CombinedSymbolTable) */
   get symbols(): CombinedSymbolTable {
     if (this.#symbols) return this.#symbols;
     const sources: CombineSource[] = [];
@@ -122,19 +121,16 @@ export class Vmcore extends KernelContextBase implements KernelContext {
         sources.push({ table: new DerivedSymbolTable({ mem: this.dump, text: kallsyms, vmcoreinfo: vmcoreinfoTable, types: this.types, nrCpus: this.dump.attrs.nrCpus }), label: 'derived' });
       } catch { /* no types: the other sources are all there is */ }
     }
-    // Loaded modules first: their struct module list head is a data symbol, which a kernel
-    // without KALLSYMS_ALL names only in the other sources.
-    if (kallsyms) {
-      const head = sources.map((s) => s.table.lookup('modules')).find((s) => s !== undefined);
-      const mods = head ? this.#loadModules(head.address) : undefined;
-      if (mods) sources.unshift({ table: mods, label: 'modules', crossCheck: false });
-    }
+    // Loaded modules are read on first need, by the kernel's rules (CombinedSymbolTable): their
+    // struct module list head is a data symbol, which a kernel without KALLSYMS_ALL names only
+    // in the other sources, and reading them needs types.
+    const modules = kallsyms ? { label: 'modules', load: () => this.#loadModules(sources) } : undefined;
     try {
-      this.#symbols = new CombinedSymbolTable(sources);
+      this.#symbols = new CombinedSymbolTable(sources, { modules });
     } catch (e) {
       // A vmlinux found in a standard place passed the build-id check; if its symbols still disagree, drop it rather than the dump's symbols.
       if (!(e instanceof SymbolSourceMismatchError) || e.label !== 'vmlinux' || !elfSource || elf?.explicit) throw e;
-      this.#symbols = new CombinedSymbolTable(sources.filter((s) => s !== elfSource));
+      this.#symbols = new CombinedSymbolTable(sources.filter((s) => s !== elfSource), { modules });
     }
     return this.#symbols;
   }
@@ -153,18 +149,18 @@ export class Vmcore extends KernelContextBase implements KernelContext {
   }
 
   /** loaded modules' symbols; needs types for struct module's layout, so failures leave modules out */
-  #loadModules(head: bigint): ModuleSymbolTable | undefined {
+  #loadModules(sources: readonly CombineSource[]): ModuleSymbolTable | undefined {
+    const head = sources.map((s) => s.table.lookup('modules')).find((s) => s !== undefined);
+    if (!head) return undefined;
     try {
-      this.#modules = readModules(this.dump, head, moduleLayout(this.types));
+      return readModules(this.dump, head.address, moduleLayout(this.types));
     } catch {
       return undefined;
     }
-    return this.#modules;
   }
 
   get modules(): ModuleSymbolTable | undefined {
-    void this.symbols;
-    return this.#modules;
+    return this.symbols.late() as ModuleSymbolTable | undefined;
   }
 
   /** kernel types: BTF from a file given at open, else from the dump's own memory */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Dump } from '../src/dump/dump.js';
 import { findKallsyms } from '../src/symbols/kallsyms.js';
 import { readKallsymsCache, writeKallsymsCache } from '../src/symbols/kallsyms-cache.js';
-import { cachePath } from '../src/cache/build-id-cache.js';
+import { cachePath, writeCache } from '../src/cache/build-id-cache.js';
 import { dumps } from './fixtures.js';
 
 const sysrq = dumps.find((d) => d.name === 'vmcore.kdump-lzo')!;
@@ -71,6 +71,31 @@ describe('kallsyms cache', () => {
       const fresh = findKallsyms(a, a.vmcoreinfo);
       const shifted = { ...a.vmcoreinfo, buildId: a.vmcoreinfo.buildId, kernelOffset: a.vmcoreinfo.kernelOffset + 0x200000n } as typeof a.vmcoreinfo;
       writeKallsymsCache(fresh, shifted);
+      expect(readKallsymsCache(a.vmcoreinfo)).toBeNull();
+    } finally {
+      a.close();
+    }
+  });
+
+  it('a cached table finds every name as a fresh decode does; a damaged name order is a miss', () => {
+    const a = Dump.open(sysrq.path);
+    try {
+      const fresh = findKallsyms(a, a.vmcoreinfo);
+      writeKallsymsCache(fresh, a.vmcoreinfo);
+      const cached = readKallsymsCache(a.vmcoreinfo)!;
+      expect(cached).not.toBeNull();
+      for (const name of new Set(fresh.columns().names)) {
+        expect(cached.lookup(name)).toEqual(fresh.lookup(name));
+        expect(cached.uniqueAddress(name)).toBe(fresh.uniqueAddress(name));
+        expect(cached.lookupAll(name)).toEqual(fresh.lookupAll(name));
+      }
+      expect(cached.lookup('no_such_symbol')).toBeUndefined();
+      // a payload whose checksum holds but whose name order (the last table) repeats an index
+      const file = cachePath('kallsyms', a.vmcoreinfo.buildId!)!;
+      const buf = readFileSync(file);
+      const payload = Buffer.from(buf.subarray(96));
+      payload.writeUInt32LE(payload.readUInt32LE(payload.length - 8), payload.length - 4);
+      writeCache('kallsyms', a.vmcoreinfo.buildId!, buf.readUInt32LE(24), payload);
       expect(readKallsymsCache(a.vmcoreinfo)).toBeNull();
     } finally {
       a.close();

@@ -1,6 +1,7 @@
 /**
- * Several symbol sources in priority order (e.g. module symtabs, kallsyms, a System.map,
- * VMCOREINFO): the first source that knows a name or an address answers. Sources are
+ * Several symbol sources in priority order (e.g. kallsyms, a System.map, VMCOREINFO): the first
+ * source that knows a name or an address answers. Loaded modules' symtabs come in separately
+ * (`modules`), read only when first needed; see CombinedSymbolTable.lookup/symbolize. Sources are
  * cross-checked: a name that each of two sources holds exactly once must have one address, and
  * every exception is reported. A source where most shared names disagree does not belong to
  * this dump (a System.map of another build, or without the KASLR slide) and is refused.
@@ -31,6 +32,15 @@ export interface CombineOptions {
   maxDisagreement?: number;
   /** ... provided it shares at least this many names (default 20) */
   minShared?: number;
+  /** the loaded modules' symtabs, read on first need (never cross-checked: their names are per-module) */
+  modules?: LateSource;
+}
+
+/** A source read only when first needed: loading every module's symtab costs start-up time most commands never use. */
+export interface LateSource {
+  label: string;
+  /** undefined when it cannot be read (then it is left out, as if never given) */
+  load(): SymbolTable | undefined;
 }
 
 export class SymbolSourceMismatchError extends MismatchedDebugInfoError {
@@ -52,11 +62,16 @@ export class SymbolSourceMismatchError extends MismatchedDebugInfoError {
 const MIN_OVERLAP_BASE = 5;
 
 export class CombinedSymbolTable implements SymbolTable {
-  readonly source: string;
   readonly disagreements: Disagreement[] = [];
   /** per checked source: names compared with earlier sources and how many disagreed */
   readonly checks: { label: string; shared: number; disagreeing: number }[] = [];
   readonly #tables: SymbolTable[];
+  readonly #labels: string;
+  readonly #late: LateSource | undefined;
+  /** the late source once asked for: its table, or null when it could not be read */
+  #lateTable: SymbolTable | null | undefined;
+  /** [start, end) of the kernel image; null when its bounds are not known */
+  #image: { start: bigint; end: bigint } | null | undefined;
 
   constructor(sources: readonly (SymbolTable | CombineSource)[], opts: CombineOptions = {}) {
     const specs = sources.map((s) => ('table' in s ? s : { table: s }));
@@ -65,7 +80,8 @@ export class CombinedSymbolTable implements SymbolTable {
       return all.slice(0, i).some((o) => (o.label ?? shortLabel(o.table.source)) === l) ? `${l}#${i + 1}` : l;
     });
     this.#tables = specs.map((s) => s.table);
-    this.source = labels.join(' > ');
+    this.#labels = labels.join(' > ');
+    this.#late = opts.modules;
 
     const maxFrac = opts.maxDisagreement ?? 0.5;
     const minShared = opts.minShared ?? 20;
@@ -113,26 +129,71 @@ export class CombinedSymbolTable implements SymbolTable {
     }
   }
 
+  /** the sources' labels, the late source's first when it could be read (this reads it) */
+  get source(): string {
+    return this.late() ? `${this.#late!.label} > ${this.#labels}` : this.#labels;
+  }
+
+  /** the late source's table, read on the first call */
+  late(): SymbolTable | undefined {
+    if (this.#lateTable === undefined) {
+      this.#lateTable = null; // a lookup made while loading it (struct module's types) goes without it
+      this.#lateTable = this.#late?.load() ?? null;
+    }
+    return this.#lateTable ?? undefined;
+  }
+
+  /** the late source (when it could be read) and then the others */
+  #withLate(): SymbolTable[] {
+    const late = this.late();
+    return late ? [late, ...this.#tables] : this.#tables;
+  }
+
+  /**
+   * The kernel's own order (kallsyms_lookup_name: vmlinux, then module_kallsyms_lookup_name):
+   * the late source is read only for a name no other source holds.
+   */
   lookup(name: string): KernelSymbol | undefined {
     for (const t of this.#tables) {
       const s = t.lookup(name);
       if (s) return s;
     }
-    return undefined;
+    return this.late()?.lookup(name);
   }
 
+  /**
+   * An address inside the kernel image is never a module's (kallsyms_lookup checks
+   * is_ksym_addr before the modules), so the late source is read only for addresses outside it,
+   * where it answers first.
+   */
   symbolize(addr: bigint): Symbolized | undefined {
-    for (const t of this.#tables) {
+    const image = this.#imageRange();
+    for (const t of image && addr >= image.start && addr < image.end ? this.#tables : this.#withLate()) {
       const s = t.symbolize(addr);
       if (s) return s;
     }
     return undefined;
   }
 
-  /** every symbol once per name: the highest-priority source's */
+  /** [_text or _stext, _end) from the eager sources; null when they do not say */
+  #imageRange(): { start: bigint; end: bigint } | null {
+    if (this.#image !== undefined) return this.#image;
+    const first = (name: string): bigint | undefined => {
+      for (const t of this.#tables) {
+        const s = t.lookup(name);
+        if (s) return s.address;
+      }
+      return undefined;
+    };
+    const start = first('_text') ?? first('_stext');
+    const end = first('_end');
+    return (this.#image = start !== undefined && end !== undefined && start < end ? { start, end } : null);
+  }
+
+  /** every symbol once per name: the highest-priority source's (the late source first, as symbolize does outside the image) */
   *all(): Iterable<KernelSymbol> {
     const done = new Set<string>();
-    for (const t of this.#tables) {
+    for (const t of this.#withLate()) {
       const mine = new Set<string>();
       for (const s of t.all()) {
         if (done.has(s.name)) continue;

@@ -9,11 +9,12 @@ import { statSync } from 'node:fs';
 import { cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
+import { nameOrder, PackedNames } from './name-index.js';
 import type { AddressRule, KallsymsLayout } from './kallsyms-layout.js';
 
 const KIND = 'kallsyms';
-/** bump when the payload layout below changes */
-const VERSION = 1;
+/** bump when the payload layout below changes (2: the name order, PackedNames) */
+const VERSION = 2;
 /** image addresses are in the top 2 GiB; anything below is a per-CPU offset or absolute value */
 const KERNEL_IMAGE = 0xffffffff80000000n;
 const U64 = 0xffffffffffffffffn;
@@ -52,16 +53,20 @@ export function writeKallsymsCache(table: KallsymsTable, info: VmcoreInfo): stri
   const metaBuf = Buffer.from(JSON.stringify(meta, replacer));
   const names = Buffer.from(cols.names.join('\0'));
   const types = Buffer.from(cols.types.join(''), 'latin1');
-  // addresses 8-byte aligned after [u32 meta length][meta][u32 names length][names][types]
+  // [u32 meta length][meta][u32 names length][names][types], then 8-byte aligned the addresses
+  // and the name order (symbol indexes sorted by name): the reader indexes names without a Map
   const head = 4 + metaBuf.length + 4 + names.length + types.length;
   const pad = (8 - (head % 8)) % 8;
-  const out = Buffer.alloc(head + pad + cols.addresses.byteLength);
+  const order = nameOrder(cols.names);
+  const out = Buffer.alloc(head + pad + cols.addresses.byteLength + order.byteLength);
   let o = out.writeUInt32LE(metaBuf.length, 0);
   o += metaBuf.copy(out, o);
   o = out.writeUInt32LE(names.length, o);
   o += names.copy(out, o);
   o += types.copy(out, o);
-  Buffer.from(cols.addresses.buffer, cols.addresses.byteOffset, cols.addresses.byteLength).copy(out, o + pad);
+  o += pad;
+  o += Buffer.from(cols.addresses.buffer, cols.addresses.byteOffset, cols.addresses.byteLength).copy(out, o);
+  Buffer.from(order.buffer, order.byteOffset, order.byteLength).copy(out, o);
   return writeCache(KIND, buildId, VERSION, out);
 }
 
@@ -103,14 +108,17 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     let o = 4 + metaLen;
     const namesLen = buf.readUInt32LE(o);
     o += 4;
-    const names = buf.toString('utf8', o, o + namesLen).split('\0');
+    const text = buf.toString('utf8', o, o + namesLen);
     o += namesLen;
     const types = buf.toString('latin1', o, o + meta.count).split('');
     o += meta.count;
     o += (8 - (o % 8)) % 8;
-    if (names.length !== meta.count || types.length !== meta.count || o + meta.count * 8 !== buf.length) return null;
+    if (types.length !== meta.count || o + meta.count * 12 !== buf.length) return null;
     const addresses = new BigUint64Array(meta.count);
     Buffer.from(addresses.buffer).set(buf.subarray(o, o + meta.count * 8));
+    const order = new Uint32Array(meta.count);
+    Buffer.from(order.buffer).set(buf.subarray(o + meta.count * 8));
+    const names = new PackedNames(text, order); // throws unless it holds meta.count names
     const delta = (info.kernelOffset - BigInt('0x' + meta.kernelOffset)) & U64;
     if (delta !== 0n) for (let i = 0; i < addresses.length; i++) if (addresses[i] >= KERNEL_IMAGE) addresses[i] = (addresses[i] + delta) & U64;
     const proof = shifted(meta.proof, delta);

@@ -4,6 +4,7 @@
  * binary search; a symbol's size is the distance to the next symbol at a higher address, as the
  * kernel's own kallsyms_lookup() computes it.
  */
+import { MappedNames, type NameColumn } from './name-index.js';
 
 export interface KernelSymbol {
   name: string;
@@ -52,7 +53,8 @@ export interface SortedTableOptions {
 
 /** A source's symbols as parallel columns: how kallsyms decodes them, and cheap to sort and index. */
 export interface SymbolColumns {
-  names: readonly string[];
+  /** an array, or names already indexed (the kallsyms cache's PackedNames) */
+  names: readonly string[] | NameColumn;
   types: readonly string[];
   addresses: BigUint64Array;
   modules?: readonly (string | undefined)[];
@@ -67,16 +69,13 @@ export interface SymbolColumns {
  * are compared through a 32-bit view of the BigUint64Array (hi, lo), which allocates nothing.
  */
 export class SortedSymbolTable implements SymbolTable {
-  readonly #names: string[];
+  readonly #names: NameColumn;
   readonly #types: string[];
   readonly #modules: (string | undefined)[] | null;
   readonly #addrs: BigUint64Array;
   readonly #words: Uint32Array; // little-endian halves of #addrs: lo at 2i, hi at 2i+1
   readonly #sizes: Float64Array;
-  readonly #byName = new Map<string, number>();
-  readonly #repeated = new Set<string>();
   readonly #exact: boolean;
-  #dups: Map<string, number[]> | undefined;
 
   constructor(readonly source: string, symbols: readonly KernelSymbol[] | SymbolColumns, opts: SortedTableOptions) {
     const cols: SymbolColumns = Array.isArray(symbols) ? toColumns(symbols as readonly KernelSymbol[]) : (symbols as SymbolColumns);
@@ -93,7 +92,9 @@ export class SortedSymbolTable implements SymbolTable {
       }
     }
     const pick = <T>(col: readonly T[]): T[] => (order ? order.map((k) => col[k]) : col.slice());
-    this.#names = pick(cols.names);
+    const names = cols.names;
+    if (!isArray(names)) this.#names = order ? new MappedNames(order.map((k) => names.at(k))) : names;
+    else this.#names = new MappedNames(pick(names));
     this.#types = pick(cols.types);
     this.#modules = cols.modules ? pick(cols.modules) : null;
     this.#addrs = order ? BigUint64Array.from(order, (k) => cols.addresses[k]) : cols.addresses.slice();
@@ -114,25 +115,20 @@ export class SortedSymbolTable implements SymbolTable {
       for (let i = 0; i < n; i++) sizes[i] = (cols.sizes ? cols.sizes[order ? order[i] : i] : undefined) ?? 0;
     }
     this.#sizes = sizes;
-    for (let i = 0; i < n; i++) {
-      const name = this.#names[i];
-      if (!this.#byName.has(name)) this.#byName.set(name, i);
-      else this.#repeated.add(name);
-    }
     this.#exact = opts.sizes === 'exact';
   }
 
   get count(): number { return this.#names.length; }
 
   /** the table's symbols as columns, in address order (for caching) */
-  columns(): SymbolColumns {
-    return { names: this.#names.slice(), types: this.#types.slice(), addresses: this.#addrs.slice() };
+  columns(): { names: string[]; types: string[]; addresses: BigUint64Array } {
+    return { names: Array.from({ length: this.#names.length }, (_, i) => this.#names.at(i)), types: this.#types.slice(), addresses: this.#addrs.slice() };
   }
 
   /** the address of a name this table holds exactly once; null when it repeats, undefined when absent */
   uniqueAddress(name: string): bigint | null | undefined {
-    if (this.#repeated.has(name)) return null;
-    const i = this.#byName.get(name);
+    if (this.#names.repeats(name)) return null;
+    const i = this.#names.first(name);
     return i === undefined ? undefined : this.#addrs[i];
   }
   /** lowest and highest symbol address (undefined when empty) */
@@ -144,7 +140,7 @@ export class SortedSymbolTable implements SymbolTable {
   #symbol(i: number): KernelSymbol {
     const mod = this.#modules?.[i];
     return {
-      name: this.#names[i],
+      name: this.#names.at(i),
       address: this.#addrs[i],
       type: this.#types[i],
       size: this.#sizes[i],
@@ -153,28 +149,13 @@ export class SortedSymbolTable implements SymbolTable {
   }
 
   lookup(name: string): KernelSymbol | undefined {
-    const i = this.#byName.get(name);
+    const i = this.#names.first(name);
     return i === undefined ? undefined : this.#symbol(i);
   }
 
   /** every symbol of that name (static functions repeat across files) */
   lookupAll(name: string): KernelSymbol[] {
-    if (!this.#repeated.has(name)) {
-      const one = this.lookup(name);
-      return one ? [one] : [];
-    }
-    if (!this.#dups) {
-      // built on first use: most callers never need it
-      this.#dups = new Map();
-      for (let i = 0; i < this.#names.length; i++) {
-        const nm = this.#names[i];
-        if (!this.#repeated.has(nm)) continue;
-        const l = this.#dups.get(nm);
-        if (l) l.push(i);
-        else this.#dups.set(nm, [i]);
-      }
-    }
-    return (this.#dups.get(name) ?? []).map((i) => this.#symbol(i));
+    return this.#names.every(name).map((i) => this.#symbol(i));
   }
 
   symbolize(addr: bigint): Symbolized | undefined {
@@ -195,7 +176,7 @@ export class SortedSymbolTable implements SymbolTable {
     const size = this.#sizes[i];
     if (offset === 0 || (!this.#exact && offset < size)) {
       const mod = this.#modules?.[i];
-      return { name: this.#names[i], address: this.#addrs[i], offset, size, ...(mod !== undefined ? { module: mod } : {}) };
+      return { name: this.#names.at(i), address: this.#addrs[i], offset, size, ...(mod !== undefined ? { module: mod } : {}) };
     }
     return undefined;
   }
@@ -204,6 +185,8 @@ export class SortedSymbolTable implements SymbolTable {
     for (let i = 0; i < this.#names.length; i++) yield this.#symbol(i);
   }
 }
+
+const isArray = (names: readonly string[] | NameColumn): names is readonly string[] => Array.isArray(names);
 
 function toColumns(syms: readonly KernelSymbol[]): SymbolColumns {
   return {

@@ -1,0 +1,129 @@
+/**
+ * A symbol table's names, in the table's (address) order, and where each name first occurs.
+ * Two forms: a Map built over an array of names (fresh decodes, module symtabs), and a packed
+ * form for the kallsyms cache — one string plus a name-sorted permutation written with the
+ * cache — which a ~90k-symbol table loads without making 90k strings or hashing them into a Map
+ * (≈50 ms of every start).
+ */
+
+export interface NameColumn {
+  readonly length: number;
+  /** name of symbol i */
+  at(i: number): string;
+  /** the lowest index holding that name (the kernel's choice among equal names) */
+  first(name: string): number | undefined;
+  /** whether more than one symbol has that name */
+  repeats(name: string): boolean;
+  /** every index holding that name, ascending */
+  every(name: string): number[];
+}
+
+/** Names indexed by a Map; `every` is built on first use (most callers never need it). */
+export class MappedNames implements NameColumn {
+  readonly #first = new Map<string, number>();
+  readonly #repeated = new Set<string>();
+  #dups: Map<string, number[]> | undefined;
+
+  constructor(readonly names: readonly string[]) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (!this.#first.has(name)) this.#first.set(name, i);
+      else this.#repeated.add(name);
+    }
+  }
+
+  get length(): number { return this.names.length; }
+  at(i: number): string { return this.names[i]; }
+  first(name: string): number | undefined { return this.#first.get(name); }
+  repeats(name: string): boolean { return this.#repeated.has(name); }
+
+  every(name: string): number[] {
+    if (!this.#repeated.has(name)) {
+      const i = this.#first.get(name);
+      return i === undefined ? [] : [i];
+    }
+    if (!this.#dups) {
+      this.#dups = new Map();
+      for (let i = 0; i < this.names.length; i++) {
+        const nm = this.names[i];
+        if (!this.#repeated.has(nm)) continue;
+        const l = this.#dups.get(nm);
+        if (l) l.push(i);
+        else this.#dups.set(nm, [i]);
+      }
+    }
+    return [...(this.#dups.get(name) ?? [])];
+  }
+}
+
+/** indexes of `names` ordered by name (JS string order), equal names by index: PackedNames' `sorted` */
+export function nameOrder(names: readonly string[]): Uint32Array {
+  const order = Uint32Array.from({ length: names.length }, (_, i) => i);
+  return order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
+}
+
+/**
+ * Names as one NUL-separated string and `sorted` = nameOrder(names), searched by binary search.
+ * Throws when `sorted` is not a permutation of the names' indexes or the count disagrees.
+ */
+export class PackedNames implements NameColumn {
+  readonly #text: string;
+  /** start of name i in #text; entry `length` is one past the last name's NUL */
+  readonly #starts: Uint32Array;
+  readonly #sorted: Uint32Array;
+
+  constructor(text: string, sorted: Uint32Array) {
+    const n = sorted.length;
+    const starts = new Uint32Array(n + 1);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      starts[i] = at;
+      // names 0..n-2 end in a NUL, the last runs to the end of the text
+      const nul = text.indexOf('\0', at);
+      if ((nul < 0) !== (i === n - 1)) throw new Error(`packed names: the text does not hold ${n} names`);
+      at = nul < 0 ? text.length + 1 : nul + 1;
+    }
+    starts[n] = at;
+    if (n === 0 && text !== '') throw new Error('packed names: the text does not hold 0 names');
+    const seen = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = sorted[k];
+      if (i >= n || seen[i]) throw new Error('packed names: the name order is not a permutation');
+      seen[i] = 1;
+    }
+    this.#text = text;
+    this.#starts = starts;
+    this.#sorted = sorted;
+  }
+
+  get length(): number { return this.#sorted.length; }
+  at(i: number): string { return this.#text.slice(this.#starts[i], this.#starts[i + 1] - 1); }
+
+  /** position in #sorted of the first entry not below name */
+  #lowerBound(name: string): number {
+    let lo = 0;
+    let hi = this.#sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(this.#sorted[mid]) < name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  first(name: string): number | undefined {
+    const k = this.#lowerBound(name);
+    return k < this.#sorted.length && this.at(this.#sorted[k]) === name ? this.#sorted[k] : undefined;
+  }
+
+  repeats(name: string): boolean {
+    const k = this.#lowerBound(name);
+    return k + 1 < this.#sorted.length && this.at(this.#sorted[k]) === name && this.at(this.#sorted[k + 1]) === name;
+  }
+
+  every(name: string): number[] {
+    const out: number[] = [];
+    for (let k = this.#lowerBound(name); k < this.#sorted.length && this.at(this.#sorted[k]) === name; k++) out.push(this.#sorted[k]);
+    return out;
+  }
+}
