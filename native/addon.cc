@@ -2,9 +2,13 @@
 // Every DumpError becomes a JS Error with .code (and .address / .errno where they apply).
 #include <napi.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstring>
-#include <unistd.h>
 
 #include "codecs.h"
 #include "dwarf.h"
@@ -278,6 +282,43 @@ Napi::Value DetectFormat(const Napi::CallbackInfo& info) {
   return fmt.empty() ? env.Null() : Napi::String::New(env, fmt);
 }
 
+// A whole (cache) file in memory asked for transparent huge pages: reading the 11 MiB DWARF type
+// index into an ordinary Buffer faulted ~2,800 times (13-19 us each under a hypervisor), more
+// than reading it cost. The Buffer owns the mapping; `limit` bounds what is read.
+Napi::Value ReadFileHuge(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString()) throw Napi::TypeError::New(env, "readFileHuge(path: string, limit: number)");
+  std::string path = info[0].As<Napi::String>();
+  size_t limit = lengthArg(info, 1);
+  return guarded(env, [&]() -> Napi::Value {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throwIO("cannot open " + path, errno);
+    struct Closer { int fd; ~Closer() { close(fd); } } closer{fd};
+    struct stat st {};
+    if (fstat(fd, &st) != 0) throwIO("cannot stat " + path, errno);
+    if (!S_ISREG(st.st_mode)) throw DumpError(ErrCode::IO, path + " is not a regular file");
+    if (uint64_t(st.st_size) > limit) throw DumpError(ErrCode::IO, path + " is larger than " + std::to_string(limit) + " bytes");
+    size_t size = size_t(st.st_size);
+    if (size == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE);
+#endif
+    size_t done = 0;
+    while (done < size) {  // the file may shrink under us: keep what was read
+      ssize_t n = pread(fd, static_cast<uint8_t*>(p) + done, size - done, off_t(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) { int e = errno; munmap(p, size); throwIO("cannot read " + path, e); }
+      if (n == 0) break;
+      done += size_t(n);
+    }
+    auto* mapped = new size_t(size);
+    return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(p), done,
+                                      [](Napi::Env, uint8_t* data, size_t* len) { munmap(data, *len); delete len; }, mapped);
+  });
+}
+
 // Ctrl-C while JavaScript computes synchronously: Node runs a SIGINT listener only when its event
 // loop turns, so a long command would finish (and print) before noticing. While armed, SIGINT
 // ends the process here, as the CLI's own handler does: one line and status 130. Disarming
@@ -313,6 +354,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("DumpFile", ctor);
   exports.Set("detectFormat", Napi::Function::New(env, DetectFormat, "detectFormat"));
   exports.Set("interruptExits", Napi::Function::New(env, InterruptExits, "interruptExits"));
+  exports.Set("readFileHuge", Napi::Function::New(env, ReadFileHuge, "readFileHuge"));
   Napi::Object versions = Napi::Object::New(env);
   // A getter: asking opens libkdumpfile (optional, native/kdumpfile_loader.cc); null when it is not installed.
   versions.DefineProperty(Napi::PropertyDescriptor::Accessor(

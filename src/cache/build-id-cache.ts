@@ -12,6 +12,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { loadNative } from '../dump/native.js';
 
 const MAGIC = 'VAATC003';
 
@@ -44,7 +45,7 @@ export function readCache(kind: string, buildId: string, version: number, env: N
   const file = cachePath(kind, buildId, env);
   if (!file) return { data: null, why: 'caching off or build-id not hex' };
   let buf: Buffer;
-  try { buf = readFileSync(file); } catch { return { data: null, why: 'no cache file' }; }
+  try { buf = readWhole(file); } catch { return { data: null, why: 'no cache file' }; }
   if (buf.length < HEADER || buf.toString('latin1', 0, 8) !== MAGIC) return { data: null, why: 'not a vaat cache file' };
   if (buf.toString('latin1', 8, 8 + KIND_FIELD).replace(/\0+$/, '') !== kind) return { data: null, why: 'a cache file of another kind' };
   if (buf.readUInt32LE(24) !== version) return { data: null, why: 'written by another vaat version' };
@@ -55,6 +56,20 @@ export function readCache(kind: string, buildId: string, version: number, env: N
   const data = buf.subarray(HEADER);
   if (checksum(data) !== buf.readUInt32LE(36)) return { data: null, why: 'checksum mismatch' };
   return { data, file };
+}
+
+/** the largest cache file read (the DWARF index with inline ranges is ~30 MB) */
+const MAX_CACHE_FILE = 1 << 30;
+
+/**
+ * A cache file's bytes. Through the addon where it can (huge pages: a fresh 11 MB Buffer cost
+ * ~2,800 page faults, ~35 ms, under a hypervisor; the addon's read takes ~12 ms), else Node's.
+ */
+function readWhole(file: string): Buffer {
+  let native: ReturnType<typeof loadNative> | null = null;
+  try { native = loadNative(); } catch { /* no addon: Node reads it */ }
+  if (native?.readFileHuge) return native.readFileHuge(file, MAX_CACHE_FILE);
+  return readFileSync(file);
 }
 
 /** store a payload atomically (temp file + rename); returns the cache file */

@@ -101,6 +101,8 @@ export interface NativeModule {
   detectFormat(path: string): string | null;
   /** while on, SIGINT ends the process at once (one line, status 130) even mid-computation; absent from addons built before it */
   interruptExits?(on: boolean): void;
+  /** a whole regular file (at most `limit` bytes) in memory backed by transparent huge pages; throws with .code IO */
+  readFileHuge?(path: string, limit: number): Buffer;
   /** libkdumpfile is null when it is not installed (it is optional: opened at run time) */
   versions: { libkdumpfile: string | null; lzo: string; zstd: string; zlib: string; snappy: string };
 }
