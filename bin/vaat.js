@@ -1,21 +1,24 @@
 #!/usr/bin/env node
-// Entry point. dist/vaat.mjs is the CLI bundled into one file (npm run build:bundle), which
-// starts faster than loading each compiled module; dist/cli/main.js is the plain tsc output.
+// Entry point. dist/vaat.cjs is the CLI bundled into one file (npm run build:bundle), which
+// starts faster than loading each compiled module, loaded with V8's code cache (load-bundle.js);
+// dist/cli/main.js is the plain tsc output.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadBundle } from './load-bundle.js';
 
 // Ctrl-C while the CLI loads ends as one later does (status 130, one line), never as a kill;
 // main() installs the real handler (cli/interrupt.ts) before this one is removed.
 const early = () => { process.stderr.write('\nvaat: interrupted\n'); process.exit(130); };
 process.on('SIGINT', early);
 
-const bundle = new URL('../dist/vaat.mjs', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
-const run = main(process.argv.slice(2));
+const bundle = fileURLToPath(new URL('../dist/vaat.cjs', import.meta.url));
+const loaded = existsSync(bundle) ? loadBundle(bundle, process.argv.slice(2)) : { exports: await import('../dist/cli/main.js'), done() {} };
+const run = loaded.exports.main(process.argv.slice(2));
 process.off('SIGINT', early);
 run.then(
   // one more turn of the event loop: a Ctrl-C that came during the last synchronous work is
   // handled (status 130), not lost because nothing else was left to wait for
-  (code) => { setImmediate(() => { process.exitCode = code; }); },
+  (code) => { loaded.done(); setImmediate(() => { process.exitCode = code; }); },
   (err) => {
     process.stderr.write(`vaat: internal error: ${err?.message ?? err} — this is a bug in vaat, please report it with this line and the stack that --debug prints\n`);
     if (process.argv.includes('--debug') && err?.stack) process.stderr.write(`${err.stack}\n`);

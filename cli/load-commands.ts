@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { VaatCommand } from '../src/plugin.js';
 import { builtinCommands } from '../commands/index.js';
+import { importModule } from '../src/dynamic-import.js';
 
 export interface LoadedCommand {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,7 +42,7 @@ export async function loadCommands(env = process.env): Promise<{ commands: Loade
       if (name.endsWith('.ts') && !canLoadTs) { warnings.push(`${join(dir, name)}: skipped, no TypeScript loader registered`); continue; }
       const file = join(dir, name);
       try {
-        const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+        const mod = (await importModule(pathToFileURL(file).href)) as { default?: unknown };
         if (!looksLikeCommand(mod.default)) { warnings.push(`${file}: default export is not a vaat command`); continue; }
         if (commands.some((c) => c.command.name === (mod.default as VaatCommand).name)) {
           warnings.push(`${file}: command '${(mod.default as VaatCommand).name}' already defined, ignored`);

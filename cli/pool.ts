@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker, JobOutcome, JobSpec, ToWorker } from '../src/fleet/jobs.js';
 import { onInterrupt } from './interrupt.js';
 
-// beside this module in dist/cli/, or in dist/cli/ seen from the bundle dist/vaat.mjs
+// beside this module in dist/cli/, or in dist/cli/ seen from the bundle dist/vaat.cjs
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKER = existsSync(join(HERE, 'worker.js')) ? join(HERE, 'worker.js') : join(HERE, 'cli', 'worker.js');
 

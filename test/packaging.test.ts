@@ -94,7 +94,7 @@ async function packList(dir: string): Promise<string[]> {
 describe('npm package contents', () => {
   it('vaat ships the library, CLI, types and addon sources, and no tests, fixtures, samples or build leftovers', async () => {
     const files = await packList(projectRoot);
-    for (const f of ['package.json', 'README.md', 'bin/vaat.js', 'dist/vaat.mjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'native/build-flags.cjs', 'native/addon.cc']) {
+    for (const f of ['package.json', 'README.md', 'bin/vaat.js', 'bin/load-bundle.js', 'dist/vaat.cjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'binding.gyp', 'native/build-flags.cjs', 'native/addon.cc']) {
       expect(files).toContain(f);
     }
     const leftovers = files.filter((f) =>

@@ -3,6 +3,7 @@
  * written once: SQLite (better-sqlite3, the embedded default) and PostgreSQL (pg, the
  * distributed setup). Queries use `?` placeholders; numbers are JavaScript numbers on both.
  */
+import { importModule } from '../dynamic-import.js';
 export type SqlValue = string | number | null;
 export type Row = Record<string, SqlValue>;
 
@@ -37,7 +38,7 @@ class Mutex {
 }
 
 export async function openSqlite(file: string): Promise<Db> {
-  const { default: Database } = await import('better-sqlite3');
+  const { default: Database } = await importModule<{ default: typeof import('better-sqlite3') }>('better-sqlite3');
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 10000');
@@ -77,7 +78,7 @@ const numbered = (sql: string): string => { let i = 0; return sql.replace(/\?/g,
 const BUCKET_LOCK = 0x7661_6174;
 
 export async function openPostgres(url: string): Promise<Db> {
-  const pg = (await import('pg')).default;
+  const pg = (await importModule<typeof import('pg')>('pg')).default;
   // BIGINT (ms timestamps, sizes) as numbers: all ours are below 2^53
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const pool = new pg.Pool({ connectionString: url, max: 4 });

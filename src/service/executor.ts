@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker, JobOutcome, ServiceJob, ToWorker } from '../fleet/jobs.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-// dist/src/service/ → dist/cli/worker.js; from the bundle dist/vaat.mjs → dist/cli/worker.js
+// dist/src/service/ → dist/cli/worker.js; from the bundle dist/vaat.cjs → dist/cli/worker.js
 const WORKER = [join(HERE, '..', '..', 'cli', 'worker.js'), join(HERE, 'cli', 'worker.js')].find((p) => existsSync(p)) ?? join(HERE, '..', '..', 'cli', 'worker.js');
 
 /** the job did not end in an outcome: the process died or was killed (retried by the queue) */

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Storage, DumpState } from './storage.js';
 import { dumpPage, fleetPage } from './pages.js';
 import { ASSET_FILES, anchorId, readAsset } from '../report/html/index.js';
+import { importModule } from '../dynamic-import.js';
 
 export interface HttpOptions {
   storage: Storage;
@@ -33,8 +34,8 @@ export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
 export async function buildHttp(o: HttpOptions): Promise<FastifyInstance> {
-  const { default: Fastify } = await import('fastify');
-  const { default: swagger } = await import('@fastify/swagger');
+  const { default: Fastify } = await importModule<typeof import('fastify')>('fastify');
+  const { default: swagger } = await importModule<typeof import('@fastify/swagger')>('@fastify/swagger');
   const app = Fastify({ logger: false });
   await app.register(swagger, {
     openapi: {

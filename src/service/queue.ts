@@ -5,6 +5,7 @@
  * dead-letter list (the database marks the dump; BullMQ also keeps the job in its failed set).
  */
 import type { AnalysisJob } from './storage.js';
+import { importModule } from '../dynamic-import.js';
 
 export interface JobContext { attempt: number; attempts: number }
 /** throws to have the job retried */
@@ -89,8 +90,8 @@ export interface BullOptions extends QueueOptions {
 
 /** BullMQ on Redis: any number of `vaat worker` processes on any machines */
 export async function openBullQueue(url: string, opts: BullOptions = {}): Promise<JobQueue> {
-  const { Queue, Worker } = await import('bullmq');
-  const { Redis } = await import('ioredis');
+  const { Queue, Worker } = await importModule<typeof import('bullmq')>('bullmq');
+  const { Redis } = await importModule<typeof import('ioredis')>('ioredis');
   // BullMQ's workers block on Redis: no per-request retry limit
   const connect = (): InstanceType<typeof Redis> => new Redis(url, { maxRetriesPerRequest: null });
   const name = opts.name ?? 'vaat-analysis';

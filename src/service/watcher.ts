@@ -10,6 +10,7 @@ import { statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { isIncompleteName, probeFile, walkFiles } from '../fleet/discover.js';
 import type { Arrival } from './storage.js';
+import { importModule } from '../dynamic-import.js';
 
 export interface WatcherOptions {
   dirs: readonly string[];
@@ -37,7 +38,7 @@ export class CrashDirWatcher {
 
   async start(): Promise<void> {
     this.rescan();
-    const { watch } = await import('chokidar');
+    const { watch } = await importModule<typeof import('chokidar')>('chokidar');
     const w = watch(this.o.dirs.map((d) => resolve(d)), { ignoreInitial: true, followSymlinks: true, depth: 16, persistent: true });
     w.on('add', (p) => this.consider(p));
     w.on('change', (p) => this.consider(p));
