@@ -2,7 +2,8 @@
 // ~1 MB bundle is ~40 ms of every command (Node 20 keeps no compile cache of its own; 22's
 // module.enableCompileCache() does the same). The cache is one file per Node version and
 // architecture, `${XDG_CACHE_HOME:-~/.cache}/vaat/code-<node version>-<arch>.bin`: a first line
-// naming the bundle it was made from (size and mtime), then V8's data. V8 checks the data
+// naming the bundle it was made from (size and mtime), the data's CRC-32 and the commands whose
+// code it holds, then V8's data. V8 checks the data
 // against its own version and flags and says when it rejects it; a cache made from another build
 // of the bundle is never handed to V8. VAAT_CACHE=off turns it off.
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -11,12 +12,31 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import * as zlib from 'node:zlib';
 
 function cacheFile() {
   if (process.env.VAAT_CACHE === 'off') return null;
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(base, 'vaat', `code-${process.version.replace(/[^0-9a-z.]/gi, '')}-${process.arch}.bin`);
+}
+
+// V8 trusts code-cache data it accepts (a damaged file can abort the process with "unreachable
+// code"), so the file carries our own CRC-32 of it and damaged data never reaches V8.
+let crcTable;
+function crc32(data) {
+  if (typeof zlib.crc32 === 'function') return zlib.crc32(data); // Node 20.15+
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** the cached code for this bundle build and the commands whose functions it holds, or undefined */
@@ -27,7 +47,10 @@ function readCode(file, stamp) {
   const nl = buf.indexOf(10);
   const head = nl < 0 ? '' : buf.toString('latin1', 0, nl);
   if (!head.startsWith(`${stamp} `)) return undefined;
-  return { data: buf.subarray(nl + 1), commands: new Set(head.slice(stamp.length + 1).split(',').filter(Boolean)) };
+  const [crc, list = ''] = head.slice(stamp.length + 1).split(' ');
+  const data = buf.subarray(nl + 1);
+  if (crc !== crc32(data).toString(16)) return undefined;
+  return { data, commands: new Set(list.split(',').filter(Boolean)) };
 }
 
 /** store V8's code for this bundle (temp file + rename: concurrent commands never see half a file) */
@@ -37,7 +60,7 @@ function writeCode(file, stamp, commands, data) {
     mkdirSync(dirname(file), { recursive: true });
     const fd = openSync(tmp, 'wx', 0o644);
     try {
-      writeSync(fd, `${stamp} ${[...commands].join(',')}\n`);
+      writeSync(fd, `${stamp} ${crc32(data).toString(16)} ${[...commands].join(',')}\n`);
       writeSync(fd, data);
     } finally {
       closeSync(fd);
@@ -63,7 +86,7 @@ function commandOf(argv) {
  */
 export function loadBundle(bundle, argv) {
   const st = statSync(bundle);
-  const stamp = `vaat-code 1 ${st.size} ${st.mtimeMs}`;
+  const stamp = `vaat-code 2 ${st.size} ${st.mtimeMs}`;
   const file = cacheFile();
   const cached = readCode(file, stamp);
   const cachedData = cached?.data;

@@ -60,6 +60,7 @@ std::string PageDecoder::decode(uint32_t flags, const uint8_t* in, size_t n, uin
 }
 
 std::string zlibVersionString() { return zlibVersion(); }
+uint32_t crc32Of(const uint8_t* data, size_t n) { return uint32_t(crc32_z(0, data, n)); }
 std::string lzoVersionString() { return lzo_version_string(); }
 std::string zstdVersionString() { return ZSTD_versionString(); }
 std::string snappyVersionString() {

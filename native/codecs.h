@@ -29,6 +29,8 @@ class PageDecoder {
 };
 
 std::string zlibVersionString();
+// CRC-32 (zlib's polynomial, as zlib.crc32 and gzip compute it)
+uint32_t crc32Of(const uint8_t* data, size_t n);
 std::string lzoVersionString();
 std::string zstdVersionString();
 std::string snappyVersionString();
