@@ -1,11 +1,13 @@
 // Loads dist/vaat.cjs, the CLI bundled into one script, with V8's code cache: compiling the
 // ~1 MB bundle is ~40 ms of every command (Node 20 keeps no compile cache of its own; 22's
-// module.enableCompileCache() does the same). The cache is one file per Node version and
-// architecture, `${XDG_CACHE_HOME:-~/.cache}/vaat/code-<node version>-<arch>.bin`: a first line
-// naming the bundle it was made from (size and mtime), the data's CRC-32 and the commands whose
-// code it holds, then V8's data. V8 checks the data
-// against its own version and flags and says when it rejects it; a cache made from another build
-// of the bundle is never handed to V8. VAAT_CACHE=off turns it off.
+// module.enableCompileCache() does the same). One cache file per command, Node version and
+// architecture, `${XDG_CACHE_HOME:-~/.cache}/vaat/code-<node version>-<arch>-<command>.bin`, made
+// after the command first ran so it holds the functions that command compiled (one file for
+// every command made each deserialize all the others' code): a first line naming the bundle it
+// was made from (size and mtime) and the data's CRC-32, then V8's data. V8 checks the data
+// against its own version and flags but trusts its contents, so data whose CRC-32 fails never
+// reaches it; a cache made from another build of the bundle is never used. VAAT_CACHE=off turns
+// it off.
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -14,11 +16,11 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
 
-function cacheFile() {
+function cacheFile(command) {
   if (process.env.VAAT_CACHE === 'off') return null;
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
-  return join(base, 'vaat', `code-${process.version.replace(/[^0-9a-z.]/gi, '')}-${process.arch}.bin`);
+  return join(base, 'vaat', `code-${process.version.replace(/[^0-9a-z.]/gi, '')}-${process.arch}-${command}.bin`);
 }
 
 // V8 trusts code-cache data it accepts (a damaged file can abort the process with "unreachable
@@ -39,28 +41,25 @@ function crc32(data) {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** the cached code for this bundle build and the commands whose functions it holds, or undefined */
+/** the cached code for this bundle build, or undefined (absent, another build's, damaged) */
 function readCode(file, stamp) {
   if (!file) return undefined;
   let buf;
   try { buf = readFileSync(file); } catch { return undefined; }
   const nl = buf.indexOf(10);
   const head = nl < 0 ? '' : buf.toString('latin1', 0, nl);
-  if (!head.startsWith(`${stamp} `)) return undefined;
-  const [crc, list = ''] = head.slice(stamp.length + 1).split(' ');
   const data = buf.subarray(nl + 1);
-  if (crc !== crc32(data).toString(16)) return undefined;
-  return { data, commands: new Set(list.split(',').filter(Boolean)) };
+  return head === `${stamp} ${crc32(data).toString(16)}` ? data : undefined;
 }
 
 /** store V8's code for this bundle (temp file + rename: concurrent commands never see half a file) */
-function writeCode(file, stamp, commands, data) {
+function writeCode(file, stamp, data) {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
     const fd = openSync(tmp, 'wx', 0o644);
     try {
-      writeSync(fd, `${stamp} ${crc32(data).toString(16)} ${[...commands].join(',')}\n`);
+      writeSync(fd, `${stamp} ${crc32(data).toString(16)}\n`);
       writeSync(fd, data);
     } finally {
       closeSync(fd);
@@ -72,40 +71,33 @@ function writeCode(file, stamp, commands, data) {
   }
 }
 
-/** the command name the cache records: the first argument when it is a plain word, else 'main' (the summary, --help ...) */
+/** the command a cache file is for: the first argument when it is a plain word, else 'main' (the summary, --help ...) */
 function commandOf(argv) {
   const a = argv.find((x) => !x.startsWith('-')) ?? '';
   return /^[a-z][a-z0-9-]{0,31}$/.test(a) ? a : 'main';
 }
 
 /**
- * The bundle's exports, and `done()` to call once the command has run: when the cache was
- * missing or rejected, or has not yet seen this command, it stores the code V8 compiled by then
- * (what the cache held plus this command's functions), so each command pays for compiling its
- * own code once per bundle build.
+ * The bundle's exports, and `done()` to call once the command has run: when this command's cache
+ * was missing or rejected it stores the code V8 compiled by then (the functions the command
+ * used, not only the top level).
  */
 export function loadBundle(bundle, argv) {
   const st = statSync(bundle);
-  const stamp = `vaat-code 2 ${st.size} ${st.mtimeMs}`;
-  const file = cacheFile();
-  const cached = readCode(file, stamp);
-  const cachedData = cached?.data;
-  const command = commandOf(argv);
+  const stamp = `vaat-code 3 ${st.size} ${st.mtimeMs}`;
+  const file = cacheFile(commandOf(argv));
+  const cachedData = readCode(file, stamp);
   const source = readFileSync(bundle, 'utf8');
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: bundle,
-    cachedData,
-  });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
   // Node 20 refuses import() inside a vm.Script: the bundle's run-time imports (optional
   // packages, resolved from this package as from the bundle; user commands, by file URL) come
   // here (src/dynamic-import.ts)
   globalThis.__vaatImport = (specifier) => import(specifier);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(pathToFileURL(bundle)), module, bundle, dirname(bundle));
-  const commands = cached && !script.cachedDataRejected ? cached.commands : new Set();
-  const stale = file && (commands.size === 0 || !commands.has(command)) && commands.size < 64;
+  const stale = file && (!cachedData || script.cachedDataRejected);
   return {
     exports: module.exports,
-    done() { if (stale) writeCode(file, stamp, commands.add(command), script.createCachedData()); },
+    done() { if (stale) writeCode(file, stamp, script.createCachedData()); },
   };
 }
