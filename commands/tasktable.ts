@@ -10,6 +10,7 @@ import { hex } from '../src/output/style.js';
 import { eachTask, listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
 import { AddressNotMappedError, ExcludedPageError, UsageError } from '../src/errors/index.js';
+import { readVirtInto } from '../src/dump/dump.js';
 
 interface TasktableOptions { fields?: string; sort?: string; filter?: string; percpu?: string; type?: string; limit?: string }
 
@@ -161,19 +162,21 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   const spanStart = spans.length ? Math.min(...spans.map((x) => x.offset)) : 0;
   const spanEnd = spans.length ? Math.max(...spans.map((x) => x.end)) : 0;
   const typeId = vm.types.getType(T);
+  // one buffer for every task's span: a row keeps the values read from it, never the bytes
+  const span = spans.length ? Buffer.allocUnsafe(spanEnd - spanStart) : null;
   // each task's fields are read right after the walk decoded it, while its pages are still cached
   const walk = memberFields.length ? eachTask(vm) : listTasks(vm);
   return Array.from(walk, (t) => {
     const row: Record<string, Value> = {};
     let obj: KObject | null = null;
     if (memberFields.length) {
-      obj = vm.objectAt(t.address, T);
       const base = t.address + BigInt(spanStart);
       // only the span is in the snapshot: a field outside it (through a pointer) is read on its own
-      if (spans.length) {
-        try { obj = new KObject(vm, typeId, t.address, 0, null, { base, buf: vm.dump.readVirt(base, spanEnd - spanStart) }); }
+      if (span) {
+        try { readVirtInto(vm.dump, base, span); obj = new KObject(vm, typeId, t.address, 0, null, { base, buf: span }); }
         catch (e) { if (!(e instanceof ExcludedPageError || e instanceof AddressNotMappedError)) throw e; }
       }
+      obj ??= vm.objectAt(t.address, T);
     }
     for (const f of fields) row[f] = f in TASK_FIELDS ? TASK_FIELDS[f](t) : memberValue(obj!, f);
     return row;
