@@ -36,13 +36,17 @@ function cycleCheck(): (p: bigint) => boolean {
 export function* listNodes(head: KObject): Generator<bigint> {
   const start = head.address;
   const fresh = cycleCheck();
+  // each node's `next` read directly, not through a KObject per node: a css_set's task list on a
+  // 20,000-task dump is 20,000 nodes
+  const mem = head.ctx.mem;
+  const nextOff = BigInt(head.ctx.types.offsetof('struct list_head', 'next'));
   let p = head.member('next').pointer();
   for (let n = 0; p !== start; n++) {
     if (p === 0n) throw new ObjectError(`NULL in list at 0x${start.toString(16)}`);
     if (n >= MAX_LIST_ENTRIES) throw new ObjectError(`list at 0x${start.toString(16)} does not end (corrupt or cyclic)`);
     if (!fresh(p)) throw new ObjectError(`list at 0x${start.toString(16)} loops back to 0x${p.toString(16)} without reaching its head (corrupt)`);
     yield p;
-    p = KObject.at(head.ctx, p, 'struct list_head').member('next').pointer();
+    p = mem.readVirt(p + nextOff, 8).readBigUInt64LE(0);
   }
 }
 
