@@ -2,8 +2,8 @@
  * Name-sorted orders of a DWARF index's lookup tables, stored after the index in the type cache.
  * With them a warm start finds a type, variable, function or enumerator by binary search instead
  * of hashing ~130k names into Maps (≈60 ms of every start on a 6.1 kernel). Each order holds every
- * entry of its table, so a reader can check it is a permutation of that table (see
- * checkDwarfOrders in dwarf.ts); the cache file's checksum covers it like the index.
+ * entry of its table, the winner of a key first; the cache file's checksum covers the orders like
+ * the index, and DwarfTypes checks their lengths on load and each entry a lookup reads.
  *
  * Stored form: index ‖ zero pad to 8 ‖ names ‖ vars ‖ funcs ‖ enumTypes ‖ enumIndexes (u32 in the
  * machine's byte order, as the kallsyms cache stores its order) ‖ trailer (magic, the four counts,

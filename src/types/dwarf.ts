@@ -96,7 +96,7 @@ export function readDwarfIndexHeader(buf: Uint8Array, label = 'DWARF index'): Dw
 export interface DwarfOptions {
   /** names the index in error messages (the vmlinux path, a cache file...) */
   readonly label?: string;
-  /** lookup orders for this index (from lookupOrders() or the cache); checked unless checkDwarfOrders passed them */
+  /** lookup orders for this index (from lookupOrders() or the cache): lengths checked here, entries as lookups read them */
   readonly orders?: DwarfLookupOrders;
 }
 
