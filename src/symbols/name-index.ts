@@ -62,6 +62,36 @@ export function nameOrder(names: readonly string[]): Uint32Array {
   return order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
 }
 
+/** the first position k < count whose name is not below `name`, for names ascending by position */
+export function lowerBound(count: number, name: string, nameAt: (k: number) => string): number {
+  let lo = 0;
+  let hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (nameAt(mid) < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** the first index in `sorted` (indexes ordered by nameAt, as nameOrder makes them) named `name`, or undefined */
+export function sortedFirst(sorted: Uint32Array, name: string, nameAt: (i: number) => string): number | undefined {
+  const k = lowerBound(sorted.length, name, (p) => nameAt(sorted[p]));
+  return k < sorted.length && nameAt(sorted[k]) === name ? sorted[k] : undefined;
+}
+
+/** whether `sorted` (a permutation of 0..n-1 if so) holds every index below its length exactly once */
+export function isPermutation(sorted: Uint32Array): boolean {
+  const n = sorted.length;
+  const seen = new Uint8Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = sorted[k];
+    if (i >= n || seen[i]) return false;
+    seen[i] = 1;
+  }
+  return true;
+}
+
 /**
  * Names as one NUL-separated string and `sorted` = nameOrder(names), searched by binary search.
  * Throws when `sorted` is not a permutation of the names' indexes or the count disagrees.
@@ -71,6 +101,7 @@ export class PackedNames implements NameColumn {
   /** start of name i in #text; entry `length` is one past the last name's NUL */
   readonly #starts: Uint32Array;
   readonly #sorted: Uint32Array;
+  readonly #at = (i: number): string => this.at(i);
 
   constructor(text: string, sorted: Uint32Array) {
     const n = sorted.length;
@@ -85,12 +116,7 @@ export class PackedNames implements NameColumn {
     }
     starts[n] = at;
     if (n === 0 && text !== '') throw new Error('packed names: the text does not hold 0 names');
-    const seen = new Uint8Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = sorted[k];
-      if (i >= n || seen[i]) throw new Error('packed names: the name order is not a permutation');
-      seen[i] = 1;
-    }
+    if (!isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
     this.#text = text;
     this.#starts = starts;
     this.#sorted = sorted;
@@ -99,22 +125,9 @@ export class PackedNames implements NameColumn {
   get length(): number { return this.#sorted.length; }
   at(i: number): string { return this.#text.slice(this.#starts[i], this.#starts[i + 1] - 1); }
 
-  /** position in #sorted of the first entry not below name */
-  #lowerBound(name: string): number {
-    let lo = 0;
-    let hi = this.#sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.at(this.#sorted[mid]) < name) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
+  #lowerBound(name: string): number { return lowerBound(this.#sorted.length, name, (k) => this.at(this.#sorted[k])); }
 
-  first(name: string): number | undefined {
-    const k = this.#lowerBound(name);
-    return k < this.#sorted.length && this.at(this.#sorted[k]) === name ? this.#sorted[k] : undefined;
-  }
+  first(name: string): number | undefined { return sortedFirst(this.#sorted, name, this.#at); }
 
   repeats(name: string): boolean {
     const k = this.#lowerBound(name);

@@ -141,7 +141,7 @@ export function dwarfTypesForDump(want: KernelIdentity, opts: DumpDwarfOptions =
   try {
     const load = loadDwarfIndex(match.path, { buildId: match.identity.buildId, inlines: opts.inlines, cache: opts.cache });
     const label = load.cacheFile && load.from === 'cache' ? `${load.cacheFile} (index of ${match.path})` : match.path;
-    const types = new DwarfTypes(load.index, { label });
+    const types = new DwarfTypes(load.index, { label, ...(load.orders ? { orders: load.orders } : {}) });
     const how = load.from === 'cache'
       ? `index from cache ${load.cacheFile}`
       : `index extracted in ${(load.ms / 1000).toFixed(1)} s${load.cacheFile ? `, cached at ${load.cacheFile}` : ''}`;

@@ -5,10 +5,15 @@
  * first use. Every offset, count and id read from the index is checked, so a damaged index raises
  * DwarfIndexError instead of answering wrongly.
  *
+ * A cached index comes with name-sorted lookup orders (dwarf-orders.ts): then every lookup is a
+ * binary search and no Map over the whole index is built.
+ *
  * Unlike BTF, DWARF knows every global variable's type (`init_task`, `jiffies`, `cgroup_mutex`),
  * and the index can carry inlined-function pc ranges for the unwinder.
  */
 import { VaatError } from '../dump/errors.js';
+import { lowerBound, nameOrder, sortedFirst } from '../symbols/name-index.js';
+import type { DwarfLookupOrders } from './dwarf-orders.js';
 import { TypeLookupError } from './errors.js';
 import { canonicalBaseName, nameKey } from './names.js';
 import { DERIVED_TYPE_BASE, TypeSource } from './type-source.js';
@@ -91,6 +96,23 @@ export function readDwarfIndexHeader(buf: Uint8Array, label = 'DWARF index'): Dw
 export interface DwarfOptions {
   /** names the index in error messages (the vmlinux path, a cache file...) */
   readonly label?: string;
+  /** lookup orders for this index (from lookupOrders() or the cache): lengths checked here, entries as lookups read them */
+  readonly orders?: DwarfLookupOrders;
+}
+
+/**
+ * Why `orders` cannot serve lookups in `buf` (an index), or null when their lengths fit its tables.
+ * Entries are checked where a lookup reads them (an id out of range or of the wrong kind is a
+ * DwarfIndexError), not here: checking ~130k entries up front costs ≈10 ms of unoptimised loops
+ * at every start, and the cache checksum already covers the orders with the index.
+ */
+export function checkDwarfOrders(buf: Uint8Array, orders: DwarfLookupOrders): string | null {
+  const h = readDwarfIndexHeader(buf);
+  if (orders.vars.length !== h.nVars) return `${orders.vars.length} variables in the order, ${h.nVars} in the index`;
+  if (orders.funcs.length !== h.nFuncs) return `${orders.funcs.length} functions in the order, ${h.nFuncs} in the index`;
+  if (orders.names.length >= h.nTypes) return `${orders.names.length} named types in the order, ${h.nTypes} types in the index`;
+  if (orders.enumTypes.length !== orders.enumIndexes.length || orders.enumTypes.length > h.nItems) return 'enumerator order of a wrong length';
+  return null;
 }
 
 export class DwarfTypes extends TypeSource {
@@ -101,10 +123,11 @@ export class DwarfTypes extends TypeSource {
   readonly typeCount: number;
 
   readonly #view: DataView;
+  /** a plain Uint8Array (its indexOf finds a NUL without a native call) and a Buffer (to decode) */
   readonly #bytes: Uint8Array;
+  readonly #buf: Buffer;
   readonly #descs: (TypeDesc | undefined)[];
-  #strings: string | null = null;
-  #asciiStrings = false;
+  readonly #orders: DwarfLookupOrders | null;
   #names: Map<string, TypeId> | null = null;
   #enumerators: Map<string, { type: TypeId; index: number }> | null = null;
   #vars: Map<string, number> | null = null;
@@ -116,10 +139,15 @@ export class DwarfTypes extends TypeSource {
     super();
     this.label = opts.label ?? 'DWARF index';
     this.header = readDwarfIndexHeader(buf, this.label);
-    this.#bytes = buf;
+    this.#bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#buf = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.typeCount = this.header.nTypes;
     this.#descs = new Array<TypeDesc | undefined>(this.typeCount);
+    const orders = opts.orders ?? null;
+    const why = orders && checkDwarfOrders(buf, orders);
+    if (why) throw this.#corrupt(`lookup orders: ${why}`);
+    this.#orders = orders;
   }
 
   get pointerSize(): number { return this.header.pointerSize; }
@@ -136,16 +164,16 @@ export class DwarfTypes extends TypeSource {
   }
 
   findEnumerator(name: string): EnumeratorRef | null {
-    this.#enumerators ??= this.#indexEnumerators();
-    const hit = this.#enumerators.get(name);
+    const hit = this.#findEnumerator(name);
     if (!hit) return null;
     const t = this.describe(hit.type);
     return t.kind === 'enum' ? { ...t.enumerators[hit.index], enumType: hit.type } : null;
   }
 
   findFunction(name: string): FunctionSymbol | null {
-    this.#funcs ??= this.#indexSymbols(this.header.offsets.funcs, this.header.nFuncs, FUNC);
-    const i = this.#funcs.get(name);
+    const i = this.#orders
+      ? sortedFirst(this.#orders.funcs, name, this.#funcName)
+      : (this.#funcs ??= this.#indexSymbols(this.header.offsets.funcs, this.header.nFuncs, FUNC)).get(name);
     if (i === undefined) return null;
     const pos = this.header.offsets.funcs + i * FUNC;
     const type = this.#ref(this.#u32(pos + 4), `function ${name}`);
@@ -154,8 +182,9 @@ export class DwarfTypes extends TypeSource {
   }
 
   findVariable(name: string): VariableSymbol | null {
-    this.#vars ??= this.#indexSymbols(this.header.offsets.vars, this.header.nVars, VAR);
-    const i = this.#vars.get(name);
+    const i = this.#orders
+      ? sortedFirst(this.#orders.vars, name, this.#varName)
+      : (this.#vars ??= this.#indexSymbols(this.header.offsets.vars, this.header.nVars, VAR)).get(name);
     if (i === undefined) return null;
     const pos = this.header.offsets.vars + i * VAR;
     const flags = this.#u32(pos + 8);
@@ -200,8 +229,45 @@ export class DwarfTypes extends TypeSource {
 
   protected lookupName(key: string): TypeId | null {
     if (key === 'void') return 0;
+    if (this.#orders) return sortedFirst(this.#orders.names, key, this.#keyOfNamed) ?? null;
     this.#names ??= this.#indexNames();
     return this.#names.get(key) ?? null;
+  }
+
+  /**
+   * Name-sorted orders of the lookup tables, for the cache: with them a later process looks up by
+   * binary search. The first of each key is the entry the Map path picks.
+   */
+  lookupOrders(): DwarfLookupOrders {
+    // definitions, then declarations: nameOrder keeps equal keys in this order
+    const defs: number[] = [], decls: number[] = [], defKeys: string[] = [], declKeys: string[] = [];
+    for (let id = 1; id < this.typeCount; id++) {
+      const key = this.#keyOf(id);
+      if (key === null) continue;
+      const fwd = this.#bytes[this.header.offsets.types + id * TYPE] === K.Fwd;
+      (fwd ? decls : defs).push(id);
+      (fwd ? declKeys : defKeys).push(key);
+    }
+    const ids = defs.concat(decls);
+    const names = nameOrder(defKeys.concat(declKeys)).map((k) => ids[k]);
+    const symbols = (count: number, nameAt: (i: number) => string): Uint32Array => nameOrder(Array.from({ length: count }, (_, i) => nameAt(i)));
+    const enumTypes: number[] = [], enumIndexes: number[] = [], enumNames: string[] = [];
+    for (let id = 1; id < this.typeCount; id++) {
+      const pos = this.header.offsets.types + id * TYPE;
+      if (this.#bytes[pos] !== K.Enum) continue;
+      const { first, count } = this.#itemRange(id, pos);
+      for (let k = 0; k < count; k++) {
+        enumTypes.push(id);
+        enumIndexes.push(k);
+        enumNames.push(this.#enumeratorName(id, first + k));
+      }
+    }
+    const byName = nameOrder(enumNames);
+    const orders: DwarfLookupOrders = {
+      names, vars: symbols(this.header.nVars, this.#varName), funcs: symbols(this.header.nFuncs, this.#funcName),
+      enumTypes: byName.map((k) => enumTypes[k]), enumIndexes: byName.map((k) => enumIndexes[k]),
+    };
+    return orders;
   }
 
   // ---- indexes -------------------------------------------------------------------------------
@@ -210,28 +276,69 @@ export class DwarfTypes extends TypeSource {
   #indexNames(): Map<string, TypeId> {
     const names = new Map<string, TypeId>();
     for (let id = 1; id < this.typeCount; id++) {
-      const pos = this.header.offsets.types + id * TYPE;
-      const kind = this.#bytes[pos];
-      const nameOff = this.#u32(pos + 4);
-      if (nameOff === 0) continue;
-      let key: string;
-      switch (kind) {
-        case K.Struct: key = nameKey('struct', this.#str(nameOff, `type ${id}`)); break;
-        case K.Union: key = nameKey('union', this.#str(nameOff, `type ${id}`)); break;
-        case K.Enum: key = nameKey('enum', this.#str(nameOff, `type ${id}`)); break;
-        case K.Fwd: {
-          const of = this.#fwdOf(this.#view.getUint16(pos + 2, true), id);
-          key = nameKey(of, this.#str(nameOff, `type ${id}`));
-          break;
-        }
-        case K.Typedef: key = this.#str(nameOff, `type ${id}`); break;
-        case K.Int: case K.Float: key = canonicalBaseName(this.#str(nameOff, `type ${id}`)); break;
-        default: continue;
-      }
+      const key = this.#keyOf(id);
+      if (key === null) continue;
       const prev = names.get(key);
-      if (prev === undefined || (this.#bytes[this.header.offsets.types + prev * TYPE] === K.Fwd && kind !== K.Fwd)) names.set(key, id);
+      if (prev === undefined || (this.#kind(prev) === K.Fwd && this.#kind(id) !== K.Fwd)) names.set(key, id);
     }
     return names;
+  }
+
+  /** the key type `id` is filed under in the name index, or null when it is not filed */
+  #keyOf(id: TypeId): string | null {
+    const pos = this.header.offsets.types + id * TYPE;
+    const kind = this.#bytes[pos];
+    const nameOff = this.#u32(pos + 4);
+    if (nameOff === 0) return null;
+    switch (kind) {
+      case K.Struct: return nameKey('struct', this.#str(nameOff, `type ${id}`));
+      case K.Union: return nameKey('union', this.#str(nameOff, `type ${id}`));
+      case K.Enum: return nameKey('enum', this.#str(nameOff, `type ${id}`));
+      case K.Fwd: return nameKey(this.#fwdOf(this.#view.getUint16(pos + 2, true), id), this.#str(nameOff, `type ${id}`));
+      case K.Typedef: return this.#str(nameOff, `type ${id}`);
+      case K.Int: case K.Float: return canonicalBaseName(this.#str(nameOff, `type ${id}`));
+      default: return null;
+    }
+  }
+
+  /** #keyOf for an id read from the name order, which must be a filed type */
+  readonly #keyOfNamed = (id: TypeId): string => {
+    const key = id < this.typeCount ? this.#keyOf(id) : null;
+    if (key === null) throw this.#corrupt(`lookup orders: name entry ${id} is not a named type`);
+    return key;
+  };
+  // entry i of the variable / function table; i < count was checked against the order's length
+  // only, so each entry is checked here
+  readonly #varName = (i: number): string => this.#symbolName(this.header.offsets.vars, this.header.nVars, VAR, i);
+  readonly #funcName = (i: number): string => this.#symbolName(this.header.offsets.funcs, this.header.nFuncs, FUNC, i);
+
+  #symbolName(start: number, count: number, stride: number, i: number): string {
+    if (i >= count) throw this.#corrupt(`lookup orders: symbol entry ${i} of ${count}`);
+    return this.#str(this.#u32(start + i * stride), `symbol ${i}`);
+  }
+
+  #kind(id: TypeId): number { return this.#bytes[this.header.offsets.types + id * TYPE]; }
+
+  #enumeratorName(id: TypeId, item: number): string {
+    return this.#str(this.#u32(this.header.offsets.items + item * ITEM), `enum ${id}`);
+  }
+
+  #findEnumerator(name: string): { type: TypeId; index: number } | null {
+    const o = this.#orders;
+    if (!o) {
+      this.#enumerators ??= this.#indexEnumerators();
+      return this.#enumerators.get(name) ?? null;
+    }
+    const at = (k: number): string => {
+      const id = o.enumTypes[k], index = o.enumIndexes[k];
+      const pos = this.header.offsets.types + id * TYPE;
+      if (id >= this.typeCount || this.#kind(id) !== K.Enum) throw this.#corrupt(`lookup orders: enumerator entry ${k} names type ${id}, not an enum`);
+      const { first, count } = this.#itemRange(id, pos);
+      if (index >= count) throw this.#corrupt(`lookup orders: enumerator entry ${k} is past enum ${id}'s ${count}`);
+      return this.#enumeratorName(id, first + index);
+    };
+    const k = lowerBound(o.enumTypes.length, name, at);
+    return k < o.enumTypes.length && at(k) === name ? { type: o.enumTypes[k], index: o.enumIndexes[k] } : null;
   }
 
   #indexEnumerators(): Map<string, { type: TypeId; index: number }> {
@@ -241,7 +348,7 @@ export class DwarfTypes extends TypeSource {
       if (this.#bytes[pos] !== K.Enum) continue;
       const { first, count } = this.#itemRange(id, pos);
       for (let k = 0; k < count; k++) {
-        const name = this.#str(this.#u32(this.header.offsets.items + (first + k) * ITEM), `enum ${id}`);
+        const name = this.#enumeratorName(id, first + k);
         if (!out.has(name)) out.set(name, { type: id, index: k });
       }
     }
@@ -251,7 +358,7 @@ export class DwarfTypes extends TypeSource {
   #indexSymbols(start: number, count: number, stride: number): Map<string, number> {
     const out = new Map<string, number>();
     for (let i = 0; i < count; i++) {
-      const name = this.#str(this.#u32(start + i * stride), `symbol ${i}`);
+      const name = this.#symbolName(start, count, stride, i);
       if (!out.has(name)) out.set(name, i);
     }
     return out;
@@ -367,13 +474,9 @@ export class DwarfTypes extends TypeSource {
 
   #str(off: number, what: string): string {
     if (off >= this.header.strBytes) throw this.#corrupt(`${what}: name offset ${off} is past the ${this.header.strBytes}-byte string table`);
-    if (this.#strings === null) {
-      const { strings } = this.header.offsets;
-      this.#strings = Buffer.from(this.#bytes.buffer, this.#bytes.byteOffset + strings, this.header.strBytes).toString('latin1');
-      this.#asciiStrings = !/[^\x00-\x7f]/.test(this.#strings);
-    }
-    const s = this.#strings.slice(off, this.#strings.indexOf('\0', off)); // the table ends in NUL (checked)
-    return this.#asciiStrings || !/[^\x00-\x7f]/.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8');
+    // One name decoded at a time: most runs read a few thousand of the table's ~100k names.
+    const start = this.header.offsets.strings + off;
+    return this.#buf.toString('utf8', start, this.#bytes.indexOf(0, start)); // the table ends in NUL (checked)
   }
 
   #ref(id: number, what: string): TypeId {

@@ -4,17 +4,19 @@
  *
  * `${XDG_CACHE_HOME:-~/.cache}/vaat/types-<build-id>.bin` (`types-inlines-<build-id>.bin` for an
  * index that also holds inlined-function ranges): a header (magic, cache version, the
- * index's format version, payload length, checksum, build-id) and the index as the addon made it.
+ * index's format version, payload length, checksum, build-id), the index as the addon made it and
+ * its name-sorted lookup orders (dwarf-orders.ts), so a warm start builds no name Maps.
  * A cache file that fails any check is ignored and rebuilt; writes go to a temporary file renamed
  * into place, so readers never see half a file and concurrent writers do not collide.
  */
 import { cacheDir, cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import { loadNative } from '../dump/native.js';
 import { reportProgress } from '../progress.js';
-import { DWARF_INDEX_VERSION, DwarfError, readDwarfIndexHeader } from './dwarf.js';
+import { appendDwarfOrders, splitDwarfOrders, type DwarfLookupOrders } from './dwarf-orders.js';
+import { checkDwarfOrders, DWARF_INDEX_VERSION, DwarfError, DwarfTypes, readDwarfIndexHeader } from './dwarf.js';
 
-/** Bump when the extractor's output changes meaning, so old caches are rebuilt. */
-export const TYPE_CACHE_VERSION = 1;
+/** Bump when the extractor's output or the stored form changes, so old caches are rebuilt (2: lookup orders). */
+export const TYPE_CACHE_VERSION = 2;
 const KIND = 'types';
 // An index with inline ranges is twice the size and only the unwinder wants it: its own file, so
 // it never replaces the types-only one that every open reads.
@@ -73,31 +75,45 @@ export function typeCachePath(buildId: string, env: NodeJS.ProcessEnv = process.
   return cachePath(inlines ? KIND_INLINES : KIND, buildId, env);
 }
 
-/** The cached index for a build-id, or null (with why) when absent, damaged, stale or lacking inlines. */
-export function readTypeCache(buildId: string, opts: { needInlines?: boolean; env?: NodeJS.ProcessEnv } = {}): { index: Buffer; file: string } | { index: null; why: string } {
+/** The cached index for a build-id and its lookup orders, or null (with why) when absent, damaged, stale or lacking inlines. */
+export function readTypeCache(buildId: string, opts: { needInlines?: boolean; env?: NodeJS.ProcessEnv } = {}):
+  { index: Buffer; orders: DwarfLookupOrders; file: string } | { index: null; why: string } {
   if (!/^[0-9a-f]{8,128}$/.test(buildId)) return { index: null, why: `build-id '${buildId}' is not hex` };
   const hit = readCache(opts.needInlines ? KIND_INLINES : KIND, buildId, CACHE_VERSION, opts.env);
   if (!hit.data) return { index: null, why: hit.why };
+  const split = splitDwarfOrders(hit.data);
+  if (!split.index) return split;
   try {
-    const h = readDwarfIndexHeader(hit.data, hit.file);
+    const h = readDwarfIndexHeader(split.index, hit.file);
     if (h.buildId !== buildId) return { index: null, why: `index holds build-id ${h.buildId}` };
     if (opts.needInlines && !h.hasInlines) return { index: null, why: 'no inline ranges in it' };
+    const why = checkDwarfOrders(split.index, split.orders);
+    if (why) return { index: null, why: `lookup orders: ${why}` };
   } catch (e) {
     return { index: null, why: (e as Error).message };
   }
-  return { index: hit.data, file: hit.file };
+  return { index: split.index, orders: split.orders, file: hit.file };
 }
 
-/** Store an index atomically (temp file + rename) in the file for its kind (with or without inline ranges); returns the cache file. */
-export function writeTypeCache(buildId: string, index: Uint8Array, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Store an index and its lookup orders (made here when not given) atomically (temp file +
+ * rename) in the file for its kind (with or without inline ranges); returns the cache file.
+ */
+export function writeTypeCache(buildId: string, index: Uint8Array, env: NodeJS.ProcessEnv = process.env, orders?: DwarfLookupOrders): string {
   if (!/^[0-9a-f]{8,128}$/.test(buildId)) throw new DwarfError(`cannot cache types for build-id '${buildId}': not hex`);
   let inlines = false;
-  try { inlines = readDwarfIndexHeader(index).hasInlines; } catch { /* not an index: stored as given, rejected on read */ }
-  return writeCache(inlines ? KIND_INLINES : KIND, buildId, CACHE_VERSION, index, env);
+  let payload: Uint8Array = index;
+  try {
+    inlines = readDwarfIndexHeader(index).hasInlines;
+    payload = appendDwarfOrders(index, orders ?? new DwarfTypes(index).lookupOrders());
+  } catch { /* not an index: stored as given, rejected on read */ }
+  return writeCache(inlines ? KIND_INLINES : KIND, buildId, CACHE_VERSION, payload, env);
 }
 
 export interface LoadedDwarfIndex {
   readonly index: Buffer;
+  /** the index's lookup orders, when read from or written to the cache (else DwarfTypes builds Maps) */
+  readonly orders: DwarfLookupOrders | null;
   readonly buildId: string | null;
   readonly from: 'cache' | 'vmlinux';
   /** the cache file read or written; null when there is none (no build-id, cache off, write failed) */
@@ -137,7 +153,7 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
   let cacheNote: string | null = buildId ? null : 'no build-id: not cached';
   if (useCache) {
     const hit = readTypeCache(buildId!, { needInlines: opts.inlines, env: opts.env });
-    if (hit.index) return { index: hit.index, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null, sections: null };
+    if (hit.index) return { index: hit.index, orders: hit.orders, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null, sections: null };
     if (hit.why !== 'no cache file') cacheNote = `cache ignored: ${hit.why}`;
   }
   extractions++;
@@ -149,8 +165,14 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
     throw dwarfErrorFromNative(e);
   }
   let cacheFile: string | null = null;
+  let orders: DwarfLookupOrders | null = null;
   if (useCache) {
-    try { cacheFile = writeTypeCache(buildId!, r.index, opts.env); } catch (e) { cacheNote = `cache not written: ${(e as Error).message}`; }
+    try {
+      orders = new DwarfTypes(r.index).lookupOrders();
+      cacheFile = writeTypeCache(buildId!, r.index, opts.env, orders);
+    } catch (e) {
+      cacheNote = `cache not written: ${(e as Error).message}`;
+    }
   }
-  return { index: r.index, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats, sections: r.sections ?? null };
+  return { index: r.index, orders, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats, sections: r.sections ?? null };
 }
