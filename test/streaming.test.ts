@@ -62,3 +62,22 @@ describe('streamed --json and text', () => {
     });
   }
 });
+
+describe('long tables', () => {
+  it('past the rows whose cells a table keeps between its passes, rows are rendered again: the same columns either way', () => {
+    const render = (count: number): string[] => {
+      const out = new Output({ plain: true });
+      out.table(function* () { for (let i = 0; i < count; i++) yield [i, i % 7 === 0 ? null : `task-${i % 1000}`, `\x1b${i}`]; }, { header: ['N', 'NAME', 'RAW'], alignRight: [0] });
+      return out.text().split('\n');
+    };
+    const short = render(1_000);
+    const long = render(50_001); // one row past KEEP_CELLS in src/output/sink.ts
+    expect(long).toHaveLength(50_003); // header, rows, and the final newline
+    const width = String(50_000).length;
+    // every row padded to the widest cell of its column, the dump's control byte escaped, no trailing blanks
+    expect(long[1]).toBe(`${'0'.padStart(width)}  -         \\x1b0`);
+    expect(long[50_001]).toBe(`${'50000'.padStart(width)}  task-0    \\x1b50000`);
+    expect(short[1]).toBe(`${'0'.padStart(3)}  -         \\x1b0`);
+    expect(long.every((l) => !/ $/.test(l))).toBe(true);
+  });
+});
