@@ -23,6 +23,8 @@ describe('name columns', () => {
         expect(col.repeats(name)).toBe(every.length > 1);
         expect(col.every(name)).toEqual(every);
       }
+      // the names held once, in index order: '_text', '', 'ä_utf8', 'c'
+      expect([...col.uniques()]).toEqual([['_text', 0], ['', 4], ['ä_utf8', 5], ['c', 7]]);
     });
   }
 

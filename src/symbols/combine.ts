@@ -96,9 +96,7 @@ export class CombinedSymbolTable implements SymbolTable {
         // Walk the smaller table's names and ask the larger one: kallsyms holds ~90k names,
         // VMCOREINFO a dozen, so this stays cheap unless two large sources are compared.
         const [small, large] = tableSize(table) <= tableSize(prev.table) ? [table, prev.table] : [prev.table, table];
-        const smallUnique = uniqueNames(small);
-        for (const [name, a] of smallUnique) {
-          if (a === null) continue;
+        for (const [name, a] of uniqueNames(small)) {
           const b = uniqueAddress(large, name);
           if (b === undefined || b === null) continue;
           shared++;
@@ -217,11 +215,21 @@ function tableSize(t: SymbolTable): number {
 /** a name's address when the table holds it once; null when it repeats; undefined when absent */
 function uniqueAddress(t: SymbolTable, name: string): bigint | null | undefined {
   if (t instanceof SortedSymbolTable) return t.uniqueAddress(name);
-  return uniqueNames(t).get(name);
+  return uniqueMap(t).get(name);
+}
+
+/**
+ * The names a table holds exactly once, with their addresses. A SortedSymbolTable answers from
+ * its name index (no symbol objects: the arm64 cross-check of kallsyms against the vmlinux's
+ * symtab compared ~60k names at every start); other tables are read whole.
+ */
+function uniqueNames(t: SymbolTable): Iterable<[string, bigint]> {
+  if (t instanceof SortedSymbolTable) return t.uniqueNames();
+  return [...uniqueMap(t)].filter((e): e is [string, bigint] => e[1] !== null);
 }
 
 /** name → address for names the table holds once (null: more than once, e.g. static functions) */
-function uniqueNames(t: SymbolTable): Map<string, bigint | null> {
+function uniqueMap(t: SymbolTable): Map<string, bigint | null> {
   const m = new Map<string, bigint | null>();
   for (const s of t.all()) m.set(s.name, m.has(s.name) ? null : s.address);
   return m;

@@ -16,6 +16,8 @@ export interface NameColumn {
   repeats(name: string): boolean;
   /** every index holding that name, ascending */
   every(name: string): number[];
+  /** each name held exactly once, with its index, in index order: what a cross-check of two tables compares */
+  uniques(): Iterable<[string, number]>;
 }
 
 /** Names indexed by a Map; `every` is built on first use (most callers never need it). */
@@ -36,6 +38,10 @@ export class MappedNames implements NameColumn {
   at(i: number): string { return this.names[i]; }
   first(name: string): number | undefined { return this.#first.get(name); }
   repeats(name: string): boolean { return this.#repeated.has(name); }
+
+  *uniques(): Iterable<[string, number]> {
+    for (const [name, i] of this.#first) if (!this.#repeated.has(name)) yield [name, i];
+  }
 
   every(name: string): number[] {
     if (!this.#repeated.has(name)) {
@@ -138,5 +144,18 @@ export class PackedNames implements NameColumn {
     const out: number[] = [];
     for (let k = this.#lowerBound(name); k < this.#sorted.length && this.at(this.#sorted[k]) === name; k++) out.push(this.#sorted[k]);
     return out;
+  }
+
+  /** equal names are neighbours in the name order: one pass marks them, a second yields the rest in index order */
+  *uniques(): Iterable<[string, number]> {
+    const n = this.#sorted.length;
+    const repeated = new Uint8Array(n);
+    let prev: string | null = null;
+    for (let k = 0; k < n; k++) {
+      const name = this.at(this.#sorted[k]);
+      if (name === prev) repeated[this.#sorted[k]] = repeated[this.#sorted[k - 1]] = 1;
+      prev = name;
+    }
+    for (let i = 0; i < n; i++) if (!repeated[i]) yield [this.at(i), i];
   }
 }

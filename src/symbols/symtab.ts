@@ -125,6 +125,11 @@ export class SortedSymbolTable implements SymbolTable {
     return { names: Array.from({ length: this.#names.length }, (_, i) => this.#names.at(i)), types: this.#types.slice(), addresses: this.#addrs.slice() };
   }
 
+  /** each name this table holds exactly once, with its address, in address order */
+  *uniqueNames(): Iterable<[string, bigint]> {
+    for (const [name, i] of this.#names.uniques()) yield [name, this.#addrs[i]];
+  }
+
   /** the address of a name this table holds exactly once; null when it repeats, undefined when absent */
   uniqueAddress(name: string): bigint | null | undefined {
     if (this.#names.repeats(name)) return null;
