@@ -228,9 +228,14 @@ function uniqueNames(t: SymbolTable): Iterable<[string, bigint]> {
   return [...uniqueMap(t)].filter((e): e is [string, bigint] => e[1] !== null);
 }
 
-/** name → address for names the table holds once (null: more than once, e.g. static functions) */
+/** name → address for names the table holds once (null: more than once, e.g. static functions); built once per table */
+const uniqueMaps = new WeakMap<SymbolTable, Map<string, bigint | null>>();
 function uniqueMap(t: SymbolTable): Map<string, bigint | null> {
-  const m = new Map<string, bigint | null>();
-  for (const s of t.all()) m.set(s.name, m.has(s.name) ? null : s.address);
+  let m = uniqueMaps.get(t);
+  if (!m) {
+    m = new Map();
+    for (const s of t.all()) m.set(s.name, m.has(s.name) ? null : s.address);
+    uniqueMaps.set(t, m);
+  }
   return m;
 }
