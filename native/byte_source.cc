@@ -55,7 +55,11 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
     Window* ahead = nullptr;
     for (auto& cand : windows_)
       if (cand.len && off >= cand.off + cand.len && off - (cand.off + cand.len) < kHopWindowSize) ahead = &cand;
-    w = ahead ? ahead : windows_[0].used <= windows_[1].used ? &windows_[0] : &windows_[1];
+    w = ahead;
+    if (!w) {  // the least recently used window
+      w = &windows_[0];
+      for (auto& cand : windows_) if (cand.used < w->used) w = &cand;
+    }
     const size_t want = std::max(len, ahead ? kWindowSize : kHopWindowSize);
     w->data.resize(kWindowSize);
     w->len = preadAll(off, w->data.data(), static_cast<size_t>(std::min<uint64_t>(want, size_ - off)));

@@ -61,10 +61,11 @@ class FileSource : public ByteSource {
     uint64_t used = 0;  // for least-recently-used replacement
   };
   static constexpr size_t kWindowSize = 256 * 1024;
-  static constexpr size_t kHopWindowSize = 16 * 1024;
+  static constexpr size_t kHopWindowSize = 32 * 1024;
+  static constexpr size_t kWindows = 2;
   std::shared_ptr<SharedFd> fd_;
   uint64_t size_;
-  Window windows_[2];
+  Window windows_[kWindows];
   uint64_t tick_ = 0;
 };
 
