@@ -188,6 +188,25 @@ export class CombinedSymbolTable implements SymbolTable {
     return (this.#image = start !== undefined && end !== undefined && start < end ? { start, end } : null);
   }
 
+  /**
+   * The kernel image's symbols (not the modules') whose name passes `test`, once per name: the
+   * highest-priority source's. For finding a few functions by name pattern without making an
+   * object for each of ~100k symbols or reading the modules.
+   */
+  *imageMatching(test: (name: string) => boolean): Iterable<KernelSymbol> {
+    const done = new Set<string>();
+    for (const t of this.#tables) {
+      const mine = new Set<string>();
+      const each = t instanceof SortedSymbolTable ? t.matching(test) : [...t.all()].filter((s) => test(s.name));
+      for (const s of each) {
+        if (done.has(s.name)) continue;
+        mine.add(s.name);
+        yield s;
+      }
+      for (const n of mine) done.add(n);
+    }
+  }
+
   /** every symbol once per name: the highest-priority source's (the late source first, as symbolize does outside the image) */
   *all(): Iterable<KernelSymbol> {
     const done = new Set<string>();
@@ -238,4 +257,11 @@ function uniqueMap(t: SymbolTable): Map<string, bigint | null> {
     uniqueMaps.set(t, m);
   }
   return m;
+}
+
+/** a table's kernel-image symbols whose name passes `test` (CombinedSymbolTable.imageMatching; any other table whole) */
+export function imageSymbolsMatching(table: SymbolTable, test: (name: string) => boolean): Iterable<KernelSymbol> {
+  if (table instanceof CombinedSymbolTable) return table.imageMatching(test);
+  if (table instanceof SortedSymbolTable) return table.matching(test);
+  return [...table.all()].filter((s) => test(s.name));
 }

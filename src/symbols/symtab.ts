@@ -189,6 +189,11 @@ export class SortedSymbolTable implements SymbolTable {
   *all(): Iterable<KernelSymbol> {
     for (let i = 0; i < this.#names.length; i++) yield this.#symbol(i);
   }
+
+  /** the symbols whose name passes `test`, in address order; no object is made for the others */
+  *matching(test: (name: string) => boolean): Iterable<KernelSymbol> {
+    for (let i = 0; i < this.#names.length; i++) if (test(this.#names.at(i))) yield this.#symbol(i);
+  }
 }
 
 const isArray = (names: readonly string[] | NameColumn): names is readonly string[] => Array.isArray(names);
