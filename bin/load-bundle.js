@@ -5,40 +5,23 @@
 // after the command first ran so it holds the functions that command compiled (one file for
 // every command made each deserialize all the others' code): a first line naming the bundle it
 // was made from (size and mtime) and the data's CRC-32, then V8's data. V8 checks the data
-// against its own version and flags but trusts its contents, so data whose CRC-32 fails never
-// reaches it; a cache made from another build of the bundle is never used. VAAT_CACHE=off turns
-// it off.
+// against its own version and flags but trusts its contents (damaged data can abort the process
+// with "unreachable code"), so data whose CRC-32 fails never reaches it; a cache made from
+// another build of the bundle is never used. VAAT_CACHE=off turns it off.
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import * as zlib from 'node:zlib';
+// the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
+import { crc32 } from '../dist/src/cache/crc32.js';
 
 function cacheFile(command) {
   if (process.env.VAAT_CACHE === 'off') return null;
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache');
   return join(base, 'vaat', `code-${process.version.replace(/[^0-9a-z.]/gi, '')}-${process.arch}-${command}.bin`);
-}
-
-// V8 trusts code-cache data it accepts (a damaged file can abort the process with "unreachable
-// code"), so the file carries our own CRC-32 of it and damaged data never reaches V8.
-let crcTable;
-function crc32(data) {
-  if (typeof zlib.crc32 === 'function') return zlib.crc32(data); // Node 20.15+
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** the cached code for this bundle build, or undefined (absent, another build's, damaged) */

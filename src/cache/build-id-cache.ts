@@ -12,35 +12,23 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadNative } from '../dump/native.js';
+import { crc32 } from './crc32.js';
 
 // VAATC004: the checksum is CRC-32 (SHA-1's first 32 bits before)
 const MAGIC = 'VAATC004';
 
-/**
- * The payload's checksum: CRC-32, from the addon (zlib's, ~2 ms for the 11 MB type index; SHA-1
- * took ~7 ms plus loading node:crypto at every start), else computed here. zlib.crc32 would do
- * but needs Node 20.15+, and this runs on 18.
- */
-function checksum(data: Uint8Array): number {
-  let native: ReturnType<typeof loadNative> | null = null;
-  try { native = loadNative(); } catch { /* no addon: the table below */ }
-  return native?.crc32 ? native.crc32(data) : crc32(data);
+/** the addon, or null when it cannot be loaded (then Node does the work) */
+function addon(): ReturnType<typeof loadNative> | null {
+  try { return loadNative(); } catch { return null; }
 }
 
-let crcTable: Uint32Array | null = null;
-/** CRC-32 computed in JavaScript (the addon's is ~50× faster; exported for the test that holds them equal) */
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+/**
+ * The payload's checksum: CRC-32, from the addon (zlib's, ~2 ms for the 11 MB type index; SHA-1
+ * took ~7 ms plus loading node:crypto at every start), else computed in JavaScript.
+ */
+function checksum(data: Uint8Array): number {
+  const native = addon();
+  return native?.crc32 ? native.crc32(data) : crc32(data);
 }
 const HEADER = 96;
 const KIND_FIELD = 16;
@@ -88,10 +76,8 @@ const MAX_CACHE_FILE = 1 << 30;
  * ~2,800 page faults, ~35 ms, under a hypervisor; the addon's read takes ~12 ms), else Node's.
  */
 function readWhole(file: string): Buffer {
-  let native: ReturnType<typeof loadNative> | null = null;
-  try { native = loadNative(); } catch { /* no addon: Node reads it */ }
-  if (native?.readFileHuge) return native.readFileHuge(file, MAX_CACHE_FILE);
-  return readFileSync(file);
+  const native = addon();
+  return native?.readFileHuge ? native.readFileHuge(file, MAX_CACHE_FILE) : readFileSync(file);
 }
 
 /** store a payload atomically (temp file + rename); returns the cache file */
