@@ -10,7 +10,6 @@ import { hex } from '../src/output/style.js';
 import { eachTask, listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
 import { AddressNotMappedError, ExcludedPageError, UsageError } from '../src/errors/index.js';
-import { readVirtInto } from '../src/dump/dump.js';
 
 interface TasktableOptions { fields?: string; sort?: string; filter?: string; percpu?: string; type?: string; limit?: string }
 
@@ -173,7 +172,7 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
       const base = t.address + BigInt(spanStart);
       // only the span is in the snapshot: a field outside it (through a pointer) is read on its own
       if (span) {
-        try { readVirtInto(vm.dump, base, span); obj = new KObject(vm, typeId, t.address, 0, null, { base, buf: span }); }
+        try { vm.dump.readVirtInto(base, span); obj = new KObject(vm, typeId, t.address, 0, null, { base, buf: span }); }
         catch (e) { if (!(e instanceof ExcludedPageError || e instanceof AddressNotMappedError)) throw e; }
       }
       obj ??= vm.objectAt(t.address, T);

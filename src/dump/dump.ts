@@ -104,11 +104,11 @@ export class Dump implements MemoryReader {
   }
   readVirt(addr: bigint, len: number): Buffer {
     const b = Buffer.allocUnsafe(len);
-    this.#wrap(() => this.#native.readVirtInto(addr, b, this.zeroExcluded));
+    this.readVirtInto(addr, b);
     return b;
   }
   readVirtInto(addr: bigint, target: Buffer): void {
-    // no #wrap closure: a task walk calls this tens of thousands of times
+    // no #wrap closure: task walks and pointer reads call this tens of thousands of times
     try { this.#native.readVirtInto(addr, target, this.zeroExcluded); } catch (err) { throw fromNative(err, this.file); }
   }
   virtToPhys(addr: bigint): bigint { return this.#wrap(() => this.#native.virtToPhys(addr)); }

@@ -224,7 +224,6 @@ function readInt(b: Buffer, off: number, f: Field): number {
   }
 }
 
-
 /** Reads and decodes task_structs for one KernelContext; remembers tgids for ppid. */
 class TaskReader {
   readonly L: TaskLayout;

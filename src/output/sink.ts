@@ -108,7 +108,7 @@ export class Output {
     const widths = header.map(displayWidth);
     let n = 0;
     let multiLine = false;
-    const kept: { text: string[]; width: number[] } | null = { text: [], width: [] };
+    const kept: { text: string[]; width: number[] } = { text: [], width: [] };
     let keeping = true;
     for (const r of each()) {
       n++;
@@ -120,7 +120,7 @@ export class Output {
         if (!(w <= widths[i])) widths[i] = w;
         if (keeping) { kept.text.push(t); kept.width.push(w); }
       }
-      if (keeping) kept.text.push(ROW_END), kept.width.push(0);
+      if (keeping) { kept.text.push(ROW_END); kept.width.push(0); }
     }
     if (n === 0) { this.line(this.c.dim('(none)')); return; }
     // Single-line cells (nearly every table) are padded here, row by row: the same text as the

@@ -194,31 +194,26 @@ export class CombinedSymbolTable implements SymbolTable {
    * object for each of ~100k symbols or reading the modules.
    */
   *imageMatching(test: (name: string) => boolean): Iterable<KernelSymbol> {
-    const done = new Set<string>();
-    for (const t of this.#tables) {
-      const mine = new Set<string>();
-      const each = t instanceof SortedSymbolTable ? t.matching(test) : [...t.all()].filter((s) => test(s.name));
-      for (const s of each) {
-        if (done.has(s.name)) continue;
-        mine.add(s.name);
-        yield s;
-      }
-      for (const n of mine) done.add(n);
-    }
+    yield* oncePerName(this.#tables, (t) => imageSymbolsMatching(t, test));
   }
 
   /** every symbol once per name: the highest-priority source's (the late source first, as symbolize does outside the image) */
   *all(): Iterable<KernelSymbol> {
-    const done = new Set<string>();
-    for (const t of this.#withLate()) {
-      const mine = new Set<string>();
-      for (const s of t.all()) {
-        if (done.has(s.name)) continue;
-        mine.add(s.name);
-        yield s;
-      }
-      for (const n of mine) done.add(n);
+    yield* oncePerName(this.#withLate(), (t) => t.all()); // the late source read when iterated, not when asked
+  }
+}
+
+/** each table's symbols (as `each` gives them) whose name no earlier table gave: a name repeated inside one table (static functions) stays */
+function* oncePerName(tables: readonly SymbolTable[], each: (t: SymbolTable) => Iterable<KernelSymbol>): Iterable<KernelSymbol> {
+  const done = new Set<string>();
+  for (const t of tables) {
+    const mine = new Set<string>();
+    for (const s of each(t)) {
+      if (done.has(s.name)) continue;
+      mine.add(s.name);
+      yield s;
     }
+    for (const n of mine) done.add(n);
   }
 }
 
