@@ -51,7 +51,8 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
     // A miss just past a window continues a forward scan (bulk reads, descriptors in pfn order):
     // refill that window with a large read-ahead. Any other miss is a hop (a task walk visits
     // slab pages all over the file): read a small window, since copying 256 KiB per hop cost
-    // more than decompressing the page it was for.
+    // more than decompressing the page it was for. A hop reads kHopWindowSize while recent such
+    // windows served further reads (neighbouring slab pages), else only kSmallHopSize.
     Window* ahead = nullptr;
     for (auto& cand : windows_)
       if (cand.len && off >= cand.off + cand.len && off - (cand.off + cand.len) < kHopWindowSize) ahead = &cand;
@@ -60,10 +61,18 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
       w = &windows_[0];
       for (auto& cand : windows_) if (cand.used < w->used) w = &cand;
     }
-    const size_t want = std::max(len, ahead ? kWindowSize : kHopWindowSize);
+    if (w->hop) hopReuse_ = static_cast<uint8_t>((hopReuse_ << 1) | (w->reused ? 1 : 0));
+    bool fullHop = false;
+    if (!ahead) fullHop = __builtin_popcount(hopReuse_) >= 2 || ++hops_ % kHopProbe == 0;
+    // a forward scan doubles its read-ahead each refill, up to kWindowSize
+    const size_t want = std::max(len, ahead ? std::min(kWindowSize, 2 * ahead->len) : fullHop ? kHopWindowSize : kSmallHopSize);
     w->data.resize(kWindowSize);
     w->len = preadAll(off, w->data.data(), static_cast<size_t>(std::min<uint64_t>(want, size_ - off)));
     w->off = off;
+    w->hop = fullHop;
+    w->reused = false;
+  } else if (off + len > w->off + kSmallHopSize) {
+    w->reused = true;  // a read a small hop would have missed
   }
   w->used = ++tick_;
   const uint64_t end = w->off + w->len;

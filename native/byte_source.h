@@ -59,14 +59,24 @@ class FileSource : public ByteSource {
     uint64_t off = 0;
     size_t len = 0;
     uint64_t used = 0;  // for least-recently-used replacement
+    bool hop = false;     // filled by a full-size hop read-ahead
+    bool reused = false;  // served a read past what a small hop would have held
   };
   static constexpr size_t kWindowSize = 256 * 1024;
   static constexpr size_t kHopWindowSize = 32 * 1024;
   static constexpr size_t kWindows = 2;
+  // A hop smaller than kHopWindowSize, for when hops land far apart (a lock scan reading one
+  // stack page per task): copying 32 KiB for a 2 KiB compressed page then cost more than the rest.
+  static constexpr size_t kSmallHopSize = 4 * 1024;
+  // every so many hops, one full-size hop tests whether read-ahead pays again
+  static constexpr unsigned kHopProbe = 16;
   std::shared_ptr<SharedFd> fd_;
   uint64_t size_;
   Window windows_[kWindows];
   uint64_t tick_ = 0;
+  // bit i: the i-th most recent full-size hop window served another read before it was replaced
+  uint8_t hopReuse_ = 0xff;
+  unsigned hops_ = 0;
 };
 
 // What every container index records, whatever it indexes: the logical size, whether the
