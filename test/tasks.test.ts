@@ -97,6 +97,21 @@ describe.each(dumps)('$scenario/$name', ({ scenario, path }) => {
     expect(hog.lastSwitchTime).not.toBeNull();
   });
 
+  it('carries task->stack and the blocked-on pointers through the walk, as the task_struct holds them', () => {
+    // drgn's stack base of each waiting task, where the scenario has them
+    for (const w of (extra.waits_for?.waits_for ?? []) as Json[]) {
+      const x = tasks.find((y) => y.pid === w.pid)!;
+      expect(`0x${x.stack.toString(16)}`, `pid ${w.pid}`).toBe(w.stack);
+    }
+    const stackOff = BigInt(vm.types.offsetof('struct task_struct', 'stack'));
+    const pi = vm.types.tryMemberPath('struct task_struct', 'pi_blocked_on');
+    for (const x of tasks.filter((y) => !y.isIdle).slice(0, 40)) {
+      expect(x.stack).toBe(vm.mem.pointer(x.address + stackOff));
+      expect(x.piBlockedOn).toBe(pi ? vm.mem.pointer(x.address + BigInt(pi.offset)) : null);
+      expect(x.blockedOn === null).toBe(vm.types.tryMemberPath('struct task_struct', 'blocked_on') === null);
+    }
+  });
+
   it('reads CPUs and runqueue currents as drgn does', () => {
     const c = cpuInfo(vm);
     expect({ nr_cpu_ids: c.nrCpuIds, possible: c.possible, online: c.online }).toEqual(t.cpus);

@@ -34,6 +34,15 @@ export interface Task {
   exitState: number;
   /** task->on_cpu: the task is running on a CPU (or being switched) */
   onCpu: boolean;
+  /** task->stack: the base (lowest address) of its kernel stack */
+  stack: bigint;
+  /**
+   * What it is blocked on, as the kernel records it: task->pi_blocked_on (its rt_mutex_waiter,
+   * CONFIG_RT_MUTEXES) and task->blocked_on (CONFIG_DEBUG_MUTEXES: its mutex_waiter; the mutex
+   * itself from v6.15); 0 when not blocked, null when the kernel lacks the member.
+   */
+  piBlockedOn: bigint | null;
+  blockedOn: bigint | null;
   /** task_cpu(): the CPU it runs or last ran on */
   cpu: number;
   prio: number;
@@ -77,6 +86,9 @@ interface TaskLayout {
   pid: Field;
   tgid: Field;
   realParent: Field;
+  stack: Field;
+  piBlockedOn: Field | null;
+  blockedOn: Field | null;
   comm: { off: number; size: number };
   tasks: number;
   threadNode: number;
@@ -120,6 +132,10 @@ function buildLayout(t: TypeInfo): TaskLayout {
     pid: need(t, ['pid']),
     tgid: need(t, ['tgid']),
     realParent: need(t, ['real_parent']),
+    stack: need(t, ['stack']),
+    // both follow `signal` and precede `cgroups` in include/linux/sched.h: the span does not grow
+    piBlockedOn: field(t, TASK, ['pi_blocked_on']), // CONFIG_RT_MUTEXES
+    blockedOn: field(t, TASK, ['blocked_on']), // CONFIG_DEBUG_MUTEXES
     comm: { off: commLoc.offset, size: t.sizeof(commLoc.type) },
     tasks: t.offsetof(TASK, 'tasks'),
     threadNode: t.offsetof(TASK, 'thread_node'),
@@ -133,7 +149,7 @@ function buildLayout(t: TypeInfo): TaskLayout {
   // The span read per task: from the first to the end of the last member used.
   const ranges: [number, number][] = [
     ...[L.state, L.exitState, L.flags, L.onCpu, L.cpu, L.prio, L.staticPrio, L.policy, L.pid, L.tgid, L.realParent,
-      L.cgroups, L.lastArrival, L.lastQueued, L.lastSwitchTime]
+      L.stack, L.piBlockedOn, L.blockedOn, L.cgroups, L.lastArrival, L.lastQueued, L.lastSwitchTime]
       .filter((f): f is Field => f !== null).map((f): [number, number] => [f.off, f.off + f.size]),
     [L.comm.off, L.comm.off + L.comm.size],
     [L.tasks, L.tasks + 16],
@@ -287,6 +303,9 @@ class TaskReader {
       stateBits,
       exitState,
       onCpu: L.onCpu ? readInt(b, base, L.onCpu) !== 0 : false,
+      stack: this.ptr(b, L.stack.off),
+      piBlockedOn: L.piBlockedOn ? this.ptr(b, L.piBlockedOn.off) : null,
+      blockedOn: L.blockedOn ? this.ptr(b, L.blockedOn.off) : null,
       cpu: L.cpu ? readInt(b, base, L.cpu) : 0,
       prio: readInt(b, base, L.prio),
       staticPrio,

@@ -158,8 +158,8 @@ class Scanner {
   readonly spOff: bigint | null;
   readonly stackBases = new Map<bigint, bigint>();
   readonly results = new Map<bigint, TaskWait>();
-  /** per waiter layout (`${listOff}:${taskOff}`): node → the ring through it (null: broken from there) */
-  readonly rings = new Map<string, Map<bigint, Cycle | null>>();
+  /** per waiter layout: node → the ring through it (null: broken from there) */
+  readonly #rings: { listOff: bigint; taskOff: bigint; byNode: Map<bigint, Cycle | null> }[] = [];
   /** 16 bytes for a list_head read by ring(): a sleeping task's stack holds its own address ~7 times, each a ring to try */
   readonly #link = Buffer.alloc(16);
   /** THREAD_SIZE bytes for the stack mayWaitOnLock() scans, reused for every task */
@@ -167,8 +167,6 @@ class Scanner {
   #byStack: { base: bigint; task: Task }[] | null = null;
   #blockers: Map<number, { lo: number; end: number; kind: LockKind }[]> | null = null;
   #lockKinds: ListLockKind[] | null = null;
-  /** offsets of task_struct's pi_blocked_on and blocked_on, those the kernel has */
-  readonly blockedOnOffs: bigint[];
 
   constructor(readonly vm: KernelContext) {
     this.tasks = tasksByAddress(vm);
@@ -177,7 +175,6 @@ class Scanner {
     this.stackOff = BigInt(t.offsetof('struct task_struct', 'stack'));
     const sp = t.tryMemberPath('struct task_struct', 'thread.sp');
     this.spOff = sp ? BigInt(sp.offset) : null;
-    this.blockedOnOffs = ['pi_blocked_on', 'blocked_on'].map((m) => t.tryMemberPath('struct task_struct', m)).filter((m) => m !== null).map((m) => BigInt(m.offset));
   }
 
   /** the list-based lock kinds of this kernel with their waiter layouts */
@@ -214,6 +211,7 @@ class Scanner {
 
   stackBase(task: bigint): bigint {
     let b = this.stackBases.get(task);
+    if (b === undefined) b = this.tasks.get(task)?.stack; // read by the task walk
     if (b === undefined) {
       try { b = this.vm.mem.pointer(task + this.stackOff); } catch { b = 0n; }
       this.stackBases.set(task, b);
@@ -285,9 +283,13 @@ class Scanner {
    * prev is not the node before it, an unreadable or non-kernel pointer, more than MAX_RING nodes).
    */
   ring(start: bigint, listOff: bigint, taskOff: bigint, peek?: Peek): RingView | null {
-    const layoutKey = `${listOff}:${taskOff}`;
-    let rings = this.rings.get(layoutKey);
-    if (!rings) this.rings.set(layoutKey, (rings = new Map()));
+    // start is a word on a stack the caller holds: its links come from there, and a start whose
+    // prev is not even a kernel address (a saved register, a return address's neighbour) fails
+    // here without a read or a lookup (most of the ~7 copies of its address a sleeping task's stack holds)
+    const next = peek?.(start);
+    const prevOfStart = peek?.(start + 8n);
+    if (prevOfStart !== undefined && !isKernelAddress(this.vm, prevOfStart)) return null;
+    const rings = this.#ringsOf(listOff, taskOff);
     const known = rings.get(start);
     if (known !== undefined) return known ? { cycle: known, at: known.pos.get(start)! } : null;
     const d = this.vm.mem;
@@ -296,12 +298,6 @@ class Scanner {
     let prev = start;
     let n: bigint;
     let broken = false;
-    // start is a word on a stack the caller holds: its links come from there, and a start whose
-    // prev is not even a kernel address (a saved register, a return address's neighbour) fails
-    // here without a read
-    const next = peek?.(start);
-    const prevOfStart = peek?.(start + 8n);
-    if (prevOfStart !== undefined && !isKernelAddress(this.vm, prevOfStart)) { rings.set(start, null); return null; }
     if (next !== undefined) n = next;
     else try { n = d.pointer(start); } catch { n = 0n; broken = true; }
     for (let i = 0; !broken; i++) {
@@ -321,6 +317,14 @@ class Scanner {
       rings.set(node, cycle);
     });
     return { cycle, at: 0 };
+  }
+
+  /** the rings already walked for one waiter layout */
+  #ringsOf(listOff: bigint, taskOff: bigint): Map<bigint, Cycle | null> {
+    for (const r of this.#rings) if (r.listOff === listOff && r.taskOff === taskOff) return r.byNode;
+    const byNode = new Map<bigint, Cycle | null>();
+    this.#rings.push({ listOff, taskOff, byNode });
+    return byNode;
   }
 
   /** the `len` bytes of a stack at addr in a buffer reused by every call (valid until the next) */
@@ -622,7 +626,7 @@ function wordsEqualTo(buf: Buffer, from: number, v: bigint): number[] {
 function mayWaitOnLock(s: Scanner, task: Task): boolean {
   const vm = s.vm;
   try {
-    for (const off of s.blockedOnOffs) if (vm.mem.pointer(task.address + off) !== 0n) return true;
+    if (task.piBlockedOn || task.blockedOn) return true; // read by the task walk (nonzero: blocked)
     const stack = s.stackBase(task.address);
     if (stack === 0n) return false;
     const from = liveFrom(s, task, stack);
