@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { best, fixturesDir, fmt, printTable, root } from './common.mjs';
+import { best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const vmcore = process.env.VMCORE ?? join(fixturesDir, 'sysrq-basic/vmcore.kdump-lzo');
 const vmlinux = '/usr/lib/debug/boot/vmlinux-6.1.0-54-cloud-amd64';
@@ -48,7 +48,7 @@ function run(cmd, args, input) {
 const rows = [];
 for (const cmd of ['sys', 'ps', 'bt -a', 'runq']) {
   const argv = cmd.split(' ');
-  const vaat = best(() => run(process.execPath, [join(root, 'bin/vaat.js'), argv[0], vmcore, ...argv.slice(1)]));
+  const vaat = best(() => run(process.execPath, [...vaatArgv, argv[0], vmcore, ...argv.slice(1)]));
   let drgn = null, crash = null;
   if (hasDebug) {
     const script = join(tmp, `${argv[0]}.py`);

@@ -1,10 +1,20 @@
 // Shared bits of the benchmark scripts: fixture discovery, timing, the results table.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table, getBorderCharacters } from 'table';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * How to start the CLI as an installed `vaat` starts: this node, with the flags bin/vaat.js's #!
+ * line gives node, then the script (append the command's arguments).
+ */
+export const vaatArgv = (() => {
+  const bin = join(root, 'bin/vaat.js');
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
+  return [...shebang.split(/\s+/).filter((w) => w.startsWith('--')), bin];
+})();
+
 export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(root, '../shared/fixtures');
 if (!existsSync(join(fixturesDir, 'README.md'))) throw new Error(`fixtures not found at ${fixturesDir}`);
 

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fixturesDir, fmt, printTable, root } from './common.mjs';
+import { fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const md = process.argv.includes('--markdown');
@@ -120,7 +120,7 @@ print(n)
 writeFileSync(join(tmp, 'list.py'), DRGN_LIST);
 writeFileSync(join(tmp, 'stacks.py'), DRGN_STACKS);
 
-const vaat = (argv, core) => measure(process.execPath, [join(root, 'bin/vaat.js'), ...(argv.length ? [argv[0], core, ...argv.slice(1)] : [core])]);
+const vaat = (argv, core) => measure(process.execPath, [...vaatArgv, ...(argv.length ? [argv[0], core, ...argv.slice(1)] : [core])]);
 const drgn = (script, core) => measure('/usr/bin/python3', [join(tmp, script), core, vmlinux]);
 const crash = (cmd, core) => measure('crash', ['-s', vmlinux, core], `${cmd}\nquit\n`);
 

@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmt, printTable, root } from './common.mjs';
+import { fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const vmcore = process.env.VMCORE ?? join(root, 'sample', 'vmcore-cgroup-mutex-hung.kdump-zstd');
 const vmlinux = '/usr/lib/debug/boot/vmlinux-6.1.0-54-cloud-amd64';
@@ -58,7 +58,7 @@ class Repl {
 
 /** cgroup_mutex's holder (what `bt` looks at), from vaat itself; pid 1 when nobody holds it */
 function lockHolder() {
-  const r = spawnSync(process.execPath, [join(root, 'bin/vaat.js'), 'lockinfo', 'cgroup_mutex', vmcore, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...vaatArgv, 'lockinfo', 'cgroup_mutex', vmcore, '--json'], { encoding: 'utf8' });
   return r.status === 0 ? JSON.parse(r.stdout).lock.owner?.pid ?? 1 : 1;
 }
 
@@ -90,7 +90,7 @@ async function measure(label, repl, column) {
   return { open, rows };
 }
 
-const vaat = new Repl(process.execPath, [join(root, 'bin/vaat.js'), 'shell', vmcore], { marker: (t) => `echo ${t}` });
+const vaat = new Repl(process.execPath, [...vaatArgv, 'shell', vmcore], { marker: (t) => `echo ${t}` });
 const results = { vaat: await measure('vaat', vaat, 1) };
 vaat.close('quit');
 if (existsSync(vmlinux)) {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { best, fixturesDir, fmt, printTable, root } from './common.mjs';
+import { best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 // --arm64: the arm64 set's sysrq dump and its debug vmlinux (crash 8.0.2 from Debian reads x86_64 only)
 const arm64 = process.argv.includes('--arm64');
@@ -24,7 +24,7 @@ function run(cmd, args, opts = {}) {
   if (!/swapper\/0|TASKS/.test(r.stdout)) throw new Error(`${cmd}: unexpected output ${r.stdout.slice(0, 200)}`);
   return r;
 }
-const vaat = (extra = []) => () => run(process.execPath, [join(root, 'bin/vaat.js'), 'p', vmcore, 'init_task.comm', ...extra]);
+const vaat = (extra = []) => () => run(process.execPath, [...vaatArgv, 'p', vmcore, 'init_task.comm', ...extra]);
 const clearCache = () => rmSync(cache, { recursive: true, force: true });
 
 const rows = [];

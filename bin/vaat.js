@@ -1,7 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // Entry point. dist/vaat.cjs is the CLI bundled into one file (npm run build:bundle), which
 // starts faster than loading each compiled module, loaded with V8's code cache (load-bundle.js);
 // dist/cli/main.js is the plain tsc output.
+// The #! line's flag caps V8's young generation at 2 MiB a half (Node's default grows it to 16):
+// a task walk keeps most of what it allocates, so a big young generation is only copied more and
+// costs more first-touch page faults (ps on 20,000 tasks: ~15% less CPU, ~15% less memory).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from './load-bundle.js';

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >&2
-exec node bin/vaat.js sample/vmcore-cgroup-mutex-hung.kdump-zstd "$@"
+exec bin/vaat.js sample/vmcore-cgroup-mutex-hung.kdump-zstd "$@"
