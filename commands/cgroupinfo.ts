@@ -6,7 +6,7 @@
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Output, TreeNode } from '../src/output/sink.js';
 import { humanBytes } from '../src/output/style.js';
-import { cgroupRoots, cgroupTask, cgroupTree, flattenCgroups, type CgroupInfo, type CgroupTask, type MemcgState } from '../src/kernel/cgroup/index.js';
+import { cgroupRoots, cgroupTask, cgroupTree, flattenCgroups, walkedCssSetTasks, type CgroupInfo, type CgroupTask, type CssSetTasksSource, type MemcgState } from '../src/kernel/cgroup/index.js';
 import { listTasks } from '../src/kernel/tasks.js';
 
 interface CgroupinfoOptions { tasks?: boolean; flat?: boolean }
@@ -99,8 +99,12 @@ export default defineCommand<CgroupinfoOptions, CgroupinfoResult>({
   ],
   run({ vm, options }) {
     let taskInfo: ((a: bigint) => CgroupTask) | undefined;
+    let cssSetTasks: CssSetTasksSource | undefined;
     if (options.tasks) {
-      const byAddr = new Map(listTasks(vm).map((t) => [t.address, t]));
+      const all = listTasks(vm);
+      const byAddr = new Map(all.map((t) => [t.address, t]));
+      // the walk has every task's css_set: the css_set lists need not be walked again
+      cssSetTasks = walkedCssSetTasks(vm, all);
       taskInfo = (a) => {
         const t = byAddr.get(a);
         // on the cgroup's css_set list but not on the task list (exiting, or a torn list): read it
@@ -113,7 +117,7 @@ export default defineCommand<CgroupinfoOptions, CgroupinfoResult>({
         version: h.dfl ? 2 : 1,
         name: h.name,
         controllers: h.controllers,
-        root: toNode(cgroupTree(vm, h, { tasks: options.tasks, taskInfo })),
+        root: toNode(cgroupTree(vm, h, { tasks: options.tasks, taskInfo, cssSetTasks })),
       })),
     };
   },

@@ -77,20 +77,24 @@ export default defineCommand<PsOptions, PsResult>({
     const want = matcher(args);
     const states = options.state ? new Set(options.state.split('')) : null;
     const cg = options.cgroup?.replace(/\/+$/, '') || null;
-    const rows = listTasks(vm)
-      .filter((t) => want(t))
-      .filter((t) => !options.G || t.pid === t.tgid)
-      .filter((t) => !options.k || t.isKthread || t.isIdle)
-      .filter((t) => !options.u || !(t.isKthread || t.isIdle))
-      .filter((t) => !states || states.has(t.state))
-      .filter((t) => !cg || (t.cgroup !== null && (t.cgroup === cg || t.cgroup.startsWith(cg + '/') || cg === '')))
-      .filter((t) => !options.active || currs.has(t.address))
-      .sort((a, b) => a.pid - b.pid || a.cpu - b.cpu)
-      .map((t): PsRow => ({
+    // one pass, one array: on 100,000 tasks each chained filter's copy cost more than its test
+    const keep = (t: Task): boolean => want(t)
+      && (!options.G || t.pid === t.tgid)
+      && (!options.k || t.isKthread || t.isIdle)
+      && (!options.u || !(t.isKthread || t.isIdle))
+      && (!states || states.has(t.state))
+      && (!cg || (t.cgroup !== null && (t.cgroup === cg || t.cgroup.startsWith(cg + '/') || cg === '')))
+      && (!options.active || currs.has(t.address));
+    const rows: PsRow[] = [];
+    for (const t of listTasks(vm)) {
+      if (!keep(t)) continue;
+      rows.push({
         pid: t.pid, tgid: t.tgid, ppid: t.ppid, cpu: t.cpu, task: t.address, state: t.state, prio: t.prio, nice: t.nice,
         policy: t.policy, comm: t.comm, cgroup: t.cgroup, kthread: t.isKthread, idle: t.isIdle,
         active: currs.has(t.address), panic: t.address === panicAddr, flags: t.flags, onCpu: t.onCpu, lastArrival: t.lastArrival,
-      }));
+      });
+    }
+    rows.sort((a, b) => a.pid - b.pid || a.cpu - b.cpu);
     const counts: Partial<Record<TaskStateChar, number>> = {};
     for (const r of rows) counts[r.state] = (counts[r.state] ?? 0) + 1;
     return { count: rows.length, states: counts, tasks: rows };

@@ -1,8 +1,8 @@
 /** cgroups: every value of truth.json `cgroups` and of the MANIFEST, on every dump file; cgroupinfo's CLI. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openVmcore, type Vmcore } from '../src/vmcore.js';
-import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, flattenCgroups, type CgroupInfo } from '../src/kernel/cgroup/index.js';
-import { listTasks } from '../src/kernel/tasks.js';
+import { cgroupPath, cgroupRoots, cgroupTree, cssForEachDescendantPre, cssSetTasks, flattenCgroups, walkedCssSetTasks, type CgroupInfo } from '../src/kernel/cgroup/index.js';
+import { PF_EXITING, listTasks } from '../src/kernel/tasks.js';
 import { dumps, dumpsOf, manifest, primaryTruth, truth, type Json } from './fixtures.js';
 import { runScript, vaat, vaatJson } from './cli.js';
 
@@ -93,6 +93,25 @@ describe.each(dumps)('$scenario/$name', (d) => {
     expect(web.cpu!.shares).toBe(Math.round((300 * 1024) / 100));
     expect(web.cpu!.bandwidth).toMatchObject({ quotaUs: null, periodUs: 100000, nrThrottled: 0 });
     expect(web.memory!.events.oom_kill).toBe(0);
+  });
+
+  it('the walked css_set tasks stand in for the css_set lists only where they agree with nr_tasks', () => {
+    const tasks = listTasks(vm);
+    const walked = walkedCssSetTasks(vm, tasks);
+    const csets = [...new Set(tasks.filter((t) => !t.isIdle).map((t) => t.cssSet!))];
+    expect(csets.length).toBeGreaterThanOrEqual(3);
+    for (const cs of csets) {
+      const got = walked(cs);
+      expect(got, `css_set 0x${cs.toString(16)}`).not.toBeNull();
+      expect([...got!].sort()).toEqual([...cssSetTasks(vm, cs)].sort());
+    }
+    // a walk missing one task of a css_set, or seeing it exiting, is not trusted for that css_set
+    const dropped = tasks.find((t) => !t.isIdle && t.cssSet === csets[0])!;
+    expect(walkedCssSetTasks(vm, tasks.filter((t) => t !== dropped))(csets[0])).toBeNull();
+    expect(walkedCssSetTasks(vm, tasks.map((t) => (t === dropped ? { ...t, flags: t.flags | PF_EXITING } : t)))(csets[0])).toBeNull();
+    // the tree built with them is the tree built from the lists
+    const fast = flattenCgroups(cgroupTree(vm, roots[0], { tasks: true, cssSetTasks: walked }));
+    expect(fast.map((c) => [c.path, c.nrTasks, c.tasks])).toEqual(all.map((c) => [c.path, c.nrTasks, c.tasks]));
   });
 });
 

@@ -1,15 +1,18 @@
 /**
- * CRC-32 (zlib's polynomial) in JavaScript, for the per-build cache files when the addon lacks
- * its own (~50× faster) and for the CLI's code cache, which bin/load-bundle.js checks before the
+ * CRC-32 (zlib's polynomial) in JavaScript, for the per-build cache files when neither Node nor
+ * the addon has one (~50× slower) and for the CLI's code cache, which bin/load-bundle.js checks before the
  * addon or the bundle is loaded. zlib.crc32 where Node has it (20.15+); this runs on 18.
  */
 import * as zlib from 'node:zlib';
 
 let table: Uint32Array | null = null;
 
+const nodeCrc32 = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
+/** Node has zlib.crc32 (20.15+), the fastest of the three */
+export const hasNodeCrc32 = typeof nodeCrc32 === 'function';
+
 export function crc32(data: Uint8Array): number {
-  const native = (zlib as { crc32?: (d: Uint8Array) => number }).crc32;
-  return typeof native === 'function' ? native(data) : crc32Table(data);
+  return hasNodeCrc32 ? nodeCrc32!(data) : crc32Table(data);
 }
 
 /** the table-driven computation itself (exported for the test that holds it equal to zlib's) */

@@ -56,6 +56,8 @@ export interface Task {
   isIdle: boolean;
   /** cgroup v2 path of task->cgroups->dfl_cgrp; null without cgroups */
   cgroup: string | null;
+  /** task->cgroups: its css_set; null without cgroups */
+  cssSet: bigint | null;
   /** sched_info.last_arrival/last_queued (ns of rq clock; CONFIG_SCHED_INFO), null when absent */
   lastArrival: bigint | null;
   lastQueued: bigint | null;
@@ -65,6 +67,8 @@ export interface Task {
 
 /** PF_KTHREAD, include/linux/sched.h (unchanged since 2.6.27) */
 export const PF_KTHREAD = 0x00200000;
+/** PF_EXITING: getting shut down (include/linux/sched.h, unchanged) */
+export const PF_EXITING = 0x4;
 /** DEFAULT_PRIO = MAX_RT_PRIO + NICE_WIDTH / 2 */
 const DEFAULT_PRIO = 120;
 /** PID_MAX_LIMIT (4M on 64-bit): more threads than pids can exist means a corrupt list */
@@ -246,14 +250,18 @@ class TaskReader {
   readonly states: TaskStateTable;
   readonly tgids = new Map<bigint, number>();
 
+  /** spanStart as a bigint (made once: a BigInt() per task is an allocation per task) */
+  readonly spanStart: bigint;
+
   constructor(readonly vm: KernelContext) {
     this.L = layout(vm);
     this.states = taskStateTable(vm);
+    this.spanStart = BigInt(this.L.spanStart);
   }
 
   /** the span of the task_struct at `task` in a new buffer; b[0] is at task + spanStart */
   read(task: bigint): Buffer {
-    return this.vm.mem.readVirt(task + BigInt(this.L.spanStart), this.L.spanLen);
+    return this.vm.mem.readVirt(task + this.spanStart, this.L.spanLen);
   }
 
   #scratch: Buffer | undefined;
@@ -271,7 +279,7 @@ class TaskReader {
       this.#scratch = Buffer.from(mem, 0, this.L.spanLen);
       this.#words = new BigUint64Array(mem);
     }
-    readVirtInto(this.vm.mem, task + BigInt(this.L.spanStart), this.#scratch);
+    readVirtInto(this.vm.mem, task + this.spanStart, this.#scratch);
     return this.#scratch;
   }
 
@@ -290,6 +298,7 @@ class TaskReader {
     const tgid = readInt(b, base, L.tgid);
     this.tgids.set(address, tgid);
     const staticPrio = readInt(b, base, L.staticPrio);
+    const cssSet = L.cgroups ? this.ptr(b, L.cgroups.off) : null;
     const commStart = base + L.comm.off;
     const nul = b.indexOf(0, commStart);
     const commEnd = nul < 0 || nul > commStart + L.comm.size ? commStart + L.comm.size : nul;
@@ -314,7 +323,8 @@ class TaskReader {
       flags,
       isKthread: (flags & PF_KTHREAD) !== 0,
       isIdle,
-      cgroup: L.cgroups ? cssSetCgroupPath(this.vm, this.ptr(b, L.cgroups.off)) : null,
+      cgroup: cssSet === null ? null : cssSetCgroupPath(this.vm, cssSet),
+      cssSet,
       lastArrival: L.lastArrival ? this.u64(b, L.lastArrival) : null,
       lastQueued: L.lastQueued ? this.u64(b, L.lastQueued) : null,
       lastSwitchTime: L.lastSwitchTime ? this.u64(b, L.lastSwitchTime) : null,
@@ -361,20 +371,24 @@ export function* forEachTask(vm: KernelContext, opts: ForEachTaskOptions = {}): 
     if (seen.size >= MAX_TASKS) throw new VaatError('task list does not end (corrupt)', vm.file);
     seen.add(t);
   };
-  const head = initTask + BigInt(L.tasks);
+  // the list offsets as bigints, made once
+  const tasksOff = BigInt(L.tasks);
+  const threadNodeOff = BigInt(L.threadNode);
+  const sigThreadHeadOff = BigInt(L.sigThreadHead);
+  const head = initTask + tasksOff;
   // Every task is read into one reused buffer (readShared): what the walk needs from it is
   // taken out before the next read, and decode() copies what the Task keeps.
   const initBuf = r.read(initTask);
   let next = r.ptr(initBuf, L.tasks);
   while (next !== head) {
     if (next === 0n) throw new VaatError('NULL in the task list', vm.file);
-    const leader = next - BigInt(L.tasks);
+    const leader = next - tasksOff;
     visit(leader);
     const b = r.readShared(leader);
     const task = r.decode(leader, b, false);
     next = r.ptr(b, L.tasks);
     // A lone thread's thread_node links only to its own signal->thread_head: nothing more to read.
-    const threadHead = r.ptr(b, L.signal) + BigInt(L.sigThreadHead);
+    const threadHead = r.ptr(b, L.signal) + sigThreadHeadOff;
     const tnNext = r.ptr(b, L.threadNode);
     const tnPrev = r.ptr(b, L.threadNode + 8);
     yield task;
@@ -383,7 +397,7 @@ export function* forEachTask(vm: KernelContext, opts: ForEachTaskOptions = {}): 
       let n = vm.mem.pointer(threadHead);
       for (let count = 0; n !== threadHead; count++) {
         if (n === 0n || count >= MAX_TASKS) throw new VaatError(`thread list of pid ${r.tgids.get(leader)} is corrupt`, vm.file);
-        const t = n - BigInt(L.threadNode);
+        const t = n - threadNodeOff;
         if (t === leader) { n = tnNext; continue; }
         visit(t);
         const tb = r.readShared(t);

@@ -70,10 +70,13 @@ export function cgroupPath(vm: KernelContext, cgrp: bigint): string | null {
 
 /** the cgroup v2 path of the css_set a task points at (task->cgroups), null without cgroup v2 */
 export function cssSetCgroupPath(vm: KernelContext, cssSet: bigint): string | null {
-  const o = offsets(vm);
-  if (!o || cssSet === 0n) return null;
+  if (cssSet === 0n) return null;
+  // every task asks: one lookup when its css_set was seen (nearly always)
   const c = cache(vm);
-  if (c.has(cssSet)) return c.get(cssSet)!;
+  const known = c.get(cssSet);
+  if (known !== undefined) return known;
+  const o = offsets(vm);
+  if (!o) return null;
   let p: string | null;
   try {
     p = cgroupPath(vm, vm.mem.pointer(cssSet + BigInt(o.dflCgrp)));

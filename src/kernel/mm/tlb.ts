@@ -9,7 +9,7 @@ import type { KObject } from '../../object/kobject.js';
 import { archOf, type ArchTlb, type TlbContext } from '../../arch/index.js';
 import { VaatError } from '../../dump/errors.js';
 import { cpuMask } from '../cpu.js';
-import { listTasks, taskAt } from '../tasks.js';
+import { PF_EXITING, listTasks, taskAt } from '../tasks.js';
 
 export type { TlbContext } from '../../arch/index.js';
 
@@ -59,8 +59,6 @@ export interface TlbSummary {
   cpus: CpuTlbState[];
 }
 
-/** PF_EXITING, include/linux/sched.h */
-const PF_EXITING = 0x4;
 function atomic64(o: KObject): bigint {
   return o.hasMember('counter') ? o.member('counter').bigint() : o.bigint();
 }
