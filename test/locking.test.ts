@@ -11,6 +11,7 @@ import {
   semaphoreState, semaphoreWaiters,
 } from '../src/kernel/locking/index.js';
 import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/locking/waits.js';
+import { isImageReadOnly } from '../src/arch/arch.js';
 import { dumps, dumpsOf, itWhen, truth, type DumpFixture, type Json } from './fixtures.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,6 +60,18 @@ describe.each(hungs)('cgroup_mutex on $scenario', (hung) => {
     expect(ts.bytes).toBe(truth(hung.scenario, 'extra.json').waits_for.thread_size);
     // the init stack's symbols, or (a bare arm64 dump: kallsyms without data) kernel threads' final frame records
     expect(ts.source).toMatch(/__end_init_task|final frame records/);
+  });
+
+  it('no wait list passes through the image\'s code or read-only data (the scan rejects such links unread)', () => {
+    const at = (n: string) => vm.symbols.lookup(n)!.address;
+    expect(isImageReadOnly(vm, at('schedule'))).toBe(true); // text
+    expect(isImageReadOnly(vm, at('fair_sched_class'))).toBe(true); // const: .rodata
+    expect(isImageReadOnly(vm, at('cgroup_mutex'))).toBe(false); // .data
+    expect(isImageReadOnly(vm, at('cgroup_mutex') + BigInt(vm.types.offsetof('struct mutex', 'wait_list')))).toBe(false);
+    // every node of cgroup_mutex's wait list is outside it
+    const ws = [...mutexForEachWaiter(vm, at('cgroup_mutex'))];
+    expect(ws).toHaveLength(want.waiters.length);
+    for (const w of ws) expect(typeof w.waiter === 'bigint' && !isImageReadOnly(vm, w.waiter)).toBe(true);
   });
 
   it('taskBlockedOn of the owner finds no lock; of a waiter finds cgroup_mutex', () => {

@@ -153,6 +153,31 @@ export function isKernelAddress(vm: KernelContext, a: bigint): boolean {
   return a >= vm.cache('arch.kernelStart', () => archOf(vm).addressSpace(vm).kernelStart);
 }
 
+/** [start, end) between two of the image's linker symbols, null when the symbols lack either */
+function imageRange(vm: KernelContext, from: string, to: string): { start: bigint; end: bigint } | null {
+  return vm.cache(`arch.image.${from}.${to}`, () => {
+    const start = vm.symbols.lookup(from)?.address;
+    const end = vm.symbols.lookup(to)?.address;
+    return start !== undefined && end !== undefined && start < end ? { start, end } : null;
+  });
+}
+
+/** `a` lies in the kernel image's text, [_stext, _etext) */
+export function isImageText(vm: KernelContext, a: bigint): boolean {
+  const t = imageRange(vm, '_stext', '_etext');
+  return t !== null && a >= t.start && a < t.end;
+}
+
+/**
+ * `a` lies in the kernel image's text or read-only data, [_stext, __end_rodata) (the generic
+ * linker script's RO_DATA ends at __end_rodata; ro_after_init data lies inside it): memory the
+ * running kernel never writes, so no list it links at run time (a lock's wait_list) passes there
+ */
+export function isImageReadOnly(vm: KernelContext, a: bigint): boolean {
+  const r = imageRange(vm, '_stext', '__end_rodata');
+  return r !== null ? a >= r.start && a < r.end : isImageText(vm, a);
+}
+
 /**
  * THREAD_SIZE, the same way on every architecture: the linker script puts init_stack
  * (= __start_init_task) THREAD_SIZE below __end_init_task; else the size of `union

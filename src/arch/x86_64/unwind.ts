@@ -10,6 +10,7 @@
  */
 import type { KernelContext } from '../../context.js';
 import type { AddressSpace, Boundary, RegisterSet, StackFrame, StartRegisters, UnwindMethod, UnwindOptions, UnwindResult } from '../arch.js';
+import { isImageText } from '../arch.js';
 import { stackFrame } from '../frame.js';
 import { orcUnwindInfo, OrcReg, type OrcEntry } from './orc.js';
 
@@ -216,14 +217,9 @@ class Unwinder {
     return undefined;
   }
 
-  #textRange?: [bigint, bigint];
   #isText(a: bigint): boolean {
     if (a < this.layout.space.kernelStart) return false;
-    if (!this.#textRange) {
-      const s = this.vm.symbols;
-      this.#textRange = [s.lookup('_stext')?.address ?? 0n, s.lookup('_etext')?.address ?? 0n];
-    }
-    if (a >= this.#textRange[0] && a < this.#textRange[1]) return true;
+    if (isImageText(this.vm, a)) return true;
     const mod = this.vm.modules?.moduleAt(a);
     return mod !== undefined && mod.symbols.symbolize(a) !== undefined;
   }

@@ -17,9 +17,9 @@ import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
 import { readVirtInto } from '../../dump/dump.js';
 import { imageSymbolsMatching } from '../../symbols/combine.js';
-import { archOf, isKernelAddress, type ThreadSize } from '../../arch/index.js';
+import { archOf, isImageReadOnly, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
-import { findTask, tasksByAddress, type Task } from '../tasks.js';
+import { eachTask, findTask, tasksByAddress, type Task } from '../tasks.js';
 import {
   LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, taskWaitTime,
   type LockKind, type LockTask, type TaskWaitTime,
@@ -152,7 +152,7 @@ function peekInto(buf: Buffer, base: bigint): Peek {
 
 /** Per-dump indexes for the scan: stack bases, rings already walked, who owns which stack. */
 class Scanner {
-  readonly tasks: Map<bigint, Task>;
+  #tasks: Map<bigint, Task> | null = null;
   readonly size: bigint;
   readonly stackOff: bigint;
   readonly spOff: bigint | null;
@@ -169,12 +169,36 @@ class Scanner {
   #lockKinds: ListLockKind[] | null = null;
 
   constructor(readonly vm: KernelContext) {
-    this.tasks = tasksByAddress(vm);
     this.size = BigInt(threadSize(vm).bytes);
     const t = vm.types;
     this.stackOff = BigInt(t.offsetof('struct task_struct', 'stack'));
     const sp = t.tryMemberPath('struct task_struct', 'thread.sp');
     this.spOff = sp ? BigInt(sp.offset) : null;
+  }
+
+  /** every task by address (made on first use: waitForGraph first streams the walk, see liveFrom) */
+  get tasks(): Map<bigint, Task> { return (this.#tasks ??= tasksByAddress(this.vm)); }
+
+  readonly #liveFrom = new Map<bigint, number>();
+  /**
+   * Where the live part of a task's stack starts, as an offset from its base: its saved stack
+   * pointer (dead frames below it hold stale waiters); 0 when running or unknown. thread.sp lies
+   * outside the span the task walk reads: read while the walk has the task's pages cached
+   * (waitForGraph), it costs no second decode of an evicted task_struct page.
+   */
+  liveFrom(task: Task): number {
+    let from = this.#liveFrom.get(task.address);
+    if (from === undefined) {
+      from = 0;
+      if (this.spOff !== null && !task.onCpu) {
+        try {
+          const sp = this.vm.mem.pointer(task.address + this.spOff);
+          if (sp >= task.stack && sp < task.stack + this.size) from = Number(sp - task.stack) & ~7;
+        } catch { /* whole stack */ }
+      }
+      this.#liveFrom.set(task.address, from);
+    }
+    return from;
   }
 
   /** the list-based lock kinds of this kernel with their waiter layouts */
@@ -288,7 +312,8 @@ class Scanner {
     // here without a read or a lookup (most of the ~7 copies of its address a sleeping task's stack holds)
     const next = peek?.(start);
     const prevOfStart = peek?.(start + 8n);
-    if (prevOfStart !== undefined && !isKernelAddress(this.vm, prevOfStart)) return null;
+    if (prevOfStart !== undefined && !isLink(this.vm, prevOfStart)) return null;
+    if (next !== undefined && !isLink(this.vm, next)) return null;
     const rings = this.#ringsOf(listOff, taskOff);
     const known = rings.get(start);
     if (known !== undefined) return known ? { cycle: known, at: known.pos.get(start)! } : null;
@@ -301,7 +326,7 @@ class Scanner {
     if (next !== undefined) n = next;
     else try { n = d.pointer(start); } catch { n = 0n; broken = true; }
     for (let i = 0; !broken; i++) {
-      if (!isKernelAddress(this.vm, n) || i > MAX_RING) { broken = true; break; }
+      if (!isLink(this.vm, n) || i > MAX_RING) { broken = true; break; }
       try { readVirtInto(d, n, link); } catch { broken = true; break; }
       if (link.readBigUInt64LE(8) !== prev) { broken = true; break; }
       if (n === start) break;
@@ -333,6 +358,16 @@ class Scanner {
     readVirtInto(this.vm.mem, addr, b);
     return b;
   }
+}
+
+/**
+ * could `a` be a next or prev of a wait list, which the kernel links and unlinks as tasks come
+ * and go: a kernel address outside the image's code and read-only data. The words beside a copy
+ * of `current` on a stack are often a return address or a `const` object's address (the
+ * scheduler's `prev->sched_class`, ~1 per sleeping task): rejected here without a read.
+ */
+function isLink(vm: KernelContext, a: bigint): boolean {
+  return isKernelAddress(vm, a) && !isImageReadOnly(vm, a);
 }
 
 /** the ring's nodes other than the starting one that are not waiters: at most `max` of them */
@@ -578,7 +613,7 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
     return r;
   }
   // every word equal to the task counts; only those of the live part are waiter candidates
-  const from = liveFrom(s, task, stack);
+  const from = s.liveFrom(task);
   const words = wordsEqualTo(buf, 0, task.address);
   const count = words.length;
   const hits = words.filter((off) => off >= from).map((off) => stack + BigInt(off));
@@ -594,15 +629,6 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
   return r;
 }
 
-/** where the live part of a task's stack starts: its saved stack pointer (dead frames below it hold stale waiters); 0 when running or unknown */
-function liveFrom(s: Scanner, task: Task, stack: bigint): number {
-  if (s.spOff === null || task.onCpu) return 0;
-  try {
-    const sp = s.vm.mem.pointer(task.address + s.spOff);
-    if (sp >= stack && sp < stack + s.size) return Number(sp - stack) & ~7;
-  } catch { /* whole stack */ }
-  return 0;
-}
 
 /** byte offsets (from `from`, 8-aligned) of the words of `buf` equal to `v`, compared as two 32-bit halves (no BigInt per word) */
 function wordsEqualTo(buf: Buffer, from: number, v: bigint): number[] {
@@ -629,7 +655,7 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
     if (task.piBlockedOn || task.blockedOn) return true; // read by the task walk (nonzero: blocked)
     const stack = s.stackBase(task.address);
     if (stack === 0n) return false;
-    const from = liveFrom(s, task, stack);
+    const from = s.liveFrom(task);
     const buf = s.stackBytes(stack + BigInt(from), Number(s.size) - from);
     const hits = wordsEqualTo(buf, 0, task.address).map((off) => stack + BigInt(from + off));
     if (hits.length === 0) return false;
@@ -728,6 +754,8 @@ export function waitForGraph(vm: KernelContext, opts: WaitGraphOptions = {}): Wa
   const states = new Set((opts.states ?? 'D').split(''));
   const tasks: TaskWait[] = [];
   const s = scanner(vm);
+  // each examined task's saved stack pointer is read as the walk reads the task (eachTask)
+  for (const t of eachTask(vm)) if (states.has(t.state) && !t.isIdle) s.liveFrom(t);
   for (const t of tasksByAddress(vm).values()) {
     if (!states.has(t.state) || t.isIdle) continue;
     // D tasks are always listed; the others only when they wait on a lock: rule most out cheaply
