@@ -630,15 +630,51 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
 }
 
 
+/** a little-endian host: a buffer's 64-bit words can be read as pairs of 32-bit array elements */
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** the buffer as 32-bit halves of its (little-endian) words, when it is 4-aligned in its memory on a little-endian host; else null */
+function halvesOf(buf: Buffer): Uint32Array | null {
+  return HOST_LE && buf.byteOffset % 4 === 0 ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >> 2) : null;
+}
+
 /** byte offsets (from `from`, 8-aligned) of the words of `buf` equal to `v`, compared as two 32-bit halves (no BigInt per word) */
 function wordsEqualTo(buf: Buffer, from: number, v: bigint): number[] {
   const lo = Number(v & 0xffffffffn);
   const hi = Number((v >> 32n) & 0xffffffffn);
   const out: number[] = [];
+  const w = halvesOf(buf);
+  if (w) {
+    for (let i = from >> 2; i + 1 < w.length; i += 2) if (w[i] === lo && w[i + 1] === hi) out.push(i << 2);
+    return out;
+  }
   for (let off = from; off + 8 <= buf.length; off += 8) {
     if (buf.readUInt32LE(off) === lo && buf.readUInt32LE(off + 4) === hi) out.push(off);
   }
   return out;
+}
+
+/** the lock kinds whose slow paths have a return address among the words of `buf` (Scanner.blockerRanges) */
+function slowPathKinds(buf: Buffer, ranges: Map<number, { lo: number; end: number; kind: LockKind }[]>): Set<LockKind | 'completion'> {
+  const kinds = new Set<LockKind | 'completion'>();
+  const test = (hi: number, lo: number): void => {
+    const rs = ranges.get(hi);
+    if (rs) for (const r of rs) if (lo >= r.lo && lo < r.end) kinds.add(r.kind);
+  };
+  const w = halvesOf(buf);
+  if (!w) {
+    for (let off = 0; off + 8 <= buf.length; off += 8) test(buf.readUInt32LE(off + 4), buf.readUInt32LE(off));
+    return kinds;
+  }
+  // the slow paths share one or two upper halves (the image's): most words fail one compare
+  const [k0, k1] = [...ranges.keys()];
+  const few = ranges.size <= 2;
+  for (let i = 0; i + 1 < w.length; i += 2) {
+    const hi = w[i + 1];
+    if (few && hi !== k0 && hi !== k1) continue;
+    test(hi, w[i]);
+  }
+  return kinds;
 }
 
 /**
@@ -660,14 +696,7 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
     const hits = wordsEqualTo(buf, 0, task.address).map((off) => stack + BigInt(from + off));
     if (hits.length === 0) return false;
     // the slow paths whose return addresses are on the live stack stand in for the unwound frames
-    const hints = new Set<LockKind | 'completion'>();
-    const ranges = s.blockerRanges();
-    for (let off = 0; off + 8 <= buf.length; off += 8) {
-      const rs = ranges.get(buf.readUInt32LE(off + 4));
-      if (!rs) continue;
-      const lo = buf.readUInt32LE(off);
-      for (const r of rs) if (lo >= r.lo && lo < r.end) hints.add(r.kind);
-    }
+    const hints = slowPathKinds(buf, s.blockerRanges());
     return findLockWaiter(s, hits, hints, true, peekInto(buf, stack + BigInt(from))) !== null;
   } catch {
     return true; // let the full check say what is wrong
