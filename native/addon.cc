@@ -3,7 +3,6 @@
 #include <napi.h>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "codecs.h"
 #include "dwarf.h"
 #include "errors.h"
+#include "huge_map.h"
 #include "kdumpfile_loader.h"
 #include "reader.h"
 
@@ -300,22 +300,19 @@ Napi::Value ReadFileHuge(const Napi::CallbackInfo& info) {
     if (uint64_t(st.st_size) > limit) throw DumpError(ErrCode::IO, path + " is larger than " + std::to_string(limit) + " bytes");
     size_t size = size_t(st.st_size);
     if (size == 0) return Napi::Buffer<uint8_t>::New(env, 0);
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    madvise(p, size, MADV_HUGEPAGE);
-#endif
+    HugeMap m = mapHuge(size, false);
+    if (!m.data) throw std::bad_alloc();
+    uint8_t* p = static_cast<uint8_t*>(m.data);
     size_t done = 0;
     while (done < size) {  // the file may shrink under us: keep what was read
-      ssize_t n = pread(fd, static_cast<uint8_t*>(p) + done, size - done, off_t(done));
+      ssize_t n = pread(fd, p + done, size - done, off_t(done));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) { int e = errno; munmap(p, size); throwIO("cannot read " + path, e); }
+      if (n < 0) { int e = errno; unmapHuge(m); throwIO("cannot read " + path, e); }
       if (n == 0) break;
       done += size_t(n);
     }
-    auto* mapped = new size_t(size);
-    return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(p), done,
-                                      [](Napi::Env, uint8_t* data, size_t* len) { munmap(data, *len); delete len; }, mapped);
+    auto* mapped = new HugeMap(m);
+    return Napi::Buffer<uint8_t>::New(env, p, done, [](Napi::Env, uint8_t*, HugeMap* hm) { unmapHuge(*hm); delete hm; }, mapped);
   });
 }
 

@@ -1,28 +1,18 @@
 #include "page_cache.h"
 
-#include <sys/mman.h>
-
 #include <new>
 
 namespace vaat {
 
 PageCache::PageCache(size_t pages, uint32_t pageSize) : pageSize_(pageSize), slots_(pages) {
   bytes_ = pages * pageSize;
-  // NORESERVE: only the slots used become memory, so a large pageCacheBytes costs nothing until filled
-  void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p != MAP_FAILED) {
-    arena_ = static_cast<uint8_t*>(p);
-    mapped_ = true;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes_, MADV_HUGEPAGE);  // advice only: without THP the arena is ordinary pages
-#endif
-  } else {
-    arena_ = new uint8_t[bytes_];  // std::bad_alloc reaches JS as an out-of-memory error (addon.cc)
-  }
+  // noreserve: only the slots used become memory, so a large pageCacheBytes costs nothing until filled
+  map_ = mapHuge(bytes_, true);
+  arena_ = map_.data ? static_cast<uint8_t*>(map_.data) : new uint8_t[bytes_];  // std::bad_alloc reaches JS as an out-of-memory error (addon.cc)
 }
 
 PageCache::~PageCache() {
-  if (mapped_) munmap(arena_, bytes_);
+  if (map_.data) unmapHuge(map_);
   else delete[] arena_;
 }
 

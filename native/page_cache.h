@@ -1,12 +1,13 @@
 // Decoded pages of one reader, least recently used evicted, in ONE arena: a cache of 4,096
 // separately allocated pages cost a page fault per page as it first filled (13-19 us each under
 // a hypervisor), and the whole arena is asked for transparent huge pages (a fault per 2 MiB
-// where the kernel allows it: "madvise" mode, Debian's default).
+// where the kernel allows it: "madvise" mode, Debian's default; src: huge_map.h).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "huge_map.h"
 #include "lru.h"
 
 namespace vaat {
@@ -37,7 +38,7 @@ class PageCache {
   const uint32_t pageSize_;
   size_t bytes_ = 0;
   uint8_t* arena_ = nullptr;
-  bool mapped_ = false;              // arena_ from mmap (else new[])
+  HugeMap map_;                      // arena_'s mapping (none: arena_ from new[])
   Lru<uint64_t, uint32_t> slots_;    // pfn -> slot in the arena
   std::vector<uint32_t> free_;       // slots given back by erase()
   uint32_t used_ = 0;                // slots handed out so far (never more than capacity)
