@@ -8,12 +8,15 @@
 // against its own version and flags but trusts its contents (damaged data can abort the process
 // with "unreachable code"), so data whose CRC-32 fails never reaches it; a cache made from
 // another build of the bundle is never used. VAAT_CACHE=off turns it off.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+// Node's own modules by require: importing node:fs as ESM builds a facade that reads every one
+// of its exports, and its lazy ReadStream getter loads the stream modules (~4 ms of every start)
+const nodeRequire = createRequire(import.meta.url);
+const { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } = nodeRequire('node:fs');
+const { homedir } = nodeRequire('node:os');
+const { dirname, join } = nodeRequire('node:path');
+const { pathToFileURL } = nodeRequire('node:url');
+const { Script } = nodeRequire('node:vm');
 // the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
 import { crc32 } from '../dist/src/cache/crc32.js';
 
