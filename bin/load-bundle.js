@@ -16,6 +16,7 @@ const { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSy
 const { homedir } = nodeRequire('node:os');
 const { dirname, join } = nodeRequire('node:path');
 const { pathToFileURL } = nodeRequire('node:url');
+const { isAscii } = nodeRequire('node:buffer'); // Node 18.15+
 const { Script } = nodeRequire('node:vm');
 // the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
 import { crc32 } from '../dist/src/cache/crc32.js';
@@ -73,7 +74,10 @@ export function loadBundle(bundle, argv) {
   const stamp = `vaat-code 3 ${st.size} ${st.mtimeMs}`;
   const file = cacheFile(commandOf(argv));
   const cachedData = readCode(file, stamp);
-  const source = readFileSync(bundle, 'utf8');
+  // the bundle is pure ASCII (scripts/ascii-only.mjs): read as latin1, ~40x faster than decoding
+  // UTF-8, and the same string; any other bundle is decoded as UTF-8
+  const raw = readFileSync(bundle);
+  const source = isAscii?.(raw) ? raw.toString('latin1') : raw.toString('utf8');
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
   // Node 20 refuses import() inside a vm.Script: the bundle's run-time imports (optional
   // packages, resolved from this package as from the bundle; user commands, by file URL) come
