@@ -38,7 +38,7 @@ function importGraph(): Map<string, string[]> {
 /** a file's layer: the lower the number, the closer to the bytes */
 function layer(f: string): number {
   const rules: [RegExp, number][] = [
-    [/^src\/(dump\/|errors\/|progress\.ts$|package-root\.ts$|dynamic-import\.ts$)/, 0],
+    [/^src\/(dump\/|errors\/|progress\.ts$|package-root\.ts$|dynamic-import\.ts$|clock\.ts$)/, 0],
     [/^src\/(symbols|types|elf|cache)\//, 1],
     [/^src\/object\//, 2],
     [/^src\/context\.ts$/, 3],

@@ -11,6 +11,7 @@ import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
 import { nameOrder, PackedNames } from './name-index.js';
 import type { AddressRule, KallsymsLayout } from './kallsyms-layout.js';
+import { nowMs } from '../clock.js';
 
 const KIND = 'kallsyms';
 /** bump when the payload layout below changes (2: the name order, PackedNames) */
@@ -117,7 +118,7 @@ function shiftImage(addresses: BigUint64Array, delta: bigint): void {
 }
 
 function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const hit = readCache(KIND, buildId, VERSION);
   if (!hit.data) return null;
   try {
@@ -142,7 +143,7 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     if (delta !== 0n) shiftImage(addresses, delta);
     const proof = shifted(meta.proof, delta);
     const table = new KallsymsTable(`${meta.source.replace(/\)$/, '')}; from cache ${hit.file})`, { names, types, addresses },
-      meta.method, shifted(meta.layout, delta), meta.rule, proof, performance.now() - t0, 0);
+      meta.method, shifted(meta.layout, delta), meta.rule, proof, nowMs() - t0, 0);
     // the same proof a fresh decode must pass: VMCOREINFO's symbols are where the table says
     for (const name of meta.proof.matched) {
       const want = info.symbol(name);

@@ -13,6 +13,7 @@ import type { AddressRule, KallsymsLayout, TokenTable } from './kallsyms-layout.
 import { scanKallsyms } from './kallsyms-scan.js';
 import { PageCache } from './page-cache.js';
 import { SortedSymbolTable, type SymbolColumns } from './symtab.js';
+import { nowMs } from '../clock.js';
 
 export type KallsymsMethod = 'vmcoreinfo' | 'rodata-scan';
 
@@ -80,7 +81,7 @@ const AFTER_LISTED = 4n << 20n;
 const TABLE_SYMBOLS = ['kallsyms_names', 'kallsyms_num_syms', 'kallsyms_token_table', 'kallsyms_token_index', 'kallsyms_offsets', 'kallsyms_relative_base', 'kallsyms_addresses', 'kallsyms_markers'];
 
 export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: KallsymsOptions = {}): KallsymsTable {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const cache = new PageCache(mem);
   const method = opts.method ?? 'auto';
   const anchors = vmcoreinfoSymbols(info);
@@ -144,7 +145,7 @@ export function findKallsyms(mem: MemoryReader, info: VmcoreInfo, opts: Kallsyms
   const symbols: SymbolColumns = { names, types, addresses: decoded.addrs };
   const p = decoded.proof;
   const source = `kallsyms (${m}; proof: ${p.matched.join(', ')}${p.selfConsistent.length ? `; tables: ${p.selfConsistent.join(', ')}` : ''}${fallback})`;
-  return new KallsymsTable(source, symbols, m, layout, decoded.rule, p, performance.now() - t0, cache.fetched);
+  return new KallsymsTable(source, symbols, m, layout, decoded.rule, p, nowMs() - t0, cache.fetched);
 }
 
 /** SYMBOL(...) lines of VMCOREINFO */

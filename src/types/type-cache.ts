@@ -14,6 +14,7 @@ import { loadNative } from '../dump/native.js';
 import { reportProgress } from '../progress.js';
 import { appendDwarfOrders, splitDwarfOrders, type DwarfLookupOrders } from './dwarf-orders.js';
 import { checkDwarfOrders, DWARF_INDEX_VERSION, DwarfError, DwarfTypes, readDwarfIndexHeader } from './dwarf.js';
+import { nowMs } from '../clock.js';
 
 /** Bump when the extractor's output or the stored form changes, so old caches are rebuilt (2: lookup orders). */
 export const TYPE_CACHE_VERSION = 2;
@@ -143,7 +144,7 @@ export interface LoadDwarfIndexOptions {
 
 /** A vmlinux's DWARF index: from the cache when it holds this build-id, else extracted (and cached). */
 export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}): LoadedDwarfIndex {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const native = nativeDwarf();
   let buildId = opts.buildId;
   if (buildId === undefined) {
@@ -153,7 +154,7 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
   let cacheNote: string | null = buildId ? null : 'no build-id: not cached';
   if (useCache) {
     const hit = readTypeCache(buildId!, { needInlines: opts.inlines, env: opts.env });
-    if (hit.index) return { index: hit.index, orders: hit.orders, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: performance.now() - t0, stats: null, sections: null };
+    if (hit.index) return { index: hit.index, orders: hit.orders, buildId: buildId!, from: 'cache', cacheFile: hit.file, cacheNote: null, ms: nowMs() - t0, stats: null, sections: null };
     if (hit.why !== 'no cache file') cacheNote = `cache ignored: ${hit.why}`;
   }
   extractions++;
@@ -174,5 +175,5 @@ export function loadDwarfIndex(vmlinux: string, opts: LoadDwarfIndexOptions = {}
       cacheNote = `cache not written: ${(e as Error).message}`;
     }
   }
-  return { index: r.index, orders, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: performance.now() - t0, stats: r.stats, sections: r.sections ?? null };
+  return { index: r.index, orders, buildId: r.buildId, from: 'vmlinux', cacheFile, cacheNote, ms: nowMs() - t0, stats: r.stats, sections: r.sections ?? null };
 }
