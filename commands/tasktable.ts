@@ -154,9 +154,9 @@ function sortRows(rows: Record<string, Value>[], key: string): void {
   });
 }
 
-/** a member's cell; null (unknown) when its bytes are not in the dump */
-function memberValue(obj: KObject, path: string): Value {
-  try { return cellValue(obj.member(path)); } catch (e) { if (e instanceof ExcludedPageError || e instanceof AddressNotMappedError) return null; throw e; }
+/** a member's cell (of `obj`, or `obj` itself without a path); null (unknown) when its bytes are not in the dump */
+function memberValue(obj: KObject, path?: string): Value {
+  try { return cellValue(path === undefined ? obj : obj.member(path)); } catch (e) { if (e instanceof ExcludedPageError || e instanceof AddressNotMappedError) return null; throw e; }
 }
 
 /**
@@ -171,8 +171,10 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   const memberFields = fields.filter((f) => !(f in TASK_FIELDS));
   const inline = memberFields.map((f) => {
     const loc = /^[\w.]+$/.test(f) ? vm.types.tryMemberPath(T, f) : null;
-    return loc && vm.types.resolved(loc.type).kind !== 'pointer' ? { offset: loc.offset, end: loc.offset + Math.max(1, vm.types.sizeof(loc.type)) } : null;
+    return loc && vm.types.resolved(loc.type).kind !== 'pointer' ? { loc, offset: loc.offset, end: loc.offset + Math.max(1, vm.types.sizeof(loc.type)) } : null;
   });
+  // each inline field's location, resolved once: the member object is made from it per task
+  const inlineOf = new Map(memberFields.map((f, i) => [f, inline[i]?.loc ?? null]));
   const spans = inline.filter((x) => x !== null);
   const spanStart = spans.length ? Math.min(...spans.map((x) => x.offset)) : 0;
   const spanEnd = spans.length ? Math.max(...spans.map((x) => x.end)) : 0;
@@ -184,16 +186,24 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   return Array.from(walk, (t) => {
     const row: Record<string, Value> = {};
     let obj: KObject | null = null;
+    let snap: { base: bigint; buf: Buffer } | null = null;
     if (memberFields.length) {
       const base = t.address + BigInt(spanStart);
       // only the span is in the snapshot: a field outside it (through a pointer) is read on its own
       if (span) {
-        try { vm.dump.readVirtInto(base, span); obj = new KObject(vm, typeId, t.address, 0, null, { base, buf: span }); }
+        try { vm.dump.readVirtInto(base, span); snap = { base, buf: span }; obj = new KObject(vm, typeId, t.address, 0, null, snap); }
         catch (e) { if (!(e instanceof ExcludedPageError || e instanceof AddressNotMappedError)) throw e; }
       }
       obj ??= vm.objectAt(t.address, T);
     }
-    for (const f of fields) row[f] = f in TASK_FIELDS ? TASK_FIELDS[f](t) : memberValue(obj!, f);
+    for (const f of fields) {
+      if (f in TASK_FIELDS) { row[f] = TASK_FIELDS[f](t); continue; }
+      // an inline member straight from the snapshot: what obj.member(f) makes, without parsing the path per task
+      const loc = snap ? inlineOf.get(f) : null;
+      row[f] = loc
+        ? memberValue(new KObject(vm, loc.type, t.address + BigInt(loc.offset), loc.bitOffset - loc.offset * 8, loc.bitSize, snap))
+        : memberValue(obj!, f);
+    }
     return row;
   });
 }
