@@ -103,6 +103,8 @@ export interface NativeModule {
   interruptExits?(on: boolean): void;
   /** a whole regular file (at most `limit` bytes) in memory backed by transparent huge pages; throws with .code IO */
   readFileHuge?(path: string, limit: number): Buffer;
+  /** zeroed memory backed by transparent huge pages (at most 4 GiB) */
+  allocHuge?(bytes: number): Buffer;
   /** CRC-32 (zlib's) of the bytes */
   crc32?(data: Uint8Array): number;
   /** libkdumpfile is null when it is not installed (it is optional: opened at run time) */

@@ -15,7 +15,7 @@
  */
 import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
-import { readVirtInto } from '../../dump/dump.js';
+import { HOST_LE, readVirtInto } from '../../dump/dump.js';
 import { imageSymbolsMatching } from '../../symbols/combine.js';
 import { archOf, isImageReadOnly, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
@@ -629,9 +629,6 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
   return r;
 }
 
-
-/** a little-endian host: a buffer's 64-bit words can be read as pairs of 32-bit array elements */
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** the buffer as 32-bit halves of its (little-endian) words, when it is 4-aligned in its memory on a little-endian host; else null */
 function halvesOf(buf: Buffer): Uint32Array | null {
