@@ -9,6 +9,9 @@
 // with "unreachable code"), so data whose CRC-32 fails never reaches it; a cache made from
 // another build of the bundle is never used. VAAT_CACHE=off turns it off.
 import { createRequire } from 'node:module';
+// the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
+import { crc32 } from '../dist/src/cache/crc32.js';
+
 // Node's own modules by require: importing node:fs as ESM builds a facade that reads every one
 // of its exports, and its lazy ReadStream getter loads the stream modules (~4 ms of every start)
 const nodeRequire = createRequire(import.meta.url);
@@ -18,8 +21,6 @@ const { dirname, join } = nodeRequire('node:path');
 const { pathToFileURL } = nodeRequire('node:url');
 const { isAscii } = nodeRequire('node:buffer'); // Node 18.15+
 const { Script } = nodeRequire('node:vm');
-// the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
-import { crc32 } from '../dist/src/cache/crc32.js';
 
 function cacheFile(command) {
   if (process.env.VAAT_CACHE === 'off') return null;

@@ -629,7 +629,6 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
   return r;
 }
 
-
 /** the buffer as 32-bit halves of its (little-endian) words, when it is 4-aligned in its memory on a little-endian host; else null */
 function halvesOf(buf: Buffer): Uint32Array | null {
   return HOST_LE && buf.byteOffset % 4 === 0 ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >> 2) : null;
