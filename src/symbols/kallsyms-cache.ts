@@ -16,9 +16,26 @@ import { nowMs } from '../clock.js';
 const KIND = 'kallsyms';
 /** bump when the payload layout below changes (2: the name order, PackedNames) */
 const VERSION = 2;
-/** image addresses are in the top 2 GiB; anything below is a per-CPU offset or absolute value */
+/**
+ * x86_64's image lies in the top 2 GiB; below it kallsyms holds per-CPU offsets and absolute
+ * values, which KASLR does not move. The fallback when the image's start is unknown (imageBase).
+ */
 const KERNEL_IMAGE = 0xffffffff80000000n;
 const U64 = 0xffffffffffffffffn;
+/** the image is placed at a 2 MiB-aligned address (x86_64 and arm64 KASLR both move it in 2 MiB steps) */
+const IMAGE_ALIGN = 0x200000n;
+
+/**
+ * Where the image starts in the cache's own coordinates: the addresses from there up moved with
+ * KASLR. From this dump's VMCOREINFO _stext, less the slide, rounded down to 2 MiB (arm64's _text
+ * sits 64 KiB below _stext; x86_64's is _stext). Below it: x86_64's per-CPU offsets. On arm64
+ * the image is not in the top 2 GiB: with KERNEL_IMAGE alone nothing moved, the proof failed and
+ * every dump at another slide decoded kallsyms afresh and rewrote the cache.
+ */
+function imageBase(info: VmcoreInfo, delta: bigint): bigint {
+  const stext = info.symbol('_stext');
+  return stext === undefined ? KERNEL_IMAGE : ((stext - delta) & U64) & ~(IMAGE_ALIGN - 1n);
+}
 
 interface Meta {
   kernelOffset: string;
@@ -35,11 +52,11 @@ const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? { $n: v.to
 const reviver = (_k: string, v: unknown) =>
   v && typeof v === 'object' && '$n' in v && typeof (v as { $n: unknown }).$n === 'string' ? BigInt('0x' + (v as { $n: string }).$n) : v;
 
-/** shift image addresses inside a JSON-able value by delta */
-function shifted<T>(value: T, delta: bigint): T {
+/** shift image addresses (>= base) inside a JSON-able value by delta */
+function shifted<T>(value: T, delta: bigint, base: bigint): T {
   return JSON.parse(JSON.stringify(value, replacer), (k, v) => {
     const r = reviver(k, v);
-    return typeof r === 'bigint' && r >= KERNEL_IMAGE ? (r + delta) & U64 : r;
+    return typeof r === 'bigint' && r >= base ? (r + delta) & U64 : r;
   }) as T;
 }
 
@@ -99,18 +116,20 @@ export function readKallsymsCache(info: VmcoreInfo): KallsymsTable | null {
 }
 
 /**
- * Adds delta (mod 2^64) to every image address (>= KERNEL_IMAGE) in place, on the 32-bit halves
- * of the addresses (little-endian, as SortedSymbolTable reads them): a BigInt sum per symbol took
+ * Adds delta (mod 2^64) to every image address (>= base) in place, on the 32-bit halves of the
+ * addresses (little-endian, as SortedSymbolTable reads them): a BigInt sum per symbol took
  * ~12 ms for a kernel's 140,000 at every start of a dump with another KASLR offset than the cache's.
  */
-function shiftImage(addresses: BigUint64Array, delta: bigint): void {
+function shiftImage(addresses: BigUint64Array, delta: bigint, base: bigint): void {
   const w = new Uint32Array(addresses.buffer, addresses.byteOffset, addresses.length * 2);
   const dlo = Number(delta & 0xffffffffn);
   const dhi = Number((delta >> 32n) & 0xffffffffn);
+  const blo = Number(base & 0xffffffffn);
+  const bhi = Number((base >> 32n) & 0xffffffffn);
   for (let i = 0; i < w.length; i += 2) {
     const lo = w[i];
     const hi = w[i + 1];
-    if (hi !== 0xffffffff || lo < 0x80000000) continue; // below KERNEL_IMAGE
+    if (hi < bhi || (hi === bhi && lo < blo)) continue; // below the image
     const sum = lo + dlo;
     w[i] = sum >>> 0;
     w[i + 1] = (hi + dhi + (sum > 0xffffffff ? 1 : 0)) >>> 0;
@@ -140,10 +159,11 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     Buffer.from(order.buffer).set(buf.subarray(o + meta.count * 8));
     const names = new PackedNames(text, order); // throws unless it holds meta.count names
     const delta = (info.kernelOffset - BigInt('0x' + meta.kernelOffset)) & U64;
-    if (delta !== 0n) shiftImage(addresses, delta);
-    const proof = shifted(meta.proof, delta);
+    const base = imageBase(info, delta);
+    if (delta !== 0n) shiftImage(addresses, delta, base);
+    const proof = shifted(meta.proof, delta, base);
     const table = new KallsymsTable(`${meta.source.replace(/\)$/, '')}; from cache ${hit.file})`, { names, types, addresses },
-      meta.method, shifted(meta.layout, delta), meta.rule, proof, nowMs() - t0, 0);
+      meta.method, shifted(meta.layout, delta, base), meta.rule, proof, nowMs() - t0, 0);
     // the same proof a fresh decode must pass: VMCOREINFO's symbols are where the table says
     for (const name of meta.proof.matched) {
       const want = info.symbol(name);
