@@ -19,6 +19,14 @@ const esc = (x: string): string => x.replace(/\t/g, '\\t').replace(/[\x00-\x08\x
 const RAW = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 describe('the output layer', () => {
+  it('pads table columns to display width: wide characters take two columns, escapes their written length', () => {
+    const o = new Output({ plain: true });
+    o.table([['東京', 1], ['ab', 22], ['x\ty', 3]], { header: ['NAME', 'N'] });
+    const lines = o.text().trimEnd().split('\n');
+    // NAME is 4 wide (the longest cell: '東京' 4 columns, 'x\\ty' 4 characters), then 2 spaces
+    expect(lines).toEqual(['NAME  N', '東京  1', 'ab    22', 'x\\ty  3']);
+  });
+
   it('escapes control characters in lines, cells, key/values and tree labels; keeps its own colour', () => {
     const o = new Output({ plain: true });
     o.line('a\x1b]0;t\x07b');

@@ -83,10 +83,15 @@ export class Output {
 
   /** a table cell's text for the terminal; numbers and plain printable ASCII (nearly every cell) need no escaping */
   #cell(v: Cell): string {
+    this.#plainCell = true;
     if (typeof v === 'number') return String(v);
     const t = cellText(v);
-    return PRINTABLE.test(t) ? t : this.#safe(t, false);
+    if (PRINTABLE.test(t)) return t;
+    this.#plainCell = false;
+    return this.#safe(t, false);
   }
+  /** the last #cell() was a number or printable ASCII: as wide as it is long, one line (spares the width pass a second test) */
+  #plainCell = true;
 
   line(text = ''): void { this.#push(this.#safe(text, true) + '\n'); }
   heading(text: string): void { this.line(this.c.bold(text)); }
@@ -115,8 +120,9 @@ export class Output {
       if (keeping && n > KEEP_CELLS) { keeping = false; kept.text.length = 0; kept.width.length = 0; }
       for (let i = 0; i < r.length; i++) {
         const t = this.#cell(r[i]);
-        if (t.includes('\n')) multiLine = true;
-        const w = displayWidth(t);
+        const plain = this.#plainCell;
+        if (!plain && t.includes('\n')) multiLine = true;
+        const w = plain ? t.length : displayWidth(t);
         if (!(w <= widths[i])) widths[i] = w;
         if (keeping) { kept.text.push(t); kept.width.push(w); }
       }
