@@ -5,7 +5,7 @@
  * memory, or a BTF file given by the caller), and hands out typed objects.
  */
 import { existsSync } from 'node:fs';
-import { Dump, preflight, type CpuRegs, type OpenDumpOptions } from './dump/dump.js';
+import { Dump, hugeBuffer, preflight, type CpuRegs, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
@@ -18,7 +18,7 @@ import { DerivedSymbolTable } from './symbols/derived.js';
 import { readModules, type ModuleSymbolTable } from './symbols/modules.js';
 import { moduleLayout } from './kernel/module/layout.js';
 import { parseBtf } from './types/btf.js';
-import { findBtfInImage } from './types/btf-scan.js';
+import { findBtfInImageCached } from './types/btf-scan.js';
 import { dwarfTypesForDump, findVmlinux, vmlinuxFromEnv } from './types/debuginfo.js';
 import { readBtfFile } from './elf/sections.js';
 import { checkTypesMatchDump } from './types/vmcoreinfo-check.js';
@@ -197,14 +197,16 @@ export class Vmcore extends KernelContextBase implements KernelContext {
     if (start === undefined || stop === undefined || stop <= start) {
       // No data symbols in kallsyms (no CONFIG_KALLSYMS_ALL): find .BTF by its header after the text.
       const from = k.lookup('_etext')?.address;
-      const found = from === undefined ? null : findBtfInImage(this.dump, from);
+      const found = from === undefined ? null : findBtfInImageCached(this.dump, from, buildId);
       if (!found) throw new VaatError('no BTF in this kernel (no __start_BTF/__stop_BTF, and no BTF header after _etext): give a vmlinux or BTF file', this.file);
       this.#types = parseBtf(found.bytes, { label: `${this.file} BTF at 0x${found.address.toString(16)}` });
       if (buildId) btfByBuildId.set(buildId, this.#types);
       this.#typesSource = `BTF in the dump (found by its header at _etext+0x${(found.address - from!).toString(16)}, ${found.bytes.length} bytes)`;
       return this.#types;
     }
-    const buf = this.dump.readVirt(start, Number(stop - start));
+    // a few MiB: into huge-page memory (page by page, ~15 ms of first touches)
+    const buf = hugeBuffer(Number(stop - start));
+    this.dump.readVirtInto(start, buf);
     this.#types = parseBtf(buf, { label: `${this.file} __start_BTF` });
     if (buildId) btfByBuildId.set(buildId, this.#types);
     this.#typesSource = `BTF in the dump (__start_BTF, ${buf.length} bytes)`;
