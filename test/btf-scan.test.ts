@@ -3,29 +3,15 @@
  * and where it was remembered per build-id: a second open reads it there without scanning, and a
  * remembered place that holds no valid blob is scanned for again.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { Dump } from '../src/dump/dump.js';
 import { findKallsyms } from '../src/symbols/kallsyms.js';
 import { findBtfInImage, findBtfInImageCached } from '../src/types/btf-scan.js';
 import { writeCache } from '../src/cache/build-id-cache.js';
-import { dumps } from './fixtures.js';
+import { dumps, useTempCacheHome } from './fixtures.js';
 
 const arm64 = dumps.find((d) => d.scenario === 'arm64-sysrq' && d.primary)!;
-let saved: string | undefined;
-let dir: string;
-beforeAll(() => {
-  saved = process.env.XDG_CACHE_HOME;
-  dir = mkdtempSync(join(tmpdir(), 'vaat-btfat-'));
-  process.env.XDG_CACHE_HOME = dir;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-  else process.env.XDG_CACHE_HOME = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+useTempCacheHome('vaat-btfat-');
 
 describe('BTF found in the image, its place remembered per build', () => {
   it('scans once, then reads the remembered place; a wrong place is scanned for again', () => {

@@ -2,10 +2,11 @@
  * Where the real vmcores and their truth files live, for every test. Fixtures are read-only:
  * tests that need a damaged dump copy one into a temporary directory first.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(projectRoot, '../shared/fixtures');
@@ -229,4 +230,23 @@ export function dwarfOnlyNote(k: KernelFixture): string {
  */
 export function itWhen(run: boolean, reason: string): (name: string, fn: () => void) => void {
   return run ? it : (name, fn) => it.skip(`${name} (SKIPPED: ${reason})`, fn);
+}
+
+/**
+ * A fresh XDG_CACHE_HOME for the cache writes of a test file (or describe block): set before its
+ * tests, then the previous one restored and the directory removed.
+ */
+export function useTempCacheHome(prefix: string): void {
+  let saved: string | undefined;
+  let dir = '';
+  beforeAll(() => {
+    saved = process.env.XDG_CACHE_HOME;
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    process.env.XDG_CACHE_HOME = dir;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+    rmSync(dir, { recursive: true, force: true });
+  });
 }

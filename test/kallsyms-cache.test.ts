@@ -3,33 +3,20 @@
  * only when it passes the same proof as a fresh decode. sysrq-basic and qemu-dump are the same
  * build booted with different slides, which makes the shift testable on real dumps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Dump } from '../src/dump/dump.js';
 import { findKallsyms } from '../src/symbols/kallsyms.js';
 import { readKallsymsCache, writeKallsymsCache } from '../src/symbols/kallsyms-cache.js';
 import { cachePath, writeCache } from '../src/cache/build-id-cache.js';
-import { dumps } from './fixtures.js';
+import { dumps, useTempCacheHome } from './fixtures.js';
 
 const sysrq = dumps.find((d) => d.name === 'vmcore.kdump-lzo')!;
 const qemu = dumps.find((d) => d.scenario === 'qemu-dump')!;
 // arm64: the image is not in the top 2 GiB, and every image address moves with the slide
 const arm64A = dumps.find((d) => d.scenario === 'arm64-sysrq' && d.primary)!;
 const arm64B = dumps.find((d) => d.scenario === 'arm64-cgroup-mutex-hung' && d.primary)!;
-let saved: string | undefined;
-let dir: string;
-beforeAll(() => {
-  saved = process.env.XDG_CACHE_HOME;
-  dir = mkdtempSync(join(tmpdir(), 'vaat-kcache-'));
-  process.env.XDG_CACHE_HOME = dir;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-  else process.env.XDG_CACHE_HOME = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+useTempCacheHome('vaat-kcache-');
 
 describe('kallsyms cache', () => {
   it.each([['x86_64', sysrq, qemu], ['arm64', arm64A, arm64B]])('%s: a table written from one dump serves another dump of the same build at its own KASLR slide', (_arch, da, db) => {
