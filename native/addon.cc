@@ -285,6 +285,12 @@ Napi::Value DetectFormat(const Napi::CallbackInfo& info) {
 // A whole (cache) file in memory asked for transparent huge pages: reading the 11 MiB DWARF type
 // index into an ordinary Buffer faulted ~2,800 times (13-19 us each under a hypervisor), more
 // than reading it cost. The Buffer owns the mapping; `limit` bounds what is read.
+// A Buffer of the first `len` bytes of a huge-page mapping, which it unmaps when collected.
+Napi::Value hugeBufferOf(Napi::Env env, const HugeMap& m, size_t len) {
+  return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(m.data), len,
+                                    [](Napi::Env, uint8_t*, HugeMap* hm) { unmapHuge(*hm); delete hm; }, new HugeMap(m));
+}
+
 Napi::Value ReadFileHuge(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString()) throw Napi::TypeError::New(env, "readFileHuge(path: string, limit: number)");
@@ -311,8 +317,7 @@ Napi::Value ReadFileHuge(const Napi::CallbackInfo& info) {
       if (n == 0) break;
       done += size_t(n);
     }
-    auto* mapped = new HugeMap(m);
-    return Napi::Buffer<uint8_t>::New(env, p, done, [](Napi::Env, uint8_t*, HugeMap* hm) { unmapHuge(*hm); delete hm; }, mapped);
+    return hugeBufferOf(env, m, done);
   });
 }
 
@@ -321,14 +326,12 @@ Napi::Value ReadFileHuge(const Napi::CallbackInfo& info) {
 Napi::Value AllocHuge(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1) throw Napi::TypeError::New(env, "allocHuge(bytes: number)");
-  size_t bytes = lengthArg(info, 0);
+  size_t bytes = lengthArg(info, 0);  // at most kMaxRead, as any one read
   return guarded(env, [&]() -> Napi::Value {
     if (bytes == 0) return Napi::Buffer<uint8_t>::New(env, 0);
-    if (bytes > (size_t(1) << 32)) throw DumpError(ErrCode::IO, "allocHuge: " + std::to_string(bytes) + " bytes is more than 4 GiB");
     HugeMap m = mapHuge(bytes, false);
     if (!m.data) throw std::bad_alloc();
-    auto* mapped = new HugeMap(m);
-    return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(m.data), bytes, [](Napi::Env, uint8_t*, HugeMap* hm) { unmapHuge(*hm); delete hm; }, mapped);
+    return hugeBufferOf(env, m, bytes);
   });
 }
 

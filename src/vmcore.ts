@@ -5,7 +5,7 @@
  * memory, or a BTF file given by the caller), and hands out typed objects.
  */
 import { existsSync } from 'node:fs';
-import { Dump, hugeBuffer, preflight, type CpuRegs, type OpenDumpOptions } from './dump/dump.js';
+import { Dump, preflight, readVirtHuge, type CpuRegs, type OpenDumpOptions } from './dump/dump.js';
 import { VaatError } from './dump/errors.js';
 import type { VmcoreInfo } from './dump/vmcoreinfo.js';
 import { findKallsyms, type KallsymsTable } from './symbols/kallsyms.js';
@@ -205,8 +205,7 @@ export class Vmcore extends KernelContextBase implements KernelContext {
       return this.#types;
     }
     // a few MiB: into huge-page memory (page by page, ~15 ms of first touches)
-    const buf = hugeBuffer(Number(stop - start));
-    this.dump.readVirtInto(start, buf);
+    const buf = readVirtHuge(this.dump, start, Number(stop - start));
     this.#types = parseBtf(buf, { label: `${this.file} __start_BTF` });
     if (buildId) btfByBuildId.set(buildId, this.#types);
     this.#typesSource = `BTF in the dump (__start_BTF, ${buf.length} bytes)`;

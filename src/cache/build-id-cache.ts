@@ -11,16 +11,11 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadNative } from '../dump/native.js';
+import { loadNativeOrNull } from '../dump/native.js';
 import { crc32, hasNodeCrc32 } from './crc32.js';
 
 // VAATC004: the checksum is CRC-32 (SHA-1's first 32 bits before)
 const MAGIC = 'VAATC004';
-
-/** the addon, or null when it cannot be loaded (then Node does the work) */
-function addon(): ReturnType<typeof loadNative> | null {
-  try { return loadNative(); } catch { return null; }
-}
 
 /**
  * The payload's checksum: CRC-32 — Node's zlib.crc32 where it has one (20.15+: SIMD, ~2 ms for
@@ -28,7 +23,7 @@ function addon(): ReturnType<typeof loadNative> | null {
  */
 function checksum(data: Uint8Array): number {
   if (hasNodeCrc32) return crc32(data);
-  const native = addon();
+  const native = loadNativeOrNull();
   return native?.crc32 ? native.crc32(data) : crc32(data);
 }
 const HEADER = 96;
@@ -77,7 +72,7 @@ const MAX_CACHE_FILE = 1 << 30;
  * ~2,800 page faults, ~35 ms, under a hypervisor; the addon's read takes ~12 ms), else Node's.
  */
 function readWhole(file: string): Buffer {
-  const native = addon();
+  const native = loadNativeOrNull();
   return native?.readFileHuge ? native.readFileHuge(file, MAX_CACHE_FILE) : readFileSync(file);
 }
 

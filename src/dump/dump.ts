@@ -3,7 +3,7 @@
  * DumpFile; it never knows (or cares) which native back end served a read.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { loadNative, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions, type PageCacheStats } from './native.js';
+import { loadNative, loadNativeOrNull, type NativeAttrs, type NativeCpuRegs, type NativeDumpFile, type NativeOpenOptions, type PageCacheStats } from './native.js';
 import { DumpIOError, fromNative, UnsupportedFormatError, VaatError } from './errors.js';
 import { VmcoreInfo } from './vmcoreinfo.js';
 
@@ -61,9 +61,15 @@ export const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * it: under a hypervisor each 4 KiB page of a fresh buffer costs a 13-19 us fault on first touch.
  */
 export function hugeBuffer(bytes: number): Buffer {
-  let native: ReturnType<typeof loadNative> | null = null;
-  try { native = loadNative(); } catch { /* plain memory */ }
-  return native?.allocHuge && bytes >= 1 << 20 ? native.allocHuge(bytes) : Buffer.allocUnsafe(bytes);
+  const native = bytes >= 1 << 20 ? loadNativeOrNull() : null;
+  return native?.allocHuge ? native.allocHuge(bytes) : Buffer.allocUnsafe(bytes);
+}
+
+/** `len` bytes at `addr` in a hugeBuffer: one large read (the ORC tables, BTF) without a fault per 4 KiB */
+export function readVirtHuge(mem: MemoryReader, addr: bigint, len: number): Buffer {
+  const b = hugeBuffer(len);
+  readVirtInto(mem, addr, b);
+  return b;
 }
 
 /** A dump file opened read-only by the native reader: its attributes, VMCOREINFO, CPU registers and memory reads (virtual through the dump's page tables, or physical). */

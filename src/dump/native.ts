@@ -103,7 +103,7 @@ export interface NativeModule {
   interruptExits?(on: boolean): void;
   /** a whole regular file (at most `limit` bytes) in memory backed by transparent huge pages; throws with .code IO */
   readFileHuge?(path: string, limit: number): Buffer;
-  /** zeroed memory backed by transparent huge pages (at most 4 GiB) */
+  /** zeroed memory backed by transparent huge pages (at most 1 GiB, as any one read) */
   allocHuge?(bytes: number): Buffer;
   /** CRC-32 (zlib's) of the bytes */
   crc32?(data: Uint8Array): number;
@@ -133,6 +133,11 @@ export class NativeAddonError extends Error {
 const SOURCE_BUILD_HINT =
   'build it from source (needs g++, make, python3, pkg-config and the -dev packages of libdw, libelf, lzo2, snappy, zstd, zlib, libkdumpfile): ' +
   'npm explore vaat -- npm run build:native';
+
+/** the addon, or null when it cannot be loaded: for work Node can also do, only slower (checksums, whole-file and huge-page reads) */
+export function loadNativeOrNull(): NativeModule | null {
+  try { return loadNative(); } catch { return null; }
+}
 
 /**
  * Load the addon, first found of: VAAT_NATIVE (a path to a .node file); a build from source in the

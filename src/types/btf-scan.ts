@@ -3,7 +3,7 @@
  * kernel without CONFIG_KALLSYMS_ALL (Debian's arm64 cloud kernel) lists only text symbols, but
  * its .BTF still sits in the image's read-only data, after _etext.
  */
-import { hugeBuffer, readVirtInto, type MemoryReader } from '../dump/dump.js';
+import { readVirtHuge, type MemoryReader } from '../dump/dump.js';
 import { readCache, writeCache } from '../cache/build-id-cache.js';
 import { findBtfInBuffer } from './btf-format.js';
 
@@ -45,20 +45,13 @@ export function findBtfInImage(mem: MemoryReader, from: bigint, limit = SCAN_LIM
       if (total > MAX_BTF) continue;
       const address = base + BigInt(i);
       let bytes: Buffer;
-      try { bytes = readBlob(mem, address, total); } catch { continue; }
+      try { bytes = readVirtHuge(mem, address, total); } catch { continue; }
       const hit = findBtfInBuffer(bytes);
       if (hit?.offset === 0 && hit.length === total) return { address, bytes, scanned: scanned + CHUNK };
     }
     carry = Buffer.from(chunk.subarray(chunk.length - OVERLAP));
   }
   return null;
-}
-
-/** `len` bytes at `address`, in huge-page memory (a few MiB: page by page, ~15 ms of first touches) */
-function readBlob(mem: MemoryReader, address: bigint, len: number): Buffer {
-  const bytes = hugeBuffer(len);
-  readVirtInto(mem, address, bytes);
-  return bytes;
 }
 
 /** where a build's .BTF lies: 16 bytes, its offset from `from` (_etext) and its length */
@@ -79,7 +72,7 @@ export function findBtfInImageCached(mem: MemoryReader, from: bigint, buildId: s
       const len = Number(hit.data.readBigUInt64LE(8));
       if (len >= HEADER && len <= MAX_BTF) {
         try {
-          const bytes = readBlob(mem, address, len);
+          const bytes = readVirtHuge(mem, address, len);
           const v = findBtfInBuffer(bytes);
           if (v?.offset === 0 && v.length === len) return { address, bytes, scanned: 0 };
         } catch { /* not readable there: scan */ }

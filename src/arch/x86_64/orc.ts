@@ -11,7 +11,7 @@
  * binary search. Each table is read with one read and cached per dump.
  */
 import type { KernelContext } from '../../context.js';
-import { HOST_LE, hugeBuffer, readVirtInto } from '../../dump/dump.js';
+import { HOST_LE, hugeBuffer, readVirtHuge } from '../../dump/dump.js';
 
 /** ORC_REG_* (arch/x86/include/asm/orc_types.h; unchanged since 4.14) */
 export const OrcReg = {
@@ -263,11 +263,7 @@ function readKernelOrc(vm: KernelContext): { ipStart: bigint; ipBuf: Buffer; ent
   if (!Number.isInteger(n) || n <= 0 || n > 4_000_000 || Number(uStop - uStart) < n * ENTRY_SIZE) return null;
   try {
     // ~3.7 MB on a 6.1 kernel: into huge-page memory, where a fresh buffer's first touches cost ~12 ms
-    const ipBuf = hugeBuffer(n * 4);
-    const entries = hugeBuffer(n * ENTRY_SIZE);
-    readVirtInto(vm.mem, ipStart, ipBuf);
-    readVirtInto(vm.mem, uStart, entries);
-    return { ipStart, ipBuf, entries };
+    return { ipStart, ipBuf: readVirtHuge(vm.mem, ipStart, n * 4), entries: readVirtHuge(vm.mem, uStart, n * ENTRY_SIZE) };
   } catch {
     return null;
   }
