@@ -12,7 +12,7 @@
         "native/kdump_compressed.cc",
         "native/elf_dump.cc",
         "native/codecs.cc",
-        "native/vaat_backend.cc", "native/page_cache.cc", "native/huge_map.cc",
+        "native/vaat_backend.cc", "native/page_cache.cc", "native/huge_map.cc", "native/mapped_file.cc",
         "native/page_tables.cc",
         "native/kdumpfile_backend.cc",
         "native/kdumpfile_loader.cc",

@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "lru.h"
+#include "mapped_file.h"
 
 namespace vaat {
 
@@ -44,10 +45,11 @@ struct SharedFd {
 class FileSource : public ByteSource {
  public:
   static std::unique_ptr<FileSource> open(const std::string& path);
-  FileSource(std::shared_ptr<SharedFd> fd, uint64_t size) : fd_(std::move(fd)), size_(size) {}
+  FileSource(std::shared_ptr<SharedFd> fd, uint64_t size, std::shared_ptr<const MappedFile> map)
+      : fd_(std::move(fd)), size_(size), map_(std::move(map)) {}
   uint64_t size() const override { return size_; }
   size_t read(uint64_t off, void* buf, size_t len) override;
-  std::unique_ptr<ByteSource> clone() const override { return std::make_unique<FileSource>(fd_, size_); }
+  std::unique_ptr<ByteSource> clone() const override { return std::make_unique<FileSource>(fd_, size_, map_); }
 
  private:
   size_t preadAll(uint64_t off, void* buf, size_t len);
@@ -72,6 +74,9 @@ class FileSource : public ByteSource {
   static constexpr unsigned kHopProbe = 16;
   std::shared_ptr<SharedFd> fd_;
   uint64_t size_;
+  // A regular file is read through a mapping (mapped_file.h); the windows below serve the rest
+  // (block devices, files that cannot be mapped, VAAT_FILE_IO=pread).
+  std::shared_ptr<const MappedFile> map_;
   Window windows_[kWindows];
   uint64_t tick_ = 0;
   // bit i: the i-th most recent full-size hop window served another read before it was replaced

@@ -4,7 +4,7 @@
  * truncated / corrupted tmp copies. Fixtures are read-only; damaged copies go to os.tmpdir().
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -389,6 +389,42 @@ describe('faults', () => {
       expect(errCode(() => k.readPhys(addr, 64)), name).toBe('CORRUPT');
       // neighbours still read
       expect(v.readPhys(BigInt(L.dumped[pick + 1]) * 4096n, 64).length).toBe(64);
+    }
+  });
+
+  // A regular file is read through a mapping (native/mapped_file.cc): a page of it that can no
+  // longer be read raises SIGBUS, which must become an IO error and leave the process running.
+  it('a dump file that shrinks while open: later reads past the cut are IO errors, earlier ones still read', () => {
+    const L = layout(lzoBytes);
+    const f = path.join(tmp, 'shrinks.kdump-lzo');
+    copyFileSync(lzoFile, f);
+    const d = new native.DumpFile(f);
+    const maxPfn = d.attrs().maxPfn;
+    truncateSync(f, Math.floor(lzoBytes.length / 2));
+    const e = thrown(() => d.readPhys(BigInt(L.lastDataPfn) * 4096n, 8));
+    expect(e.code).toBe('IO');
+    expect(e.message).toMatch(/shrank/);
+    expect(e.message).not.toContain('\n');
+    const { addrs, sizes } = pfnBatch(maxPfn, 1);
+    const st = d.readBatch('phys', addrs, sizes).status;
+    expect(st.filter((s) => s === 0).length).toBeGreaterThan(1000); // data before the cut
+    expect(st.some((s) => s !== 0 && s !== 4)).toBe(true); // data past it (4: excluded pages)
+  });
+
+  it('reading through the mapping and through pread (VAAT_FILE_IO=pread) gives the same pages', () => {
+    const read = (file: string) => {
+      const d = new native.DumpFile(file);
+      const { addrs, sizes } = pfnBatch(d.attrs().maxPfn, 3);
+      return d.readBatch('phys', addrs, sizes);
+    };
+    for (const file of [lzoFile, path.join(FIX, 'oops-null-b/vmcore.flat-lzo'), path.join(FIX, 'softlockup/vmcore.elf-d31.lzo')]) {
+      const mapped = read(file);
+      process.env.VAAT_FILE_IO = 'pread';
+      let pread;
+      try { pread = read(file); } finally { delete process.env.VAAT_FILE_IO; }
+      expect(mapped.status.filter((s) => s === 0).length, file).toBeGreaterThan(1000);
+      expect(Buffer.from(pread.status).equals(Buffer.from(mapped.status)), file).toBe(true);
+      expect(pread.data.equals(mapped.data), file).toBe(true);
     }
   });
 
