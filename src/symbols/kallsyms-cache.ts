@@ -9,13 +9,13 @@ import { statSync } from 'node:fs';
 import { cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
-import { nameOrder, PackedNames } from './name-index.js';
+import { nameOrder, nameStarts, PackedNames } from './name-index.js';
 import type { AddressRule, KallsymsLayout } from './kallsyms-layout.js';
 import { nowMs } from '../clock.js';
 
 const KIND = 'kallsyms';
-/** bump when the payload layout below changes (2: the name order, PackedNames) */
-const VERSION = 2;
+/** bump when the payload layout below changes (2: the name order, PackedNames; 3: the name starts) */
+const VERSION = 3;
 /**
  * x86_64's image lies in the top 2 GiB; below it kallsyms holds per-CPU offsets and absolute
  * values, which KASLR does not move. The fallback when the image's start is unknown (imageBase).
@@ -69,22 +69,24 @@ export function writeKallsymsCache(table: KallsymsTable, info: VmcoreInfo): stri
     rule: table.rule, source: table.source, proof: table.proof, layout: table.layout,
   };
   const metaBuf = Buffer.from(JSON.stringify(meta, replacer));
-  const names = Buffer.from(cols.names.join('\0'));
+  const text = cols.names.join('\0');
+  const names = Buffer.from(text);
   const types = Buffer.from(cols.types.join(''), 'latin1');
-  // [u32 meta length][meta][u32 names length][names][types], then 8-byte aligned the addresses
-  // and the name order (symbol indexes sorted by name): the reader indexes names without a Map
+  // [u32 meta length][meta][u32 names length][names][types], then 8-byte aligned the addresses,
+  // the name order (symbol indexes sorted by name) and where each name starts in the decoded
+  // text: the reader indexes names without a Map and without searching the text
   const head = 4 + metaBuf.length + 4 + names.length + types.length;
   const pad = (8 - (head % 8)) % 8;
   const order = nameOrder(cols.names);
-  const out = Buffer.alloc(head + pad + cols.addresses.byteLength + order.byteLength);
+  const starts = nameStarts(text, cols.names.length);
+  const out = Buffer.alloc(head + pad + cols.addresses.byteLength + order.byteLength + starts.byteLength);
   let o = out.writeUInt32LE(metaBuf.length, 0);
   o += metaBuf.copy(out, o);
   o = out.writeUInt32LE(names.length, o);
   o += names.copy(out, o);
   o += types.copy(out, o);
   o += pad;
-  o += Buffer.from(cols.addresses.buffer, cols.addresses.byteOffset, cols.addresses.byteLength).copy(out, o);
-  Buffer.from(order.buffer, order.byteOffset, order.byteLength).copy(out, o);
+  for (const col of [cols.addresses, order, starts]) o += Buffer.from(col.buffer, col.byteOffset, col.byteLength).copy(out, o);
   return writeCache(KIND, buildId, VERSION, out);
 }
 
@@ -136,6 +138,20 @@ function shiftImage(addresses: BigUint64Array, delta: bigint, base: bigint): voi
   }
 }
 
+/**
+ * `count` elements at byte `at` of the cache's buffer: a view where they are aligned in its
+ * memory (the addon reads cache files into 2 MiB-aligned memory, and the payload keeps them
+ * 8-aligned), else a copy. A view is written to only by shiftImage, and the buffer is this
+ * read's own.
+ */
+function columnOf<T extends BigUint64Array | Uint32Array>(Kind: { new(b: ArrayBufferLike, off: number, n: number): T; new(n: number): T; BYTES_PER_ELEMENT: number }, buf: Buffer, at: number, count: number): T {
+  const size = Kind.BYTES_PER_ELEMENT;
+  if ((buf.byteOffset + at) % size === 0) return new Kind(buf.buffer, buf.byteOffset + at, count);
+  const out = new Kind(count);
+  Buffer.from(out.buffer).set(buf.subarray(at, at + count * size));
+  return out;
+}
+
 function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null {
   const t0 = nowMs();
   const hit = readCache(KIND, buildId, VERSION);
@@ -149,21 +165,21 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     o += 4;
     const text = buf.toString('utf8', o, o + namesLen);
     o += namesLen;
-    const types = buf.toString('latin1', o, o + meta.count).split('');
-    o += meta.count;
+    const n = meta.count;
+    const types = buf.toString('latin1', o, o + n); // one letter per symbol, indexed, never split
+    o += n;
     o += (8 - (o % 8)) % 8;
-    if (types.length !== meta.count || o + meta.count * 12 !== buf.length) return null;
-    const addresses = new BigUint64Array(meta.count);
-    Buffer.from(addresses.buffer).set(buf.subarray(o, o + meta.count * 8));
-    const order = new Uint32Array(meta.count);
-    Buffer.from(order.buffer).set(buf.subarray(o + meta.count * 8));
-    const names = new PackedNames(text, order); // throws unless it holds meta.count names
+    if (types.length !== n || o + n * 16 + 4 !== buf.length) return null;
+    const addresses = columnOf(BigUint64Array, buf, o, n);
+    const order = columnOf(Uint32Array, buf, o + n * 8, n);
+    const starts = columnOf(Uint32Array, buf, o + n * 12, n + 1);
+    const names = new PackedNames(text, order, starts); // throws unless they hold n names
     const delta = (info.kernelOffset - BigInt('0x' + meta.kernelOffset)) & U64;
     const base = imageBase(info, delta);
     if (delta !== 0n) shiftImage(addresses, delta, base);
     const proof = shifted(meta.proof, delta, base);
     const table = new KallsymsTable(`${meta.source.replace(/\)$/, '')}; from cache ${hit.file})`, { names, types, addresses },
-      meta.method, shifted(meta.layout, delta, base), meta.rule, proof, nowMs() - t0, 0);
+      meta.method, shifted(meta.layout, delta, base), meta.rule, proof, nowMs() - t0, 0, true);
     // the same proof a fresh decode must pass: VMCOREINFO's symbols are where the table says
     for (const name of meta.proof.matched) {
       const want = info.symbol(name);

@@ -55,11 +55,14 @@ export class KallsymsTable extends SortedSymbolTable {
     readonly elapsedMs: number,
     /** pages read from the dump */
     readonly pagesRead: number,
+    /** the columns are the table's own (SortedTableOptions.adopt) */
+    adopt = false,
   ) {
     // the last symbol (_end or so) gets size 0: nothing past the image symbolizes to it
-    super(source, symbols, { sizes: 'next' });
+    super(source, symbols, { sizes: 'next', adopt });
     let data = 0;
-    for (const t of symbols.types) if (DATA_TYPES.has(t) && ++data > ALL_SYMBOLS_MIN_DATA) break;
+    const types = symbols.types;
+    for (let i = 0; i < types.length; i++) if (DATA_TYPES.has(types[i]) && ++data > ALL_SYMBOLS_MIN_DATA) break;
     this.hasDataSymbols = data > ALL_SYMBOLS_MIN_DATA;
   }
 

@@ -62,6 +62,38 @@ export class MappedNames implements NameColumn {
   }
 }
 
+/** where each of the `n` NUL-separated names of `text` starts; entry n is one past the last name's end */
+export function nameStarts(text: string, n: number): Uint32Array {
+  const starts = new Uint32Array(n + 1);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    starts[i] = at;
+    // names 0..n-2 end in a NUL, the last runs to the end of the text
+    const nul = text.indexOf('\0', at);
+    if ((nul < 0) !== (i === n - 1)) throw new Error(`packed names: the text does not hold ${n} names`);
+    at = nul < 0 ? text.length + 1 : nul + 1;
+  }
+  starts[n] = at;
+  if (n === 0 && text !== '') throw new Error('packed names: the text does not hold 0 names');
+  return starts;
+}
+
+/**
+ * whether `starts` splits `text` into `n` names as nameStarts would: ascending, each name but
+ * the last ending at a NUL, the last at the text's end (a NUL inside a name is not looked for:
+ * it would make a wrong name, never a read out of bounds)
+ */
+function startsFit(text: string, starts: Uint32Array, n: number): boolean {
+  if (starts.length !== n + 1 || starts[0] !== 0) return false;
+  if (n === 0) return text === '';
+  if (starts[n] !== text.length + 1) return false;
+  for (let i = 1; i < n; i++) {
+    const at = starts[i];
+    if (at <= starts[i - 1] || text.charCodeAt(at - 1) !== 0) return false;
+  }
+  return true;
+}
+
 /** indexes of `names` ordered by name (JS string order), equal names by index: PackedNames' `sorted` */
 export function nameOrder(names: readonly string[]): Uint32Array {
   const order = Uint32Array.from({ length: names.length }, (_, i) => i);
@@ -109,19 +141,18 @@ export class PackedNames implements NameColumn {
   readonly #sorted: Uint32Array;
   readonly #at = (i: number): string => this.at(i);
 
-  constructor(text: string, sorted: Uint32Array) {
+  /**
+   * `starts` (nameStarts(text)) may come with the text, as the kallsyms cache stores it: it is
+   * then checked (each name ends at a NUL, the last at the text's end) instead of found by 140k
+   * searches for the NULs.
+   */
+  constructor(text: string, sorted: Uint32Array, starts?: Uint32Array) {
     const n = sorted.length;
-    const starts = new Uint32Array(n + 1);
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      starts[i] = at;
-      // names 0..n-2 end in a NUL, the last runs to the end of the text
-      const nul = text.indexOf('\0', at);
-      if ((nul < 0) !== (i === n - 1)) throw new Error(`packed names: the text does not hold ${n} names`);
-      at = nul < 0 ? text.length + 1 : nul + 1;
+    if (starts) {
+      if (!startsFit(text, starts, n)) throw new Error(`packed names: the name starts do not fit the text of ${n} names`);
+    } else {
+      starts = nameStarts(text, n);
     }
-    starts[n] = at;
-    if (n === 0 && text !== '') throw new Error('packed names: the text does not hold 0 names');
     if (!isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
     this.#text = text;
     this.#starts = starts;

@@ -49,13 +49,20 @@ export interface SortedTableOptions {
   sizes: 'next' | 'given' | 'exact';
   /** end (exclusive) of the last symbol's extent when sizes = 'next' */
   end?: bigint;
+  /**
+   * The columns become the table's own and are not copied (the caller made them for it and
+   * keeps no reference): the kallsyms cache's 140k addresses, whose copy cost ~300 first-touch
+   * page faults at every start.
+   */
+  adopt?: boolean;
 }
 
 /** A source's symbols as parallel columns: how kallsyms decodes them, and cheap to sort and index. */
 export interface SymbolColumns {
   /** an array, or names already indexed (the kallsyms cache's PackedNames) */
   names: readonly string[] | NameColumn;
-  types: readonly string[];
+  /** one type letter per symbol: an array, or one string of them (the kallsyms cache's, unsplit) */
+  types: readonly string[] | string;
   addresses: BigUint64Array;
   modules?: readonly (string | undefined)[];
   /** per-symbol sizes, for sizes: 'given' */
@@ -70,12 +77,15 @@ export interface SymbolColumns {
  */
 export class SortedSymbolTable implements SymbolTable {
   readonly #names: NameColumn;
-  readonly #types: string[];
+  readonly #types: ArrayLike<string>;
   readonly #modules: (string | undefined)[] | null;
   readonly #addrs: BigUint64Array;
   readonly #words: Uint32Array; // little-endian halves of #addrs: lo at 2i, hi at 2i+1
-  readonly #sizes: Float64Array;
-  readonly #exact: boolean;
+  readonly #sizeRule: SortedTableOptions['sizes'];
+  /** sizes: 'given': each symbol's own size */
+  readonly #given: (number | undefined)[] | null;
+  /** sizes: 'next': the end of the last symbol's extent, as (lo, hi) halves */
+  readonly #end: Uint32Array | null;
 
   constructor(readonly source: string, symbols: readonly KernelSymbol[] | SymbolColumns, opts: SortedTableOptions) {
     const cols: SymbolColumns = Array.isArray(symbols) ? toColumns(symbols as readonly KernelSymbol[]) : (symbols as SymbolColumns);
@@ -91,38 +101,45 @@ export class SortedSymbolTable implements SymbolTable {
         break;
       }
     }
-    const pick = <T>(col: readonly T[]): T[] => (order ? order.map((k) => col[k]) : col.slice());
+    const adopt = opts.adopt === true;
+    const pick = <T>(col: readonly T[]): T[] => (order ? order.map((k) => col[k]) : adopt ? (col as T[]) : col.slice());
     const names = cols.names;
     if (!isArray(names)) this.#names = order ? new MappedNames(order.map((k) => names.at(k))) : names;
     else this.#names = new MappedNames(pick(names));
-    this.#types = pick(cols.types);
+    const types = cols.types;
+    this.#types = typeof types === 'string' ? (order ? order.map((k) => types[k]).join('') : types) : pick(types);
     this.#modules = cols.modules ? pick(cols.modules) : null;
-    this.#addrs = order ? BigUint64Array.from(order, (k) => cols.addresses[k]) : cols.addresses.slice();
+    this.#addrs = order ? BigUint64Array.from(order, (k) => cols.addresses[k]) : adopt ? cols.addresses : cols.addresses.slice();
     this.#words = new Uint32Array(this.#addrs.buffer, this.#addrs.byteOffset, n * 2);
+    this.#sizeRule = opts.sizes;
+    const given = cols.sizes;
+    this.#given = opts.sizes === 'given' && given ? (order ? order.map((k) => given[k]) : given.slice()) : null;
+    this.#end = opts.sizes === 'next' && opts.end !== undefined ? new Uint32Array(BigUint64Array.of(opts.end).buffer) : null;
+  }
+
+  /**
+   * Symbol i's size, found when asked: most commands look up a few names and symbolize a few
+   * thousand addresses, so sizing all ~140k kallsyms symbols up front (a Float64Array of them)
+   * was work and first-touch page faults at every start for nothing.
+   */
+  #sizeAt(i: number): number {
+    if (this.#sizeRule === 'given') return this.#given?.[i] ?? 0;
+    if (this.#sizeRule !== 'next') return 0;
+    // 'next': up to the next *different* address (aliases share their extent), else the end
     const w = this.#words;
-    const sizes = new Float64Array(n);
-    if (opts.sizes === 'next') {
-      // Walk backwards so each symbol sees the next *different* address.
-      const endW = opts.end !== undefined ? BigUint64Array.of(opts.end) : null;
-      const endWords = endW ? new Uint32Array(endW.buffer) : null;
-      let nextArr: Uint32Array | null = endWords;
-      let nextIdx = 0;
-      for (let i = n - 1; i >= 0; i--) {
-        sizes[i] = nextArr && cmp(nextArr, nextIdx, w, i) > 0 ? diff(nextArr, nextIdx, w, i) : 0;
-        if (i > 0 && cmp(w, i - 1, w, i) !== 0) { nextArr = w; nextIdx = i; }
-      }
-    } else if (opts.sizes === 'given') {
-      for (let i = 0; i < n; i++) sizes[i] = (cols.sizes ? cols.sizes[order ? order[i] : i] : undefined) ?? 0;
-    }
-    this.#sizes = sizes;
-    this.#exact = opts.sizes === 'exact';
+    const n = this.#addrs.length;
+    let j = i + 1;
+    while (j < n && cmp(w, j, w, i) === 0) j++;
+    if (j < n) return diff(w, j, w, i);
+    const e = this.#end;
+    return e && cmp(e, 0, w, i) > 0 ? diff(e, 0, w, i) : 0;
   }
 
   get count(): number { return this.#names.length; }
 
   /** the table's symbols as columns, in address order (for caching) */
   columns(): { names: string[]; types: string[]; addresses: BigUint64Array } {
-    return { names: Array.from({ length: this.#names.length }, (_, i) => this.#names.at(i)), types: this.#types.slice(), addresses: this.#addrs.slice() };
+    return { names: Array.from({ length: this.#names.length }, (_, i) => this.#names.at(i)), types: Array.from(this.#types), addresses: this.#addrs.slice() };
   }
 
   /** each name this table holds exactly once, with its address, in address order */
@@ -148,7 +165,7 @@ export class SortedSymbolTable implements SymbolTable {
       name: this.#names.at(i),
       address: this.#addrs[i],
       type: this.#types[i],
-      size: this.#sizes[i],
+      size: this.#sizeAt(i),
       ...(mod !== undefined ? { module: mod } : {}),
     };
   }
@@ -178,8 +195,8 @@ export class SortedSymbolTable implements SymbolTable {
     if (i < 0) return undefined;
     while (i > 0 && cmp(w, i - 1, w, i) === 0) i--; // first alias: the kernel's choice
     const offset = diff(key, 0, w, i);
-    const size = this.#sizes[i];
-    if (offset === 0 || (!this.#exact && offset < size)) {
+    const size = this.#sizeAt(i);
+    if (offset === 0 || (this.#sizeRule !== 'exact' && offset < size)) {
       const mod = this.#modules?.[i];
       return { name: this.#names.at(i), address: this.#addrs[i], offset, size, ...(mod !== undefined ? { module: mod } : {}) };
     }
