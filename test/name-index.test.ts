@@ -3,7 +3,7 @@
  * index of a name, whether it repeats, all its indexes; a damaged packed form is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { MappedNames, nameOrder, PackedNames, type NameColumn } from '../src/symbols/name-index.js';
+import { MappedNames, nameOrder, nameStarts, PackedNames, type NameColumn } from '../src/symbols/name-index.js';
 
 const NAMES = ['_text', 'b', 'a', 'b', '', 'ä_utf8', 'a', 'c', 'b'];
 
@@ -12,7 +12,12 @@ function packed(names: readonly string[]): PackedNames {
 }
 
 describe('name columns', () => {
-  const forms: [string, NameColumn][] = [['mapped', new MappedNames(NAMES)], ['packed', packed(NAMES)]];
+  const text = NAMES.join('\0');
+  const forms: [string, NameColumn][] = [
+    ['mapped', new MappedNames(NAMES)], ['packed', packed(NAMES)],
+    // as the kallsyms cache loads it: with the starts it stored
+    ['packed with starts', new PackedNames(text, nameOrder(NAMES), nameStarts(text, NAMES.length))],
+  ];
   for (const [label, col] of forms) {
     it(`${label}: first, repeats, every and at agree with the array`, () => {
       expect(col.length).toBe(NAMES.length);
@@ -33,5 +38,17 @@ describe('name columns', () => {
     expect(() => new PackedNames(NAMES.join('\0'), Uint32Array.from([9, 0, 1, 2, 3, 4, 5, 6, 7]))).toThrow(/permutation/);
     expect(() => new PackedNames(NAMES.slice(1).join('\0'), nameOrder(NAMES))).toThrow(/does not hold/);
     expect(() => new PackedNames(NAMES.join('\0') + '\0x', nameOrder(NAMES))).toThrow(/does not hold/);
+  });
+
+  it('refuses stored name starts that do not split the text into its names', () => {
+    const text = NAMES.join('\0');
+    const good = nameStarts(text, NAMES.length);
+    const bad = (edit: (s: Uint32Array) => void) => { const s = good.slice(); edit(s); return s; };
+    for (const starts of [
+      bad((s) => { s[2] += 1; }), // a start not just past a NUL
+      bad((s) => { s[5] = s[4]; }), // not ascending
+      bad((s) => { s[NAMES.length] += 1; }), // the last name past the text's end
+      good.subarray(0, NAMES.length), // one short
+    ]) expect(() => new PackedNames(text, nameOrder(NAMES), starts)).toThrow(/starts do not fit/);
   });
 });
