@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
+import { benchEnv, benchEnvNote, best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const vmcore = process.env.VMCORE ?? join(fixturesDir, 'sysrq-basic/vmcore.kdump-lzo');
 const vmlinux = '/usr/lib/debug/boot/vmlinux-6.1.0-54-cloud-amd64';
@@ -40,7 +40,7 @@ for cpu in for_each_online_cpu(prog):
 };
 
 function run(cmd, args, input) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, env: benchEnv() });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.slice(0, 300)}`);
   return r;
 }
@@ -106,3 +106,4 @@ if (md) {
   printTable(header, rows);
   printTable(perHeader, perTask);
 }
+console.log(`\n${benchEnvNote}`);

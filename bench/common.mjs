@@ -15,6 +15,23 @@ export const vaatArgv = (() => {
   return [...shebang.split(/\s+/).filter((w) => w.startsWith('--')), bin];
 })();
 
+/**
+ * The environment the benches start every process with: no colour, and without
+ * NODE_EXTRA_CA_CERTS unless `--keep-node-ca` is given. This machine's environment names a CA
+ * bundle there, which Node parses at every start, before any of vaat runs (~15-40 ms of
+ * task-clock here); drgn and crash never read it, and no vaat command measured here makes a TLS
+ * connection. Each bench prints which it used (benchEnvNote).
+ */
+const keepNodeCa = process.argv.includes('--keep-node-ca');
+export function benchEnv(extra = {}) {
+  const env = { ...process.env, NO_COLOR: '1', ...extra };
+  if (!keepNodeCa) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+export const benchEnvNote = process.env.NODE_EXTRA_CA_CERTS && !keepNodeCa
+  ? 'NODE_EXTRA_CA_CERTS unset for the measured processes (Node would parse that CA bundle at every start; --keep-node-ca keeps it)'
+  : 'environment as given';
+
 export const fixturesDir = process.env.VAAT_FIXTURES ?? resolve(root, '../shared/fixtures');
 if (!existsSync(join(fixturesDir, 'README.md'))) throw new Error(`fixtures not found at ${fixturesDir}`);
 

@@ -7,7 +7,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { copyFileSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, fixtureDumps, printTable, fmt } from './common.mjs';
+import { benchEnv, benchEnvNote, root, fixtureDumps, printTable, fmt } from './common.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
 const COUNT = arg('--count', 100);
@@ -32,7 +32,7 @@ for (let i = 0; i < COUNT; i++) {
 
 function timeVaat(args) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, env: benchEnv() });
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) process.stderr.write(`vaat ${args.join(' ')}: exit ${r.status}: ${r.stderr}\n`);
   return { s, stdout: r.stdout };
@@ -85,3 +85,4 @@ console.log(`crash: measured ${crashRuns.length} vmcores in ${fmt(crashRuns.wall
   + `${crashRuns.length - opened.length} it cannot open (${[...new Set(crashRuns.filter((r) => !r.ok).map((r) => r.err))].join('; ') || 'none'})`);
 
 if (!process.argv.includes('--keep')) { rmSync(dir, { recursive: true, force: true }); rmSync(out, { recursive: true, force: true }); }
+console.log(`\n${benchEnvNote}`);

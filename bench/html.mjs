@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
+import { benchEnv, benchEnvNote, best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const { writeHtmlSite, renderDumpPage, loadDumpPageData, copyAssets } = await import(join(root, 'dist/src/report/html/index.js'));
 const markdown = process.argv.includes('--markdown');
@@ -18,7 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'vaat-bench-html-'));
 const dumps = (process.env.DUMPS ?? 'cgroup-mutex-hung/vmcore.kdump-zstd,sysrq-basic/vmcore.kdump-lzo,oops-null-a/vmcore.kdump-snappy').split(',');
 
 function vaat(args) {
-  const r = spawnSync(process.execPath, [...vaatArgv, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [...vaatArgv, ...args], { encoding: 'utf8', env: benchEnv() });
   if (r.status !== 0) throw new Error(`vaat ${args.join(' ')}: ${r.stderr}`);
 }
 
@@ -99,3 +99,4 @@ if (markdown) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
+console.log(`\n${benchEnvNote}`);

@@ -5,7 +5,7 @@
 // each process; and the slope per task between a ~100-task fixture and the big dump, projected
 // to 100,000 tasks.
 //
-//   node bench/scale.mjs [--markdown] [--runs N] [--only REGEX] [--no-crash] [--crash-all] [--no-drgn-stacks]
+//   node bench/scale.mjs [--markdown] [--runs N] [--only REGEX] [--no-crash] [--crash-all] [--no-drgn-stacks] [--keep-node-ca]
 //
 // The scale dumps are too big for the repository: make them with the fixture generator (see
 // howToMake below) into $VAAT_SCALE_DUMPS (default ../scale-dumps beside the repository).
@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
+import { benchEnv, benchEnvNote, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const md = process.argv.includes('--markdown');
@@ -69,7 +69,7 @@ const timeOut = join(tmp, 'time.txt');
 function measure(cmd, args, input) {
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', timeOut, cmd, ...args], {
-    input, encoding: 'utf8', maxBuffer: 2 ** 31, env: { ...process.env, NO_COLOR: '1' },
+    input, encoding: 'utf8', maxBuffer: 2 ** 31, env: benchEnv(),
   });
   const ms = performance.now() - t0;
   if (r.status !== 0) return { error: `${cmd} ${args.join(' ')}: exit ${r.status}: ${(r.stderr || '').trim().split('\n').pop()}` };
@@ -235,4 +235,5 @@ for (const { d, res, peers } of big) {
   emit(`Slopes: ${relative(fixturesDir, small)} (${smallTasks} tasks) → ${d.name} (${nBig} tasks), linear projection to ${PROJECT_TASKS.toLocaleString('en')} tasks`, header, rows);
 }
 console.log(`\nload average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}; ${runs} run(s) each, best time; CPU = user + system seconds; RSS = peak resident set (GNU time %M, %U, %S)`);
+console.log(benchEnvNote);
 rmSync(tmp, { recursive: true, force: true });

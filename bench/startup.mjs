@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
+import { benchEnv, benchEnvNote, best, fixturesDir, fmt, printTable, root, vaatArgv } from './common.mjs';
 
 // --arm64: the arm64 set's sysrq dump and its debug vmlinux (crash 8.0.2 from Debian reads x86_64 only)
 const arm64 = process.argv.includes('--arm64');
@@ -19,7 +19,7 @@ const script = join(tmp, 'comm.py');
 writeFileSync(script, 'print(prog["init_task"].comm)\n');
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts, env: { ...process.env, XDG_CACHE_HOME: cache, NO_COLOR: '1', ...(opts.env ?? {}) } });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts, env: benchEnv({ XDG_CACHE_HOME: cache, ...(opts.env ?? {}) }) });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   if (!/swapper\/0|TASKS/.test(r.stdout)) throw new Error(`${cmd}: unexpected output ${r.stdout.slice(0, 200)}`);
   return r;
@@ -57,3 +57,4 @@ if (process.argv.includes('--markdown')) {
   console.log(`| ${header.join(' | ')} |\n|---|---|---|---|`);
   for (const r of out) console.log(`| ${r.join(' | ')} |`);
 } else printTable(header, out);
+console.log(`\n${benchEnvNote}`);
