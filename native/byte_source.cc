@@ -49,6 +49,7 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
   if (off >= size_) return 0;
   len = static_cast<size_t>(std::min<uint64_t>(len, size_ - off));
   if (map_) {
+    noteMapped(off, len);
     map_->copy(off, buf, len);
     return len;
   }
@@ -88,6 +89,21 @@ size_t FileSource::read(uint64_t off, void* buf, size_t len) {
   const size_t n = off + len <= end ? len : static_cast<size_t>(end > off ? end - off : 0);
   std::memcpy(buf, w->data.data() + (off - w->off), n);
   return n;
+}
+
+void FileSource::noteMapped(uint64_t off, size_t len) {
+  if (len == 0) return;
+  if (touched_.empty()) touched_.resize(static_cast<size_t>((size_ >> kChunkShift) + 1));
+  for (uint64_t c = off >> kChunkShift, last = (off + len - 1) >> kChunkShift; c <= last; c++) {
+    if (touched_[c]) continue;
+    if ((touchedChunks_ + 1) << kChunkShift > kMappedResident) {
+      map_->release();
+      std::fill(touched_.begin(), touched_.end(), 0);
+      touchedChunks_ = 0;
+    }
+    touched_[c] = 1;
+    touchedChunks_++;
+  }
 }
 
 size_t FileSource::preadAll(uint64_t off, void* buf, size_t len) {

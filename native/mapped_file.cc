@@ -65,6 +65,8 @@ std::shared_ptr<const MappedFile> MappedFile::map(int fd, uint64_t size) {
   return std::make_shared<const MappedFile>(static_cast<const uint8_t*>(p), size);
 }
 
+void MappedFile::release() const { madvise(const_cast<uint8_t*>(data_), static_cast<size_t>(size_), MADV_DONTNEED); }
+
 MappedFile::~MappedFile() { munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_)); }
 
 void MappedFile::copy(uint64_t off, void* dst, size_t len) const {

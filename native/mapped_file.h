@@ -27,6 +27,9 @@ class MappedFile {
   // Copies [off, off + len) (inside size()) into dst; throws DumpError(IO) when the pages
   // cannot be read (SIGBUS).
   void copy(uint64_t off, void* dst, size_t len) const;
+  // Drops the mapping's pages from this process's page tables (the page cache keeps them; a
+  // later copy maps them again). Harmless to a copy running on another thread: it faults them back.
+  void release() const;
 
  private:
   const uint8_t* data_;
