@@ -11,6 +11,7 @@ import {
   semaphoreState, semaphoreWaiters,
 } from '../src/kernel/locking/index.js';
 import { taskBlockedOn, threadSize, waitForGraph } from '../src/kernel/locking/waits.js';
+import { listTasks, TASK_FREEZABLE } from '../src/kernel/tasks.js';
 import { isImageReadOnly } from '../src/arch/arch.js';
 import { dumps, dumpsOf, itWhen, truth, type DumpFixture, type Json } from './fixtures.js';
 import { readFileSync } from 'node:fs';
@@ -149,6 +150,26 @@ describe.each(hungs)('other lock kinds, checked against raw words at DWARF offse
     expect(decodeQspinlockWord(((20000 + 1) << 11) | (2 << 9) | 3, 1))
       .toEqual({ locked: true, lockedByte: 3, pending: false, tailCpu: 20000, tailIdx: 2 });
   });
+});
+
+describe('--blocked rules sleeping tasks out cheaply, never a lock waiter (every primary dump)', () => {
+  for (const d of dumps.filter((x) => x.primary)) {
+    it(d.scenario, () => {
+      const vm = open(d.path);
+      const all = listTasks(vm).filter((t) => !t.isIdle);
+      // the graph over D, S and I, against the full check of every task in those states
+      const g = waitForGraph(vm, { states: 'DSI' });
+      const full = all.filter((t) => 'DSI'.includes(t.state)).map((t) => taskBlockedOn(vm, t))
+        .filter((w) => w.task.state === 'D' || w.blockedOn.kind === 'lock');
+      expect(g.tasks.map((w) => w.task.pid)).toEqual(full.map((w) => w.task.pid).sort((a, b) => a - b));
+      // freezable sleeps (TASK_FREEZABLE, v6.1+), which mayWaitOnLock rules out by state alone:
+      // none waits on a lock; 6.1 dumps have some, 5.10 has no state with that bit
+      const freezable = all.filter((t) => t.state !== 'D' && (t.stateBits & TASK_FREEZABLE) !== 0);
+      for (const t of freezable) expect(taskBlockedOn(vm, t).blockedOn.kind, `${t.comm}(${t.pid})`).not.toBe('lock');
+      if (d.kernel.release.startsWith('5.10.')) expect(freezable).toEqual([]);
+      else expect(freezable.length).toBeGreaterThan(0);
+    });
+  }
 });
 
 describe('waits_for: D-state tasks equal extra.json (every scenario: test/cmd-lockinfo.test.ts)', () => {

@@ -190,6 +190,13 @@ const TASK_IDLE = TASK_UNINTERRUPTIBLE | 0x400;
 const TASK_RTLOCK_WAIT = 0x1000;
 /** TASK_FROZEN (v6.1 "freezer,sched: Rewrite core freezer logic"); above TASK_STATE_MAX before */
 const TASK_FROZEN = 0x8000;
+/**
+ * TASK_FREEZABLE, from the same commit (f5d39b020809, v6.1): the sleep may be frozen (futex
+ * waits, nanosleep, sigtimedwait ... set it with TASK_INTERRUPTIBLE). Before v6.1 the bit is
+ * TASK_STATE_MAX (v5.14-v6.0) or above it, never set in a state, so a test of it needs no
+ * version check.
+ */
+export const TASK_FREEZABLE = 0x2000;
 
 /**
  * The kernel's own task_state_array ("R (running)", "S (sleeping)" ... "I (idle)"): entry i is the

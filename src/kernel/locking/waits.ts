@@ -19,7 +19,7 @@ import { HOST_LE, readVirtInto } from '../../dump/dump.js';
 import { imageSymbolsMatching } from '../../symbols/combine.js';
 import { archOf, isImageReadOnly, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
-import { eachTask, findTask, tasksByAddress, type Task } from '../tasks.js';
+import { eachTask, findTask, TASK_FREEZABLE, tasksByAddress, type Task } from '../tasks.js';
 import {
   LOCK_TYPE, globalTypeName, lockInfo, lockKindOfType, lockSymbol, lockTask, taskWaitTime,
   type LockKind, type LockTask, type TaskWaitTime,
@@ -685,6 +685,7 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
   const vm = s.vm;
   try {
     if (task.piBlockedOn || task.blockedOn) return true; // read by the task walk (nonzero: blocked)
+    if (freezableSleep(task)) return false;
     const stack = s.stackBase(task.address);
     if (stack === 0n) return false;
     const from = s.liveFrom(task);
@@ -697,6 +698,17 @@ function mayWaitOnLock(s: Scanner, task: Task): boolean {
   } catch {
     return true; // let the full check say what is wrong
   }
+}
+
+/**
+ * A sleep that is not a D state and may be frozen (TASK_FREEZABLE, v6.1+): a futex wait,
+ * nanosleep, sigtimedwait. The lock slow paths set their own state (mutex, rwsem and semaphore:
+ * TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE or TASK_KILLABLE, never freezable), so such a task
+ * waits on no list-based lock and its stack need not be read: most sleeping threads of a big
+ * machine (thread pools on futexes) are ruled out by their state word alone.
+ */
+function freezableSleep(task: Task): boolean {
+  return task.state !== 'D' && (task.stateBits & TASK_FREEZABLE) !== 0;
 }
 
 function noneNote(task: Task, blockedIn: readonly string[], hints: Set<LockKind | 'completion'>): string {
@@ -780,7 +792,8 @@ export function waitForGraph(vm: KernelContext, opts: WaitGraphOptions = {}): Wa
   const tasks: TaskWait[] = [];
   const s = scanner(vm);
   // each examined task's saved stack pointer is read as the walk reads the task (eachTask)
-  for (const t of eachTask(vm)) if (states.has(t.state) && !t.isIdle) s.liveFrom(t);
+  // (of those mayWaitOnLock will look at: not a freezable sleep, unless blocked_on says otherwise)
+  for (const t of eachTask(vm)) if (states.has(t.state) && !t.isIdle && (!freezableSleep(t) || t.piBlockedOn || t.blockedOn)) s.liveFrom(t);
   for (const t of tasksByAddress(vm).values()) {
     if (!states.has(t.state) || t.isIdle) continue;
     // D tasks are always listed; the others only when they wait on a lock: rule most out cheaply
