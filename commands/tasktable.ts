@@ -5,7 +5,7 @@
  */
 import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Vmcore } from '../src/vmcore.js';
-import { KObject } from '../src/object/kobject.js';
+import { integerReader, KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
 import { eachTask, listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
@@ -52,7 +52,7 @@ export function cellValue(obj: KObject): Value {
   if (t.kind === 'int' || t.kind === 'enum') {
     const v = obj.value();
     if (t.kind === 'enum') { const n = obj.ctx.types.enumName(obj.type, v); if (n) return n; }
-    return typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v;
+    return typeof v === 'bigint' ? safeNumber(v) : v;
   }
   if (t.kind === 'array') {
     const el = obj.ctx.types.resolved(t.element);
@@ -175,6 +175,13 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   });
   // each inline field's location, resolved once: the member object is made from it per task
   const inlineOf = new Map(memberFields.map((f, i) => [f, inline[i]?.loc ?? null]));
+  // a plain integer (the counters and clocks most tables show) straight from the span's bytes,
+  // as cellValue() reads it, without a member object per task and field
+  const plainOf = new Map(memberFields.map((f, i) => {
+    const loc = inline[i]?.loc;
+    const read = loc && loc.bitSize === null ? integerReader(vm.types, loc.type) : null;
+    return [f, read ? { read, offset: loc!.offset } : null];
+  }));
   const spans = inline.filter((x) => x !== null);
   const spanStart = spans.length ? Math.min(...spans.map((x) => x.offset)) : 0;
   const spanEnd = spans.length ? Math.max(...spans.map((x) => x.end)) : 0;
@@ -198,6 +205,12 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
     }
     for (const f of fields) {
       if (f in TASK_FIELDS) { row[f] = TASK_FIELDS[f](t); continue; }
+      const plain = snap ? plainOf.get(f) : null;
+      if (plain) {
+        const v = plain.read(snap!.buf, plain.offset - spanStart);
+        row[f] = typeof v === 'bigint' ? safeNumber(v) : v;
+        continue;
+      }
       // an inline member straight from the snapshot: what obj.member(f) makes, without parsing the path per task
       const loc = snap ? inlineOf.get(f) : null;
       row[f] = loc
@@ -207,6 +220,12 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
     return row;
   });
 }
+
+/** a 64-bit value as cellValue() shows it: a number when exact, else its decimal string */
+function safeNumber(v: bigint): Value {
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function perCpuRows(vm: Vmcore, name: string, fields: string[], type?: string): { rows: Record<string, Value>[]; typeName: string } {
   let typeName = '';
