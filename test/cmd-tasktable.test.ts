@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { dumps, dumpsOf, primaryTruth, type Json } from './fixtures.js';
 import { vaatJson } from './cli.js';
 import { parseFilter, robustZ } from '../commands/tasktable.js';
+import { openVmcore } from '../src/vmcore.js';
+import { listTasks } from '../src/kernel/tasks.js';
+import { integerReader } from '../src/object/kobject.js';
 
 const sysrq = dumps.find((d) => d.scenario === 'sysrq-basic' && d.primary)!;
 
@@ -19,6 +22,30 @@ describe('tasktable', () => {
     const byPid = (a: Json, b: Json) => a.pid - b.pid;
     expect(ours.sort(byPid)).toEqual(want.sort(byPid));
     expect(r.rows.every((x: Json) => Number.isInteger(x.nvcsw) && x.nvcsw >= 0)).toBe(true);
+  });
+
+  it('integerReader reads a member from bytes as KObject.value() reads it (the fast path of task member fields)', () => {
+    const vm = openVmcore(sysrq.path);
+    try {
+      const T = 'struct task_struct';
+      // members of several sizes and signedness; comm (a char array) and stack (a pointer) are no plain integers
+      const paths = ['pid', 'prio', 'nvcsw', 'se.vruntime', 'se.on_rq', 'exit_code', 'utime', 'policy'];
+      const sizes = new Set<number>();
+      for (const path of paths) {
+        const loc = vm.types.tryMemberPath(T, path)!;
+        const read = integerReader(vm.types, loc.type)!;
+        expect(read, path).not.toBeNull();
+        sizes.add(vm.types.sizeof(loc.type));
+        for (const t of listTasks(vm).slice(0, 20)) {
+          const obj = vm.objectAt(t.address, T).snapshot();
+          const bytes = vm.dump.readVirt(t.address, vm.types.sizeof(T));
+          expect(read(bytes, loc.offset), `${path} of ${t.pid}`).toEqual(obj.member(path).value());
+        }
+      }
+      expect(sizes.size).toBeGreaterThan(1);
+      expect(integerReader(vm.types, vm.types.tryMemberPath(T, 'comm')!.type)).toBeNull();
+      expect(integerReader(vm.types, vm.types.tryMemberPath(T, 'stack')!.type)).toBeNull();
+    } finally { vm.close(); }
   });
 
   it('--percpu runqueues equals the truth runqueues', async () => {
