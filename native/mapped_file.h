@@ -1,6 +1,6 @@
 // A read-only mapping of a whole dump file, so that a read is a memory copy instead of a system
 // call. Under a hypervisor a pread costs ~10 us whatever its size, and the read-ahead windows
-// that amortise it copied each byte of a 78 MB dump 4-9 times over; a mapping touches each page
+// that amortise it copied the bytes of a 78 MB dump 2-9 times over; a mapping touches each page
 // of the file once, through the kernel's page cache, and keeps no second copy of it.
 //
 // A page of a mapped file that can no longer be read (the file shrank after it was mapped, an
