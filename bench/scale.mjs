@@ -33,6 +33,8 @@ Make them with the fixture generator (real kdumps of the 6.1 dev kernel + drgn t
   cd ../shared/fixture-gen
   # >= 20,000 tasks (20 processes x 1,000 threads) on 8 vCPUs, ~10 min under TCG
   VAAT_DEVSCALE_OUT=${join(scaleDir, '20k')} POOL_PROCS=20 POOL_THREADS=1000 nice -n 10 ./build.sh --devscale many-tasks
+  # the goal's own size, 10,000 tasks (10 x 1,000), ~3 min
+  VAAT_DEVSCALE_OUT=${join(scaleDir, '10k')} POOL_PROCS=10 POOL_THREADS=1000 nice -n 10 ./build.sh --devscale many-tasks
   # >= 32 vCPUs (64 possible, 32 online: sparse/offline CPUs), fewer tasks: TCG boots many CPUs slowly
   VAAT_DEVSCALE_OUT=${join(scaleDir, 'smp32')} VAAT_SMP=32,maxcpus=64,sockets=4,cores=8,threads=2 VAAT_MEM=2048 \\
     POOL_PROCS=10 POOL_THREADS=300 nice -n 10 ./build.sh --devscale many-tasks
