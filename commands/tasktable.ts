@@ -7,6 +7,7 @@ import { defineCommand, scriptPrelude } from '../src/plugin.js';
 import type { Vmcore } from '../src/vmcore.js';
 import { integerReader, KObject } from '../src/object/kobject.js';
 import { hex } from '../src/output/style.js';
+import { plainBigint } from '../src/output/json.js';
 import { eachTask, listTasks, type Task } from '../src/kernel/tasks.js';
 import { cpuMask } from '../src/kernel/cpu.js';
 import { AddressNotMappedError, ExcludedPageError, UsageError } from '../src/errors/index.js';
@@ -52,7 +53,7 @@ export function cellValue(obj: KObject): Value {
   if (t.kind === 'int' || t.kind === 'enum') {
     const v = obj.value();
     if (t.kind === 'enum') { const n = obj.ctx.types.enumName(obj.type, v); if (n) return n; }
-    return typeof v === 'bigint' ? safeNumber(v) : v;
+    return typeof v === 'bigint' ? plainBigint(v) : v;
   }
   if (t.kind === 'array') {
     const el = obj.ctx.types.resolved(t.element);
@@ -173,14 +174,12 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
     const loc = /^[\w.]+$/.test(f) ? vm.types.tryMemberPath(T, f) : null;
     return loc && vm.types.resolved(loc.type).kind !== 'pointer' ? { loc, offset: loc.offset, end: loc.offset + Math.max(1, vm.types.sizeof(loc.type)) } : null;
   });
-  // each inline field's location, resolved once: the member object is made from it per task
-  const inlineOf = new Map(memberFields.map((f, i) => [f, inline[i]?.loc ?? null]));
-  // a plain integer (the counters and clocks most tables show) straight from the span's bytes,
-  // as cellValue() reads it, without a member object per task and field
-  const plainOf = new Map(memberFields.map((f, i) => {
+  // each inline field's location, resolved once: the member object is made from it per task; a
+  // plain integer (the counters and clocks most tables show) is read straight from the span's
+  // bytes, as cellValue() reads it, without a member object per task and field
+  const inlineOf = new Map(memberFields.map((f, i) => {
     const loc = inline[i]?.loc;
-    const read = loc && loc.bitSize === null ? integerReader(vm.types, loc.type) : null;
-    return [f, read ? { read, offset: loc!.offset } : null];
+    return [f, loc ? { loc, read: loc.bitSize === null ? integerReader(vm.types, loc.type) : null } : null];
   }));
   const spans = inline.filter((x) => x !== null);
   const spanStart = spans.length ? Math.min(...spans.map((x) => x.offset)) : 0;
@@ -205,27 +204,20 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
     }
     for (const f of fields) {
       if (f in TASK_FIELDS) { row[f] = TASK_FIELDS[f](t); continue; }
-      const plain = snap ? plainOf.get(f) : null;
-      if (plain) {
-        const v = plain.read(snap!.buf, plain.offset - spanStart);
-        row[f] = typeof v === 'bigint' ? safeNumber(v) : v;
+      const m = snap ? inlineOf.get(f) : null;
+      if (m?.read) {
+        const v = m.read(snap!.buf, m.loc.offset - spanStart);
+        row[f] = typeof v === 'bigint' ? plainBigint(v) : v;
         continue;
       }
       // an inline member straight from the snapshot: what obj.member(f) makes, without parsing the path per task
-      const loc = snap ? inlineOf.get(f) : null;
-      row[f] = loc
-        ? memberValue(new KObject(vm, loc.type, t.address + BigInt(loc.offset), loc.bitOffset - loc.offset * 8, loc.bitSize, snap))
+      row[f] = m
+        ? memberValue(new KObject(vm, m.loc.type, t.address + BigInt(m.loc.offset), m.loc.bitOffset - m.loc.offset * 8, m.loc.bitSize, snap))
         : memberValue(obj!, f);
     }
     return row;
   });
 }
-
-/** a 64-bit value as cellValue() shows it: a number when exact, else its decimal string */
-function safeNumber(v: bigint): Value {
-  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
-}
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function perCpuRows(vm: Vmcore, name: string, fields: string[], type?: string): { rows: Record<string, Value>[]; typeName: string } {
   let typeName = '';

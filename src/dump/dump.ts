@@ -54,7 +54,21 @@ export function readVirtInto(mem: MemoryReader, addr: bigint, target: Buffer): v
 }
 
 /** a little-endian host: a buffer's words can be read through typed-array views (dumps are little-endian) */
-export const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** a typed-array kind: its element size, and a view of `count` elements over memory */
+interface TypedKind<T> { readonly BYTES_PER_ELEMENT: number; new(buffer: ArrayBufferLike, byteOffset: number, count: number): T }
+
+/**
+ * `count` elements of `Kind` over `buf`'s own memory from byte `at`, read in the host's byte
+ * order: a view instead of a copy or a read per word. Null where the memory is not aligned for
+ * them, or the host is big-endian (dumps and vaat's cache files hold little-endian words).
+ */
+export function wordsView<T>(Kind: TypedKind<T>, buf: Uint8Array, at: number, count: number): T | null {
+  const size = Kind.BYTES_PER_ELEMENT;
+  if (!HOST_LE || (buf.byteOffset + at) % size !== 0 || at + count * size > buf.length) return null;
+  return new Kind(buf.buffer, buf.byteOffset + at, count);
+}
 
 /**
  * A buffer of `bytes` for one large read (readVirtInto), in huge-page memory where the addon has

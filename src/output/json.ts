@@ -33,7 +33,8 @@ export const SCHEMA_VERSION = 1;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function plainBigint(v: bigint): number | string {
+/** a 64-bit integer that is no address, as JSON and tables show it: a number when exact, else its decimal string */
+export function plainBigint(v: bigint): number | string {
   return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString();
 }
 

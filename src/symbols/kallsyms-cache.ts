@@ -7,6 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
+import { wordsView } from '../dump/dump.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
 import { nameOrder, nameStarts, PackedNames } from './name-index.js';
@@ -145,10 +146,10 @@ function shiftImage(addresses: BigUint64Array, delta: bigint, base: bigint): voi
  * read's own.
  */
 function columnOf<T extends BigUint64Array | Uint32Array>(Kind: { new(b: ArrayBufferLike, off: number, n: number): T; new(n: number): T; BYTES_PER_ELEMENT: number }, buf: Buffer, at: number, count: number): T {
-  const size = Kind.BYTES_PER_ELEMENT;
-  if ((buf.byteOffset + at) % size === 0) return new Kind(buf.buffer, buf.byteOffset + at, count);
+  const view = wordsView(Kind, buf, at, count);
+  if (view) return view;
   const out = new Kind(count);
-  Buffer.from(out.buffer).set(buf.subarray(at, at + count * size));
+  Buffer.from(out.buffer).set(buf.subarray(at, at + count * Kind.BYTES_PER_ELEMENT));
   return out;
 }
 

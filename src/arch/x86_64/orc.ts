@@ -11,7 +11,7 @@
  * binary search. Each table is read with one read and cached per dump.
  */
 import type { KernelContext } from '../../context.js';
-import { HOST_LE, hugeBuffer, readVirtHuge } from '../../dump/dump.js';
+import { hugeBuffer, readVirtHuge, wordsView } from '../../dump/dump.js';
 
 /** ORC_REG_* (arch/x86/include/asm/orc_types.h; unchanged since 4.14) */
 export const OrcReg = {
@@ -150,11 +150,6 @@ export function decodeOrcEntry(buf: Buffer, off: number, layout: OrcLayout): Orc
   return { spOffset: buf.readInt16LE(off), bpOffset: buf.readInt16LE(off + 2), spReg, bpReg: get(layout.bpReg), type, signal };
 }
 
-/** n doubles over `b`'s memory when it is 8-aligned, else fresh ones */
-function float64s(b: Buffer, n: number): Float64Array {
-  return b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, n) : new Float64Array(n);
-}
-
 /** One sorted pair of ORC tables (vmlinux's, or one module's). */
 export class OrcTable {
   /** ips as offsets from `origin` (exact in a double: tables span far less than 2^53) */
@@ -194,8 +189,8 @@ export class OrcTable {
     const n = Math.min(ipBuf.length >>> 2, Math.floor(entries.length / ENTRY_SIZE));
     // 2.9 MB for vmlinux's 368k entries: huge-page memory, filled through an Int32Array view of
     // the s32s where the buffer allows one (little-endian host, 4-aligned), else readInt32LE
-    let ips = n >= 1 << 17 ? float64s(hugeBuffer(n * 8), n) : new Float64Array(n);
-    const rel = HOST_LE && ipBuf.byteOffset % 4 === 0 ? new Int32Array(ipBuf.buffer, ipBuf.byteOffset, n) : null;
+    let ips = (n >= 1 << 17 ? wordsView(Float64Array, hugeBuffer(n * 8), 0, n) : null) ?? new Float64Array(n);
+    const rel = wordsView(Int32Array, ipBuf, 0, n);
     let sorted = true;
     for (let i = 0; i < n; i++) {
       ips[i] = i * 4 + (rel ? rel[i] : ipBuf.readInt32LE(i * 4));

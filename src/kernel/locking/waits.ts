@@ -15,7 +15,7 @@
  */
 import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
-import { HOST_LE, readVirtInto } from '../../dump/dump.js';
+import { readVirtInto, wordsView } from '../../dump/dump.js';
 import { imageSymbolsMatching } from '../../symbols/combine.js';
 import { archOf, isImageReadOnly, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
@@ -629,10 +629,8 @@ export function taskBlockedOn(vm: KernelContext, taskOrPid: Task | bigint | numb
   return r;
 }
 
-/** the buffer as 32-bit halves of its (little-endian) words, when it is 4-aligned in its memory on a little-endian host; else null */
-function halvesOf(buf: Buffer): Uint32Array | null {
-  return HOST_LE && buf.byteOffset % 4 === 0 ? new Uint32Array(buf.buffer, buf.byteOffset, buf.length >> 2) : null;
-}
+/** the buffer as 32-bit halves of its (little-endian) words, or null (wordsView) */
+const halvesOf = (buf: Buffer): Uint32Array | null => wordsView(Uint32Array, buf, 0, buf.length >> 2);
 
 /** byte offsets (from `from`, 8-aligned) of the words of `buf` equal to `v`, compared as two 32-bit halves (no BigInt per word) */
 function wordsEqualTo(buf: Buffer, from: number, v: bigint): number[] {
@@ -791,9 +789,9 @@ export function waitForGraph(vm: KernelContext, opts: WaitGraphOptions = {}): Wa
   const states = new Set((opts.states ?? 'D').split(''));
   const tasks: TaskWait[] = [];
   const s = scanner(vm);
-  // each examined task's saved stack pointer is read as the walk reads the task (eachTask)
-  // (of those mayWaitOnLock will look at: not a freezable sleep, unless blocked_on says otherwise)
-  for (const t of eachTask(vm)) if (states.has(t.state) && !t.isIdle && (!freezableSleep(t) || t.piBlockedOn || t.blockedOn)) s.liveFrom(t);
+  // each examined task's saved stack pointer is read as the walk reads the task (eachTask),
+  // but a freezable sleep's, whose stack mayWaitOnLock never reads (liveFrom reads it if asked later)
+  for (const t of eachTask(vm)) if (states.has(t.state) && !t.isIdle && !freezableSleep(t)) s.liveFrom(t);
   for (const t of tasksByAddress(vm).values()) {
     if (!states.has(t.state) || t.isIdle) continue;
     // D tasks are always listed; the others only when they wait on a lock: rule most out cheaply
