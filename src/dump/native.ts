@@ -107,6 +107,16 @@ export interface NativeModule {
   allocHuge?(bytes: number): Buffer;
   /** CRC-32 (zlib's) of the bytes */
   crc32?(data: Uint8Array): number;
+  // Checks over a cached symbol table's columns, which every start runs (src/symbols): the same
+  // answers as the JavaScript loops beside their callers, which run where the addon lacks them.
+  /** the first i with a[i-1] > a[i], or -1 */
+  firstDescent?(a: BigUint64Array): number;
+  /** whether `a` holds each index below its length exactly once */
+  isPermutation?(a: Uint32Array): boolean;
+  /** whether `starts` (n + 1 entries) splits the bytes into n NUL-separated names (see name-index.ts startsFit) */
+  startsFit?(text: Uint8Array, starts: Uint32Array): boolean;
+  /** adds delta (mod 2^64) to every element >= base, in place */
+  shiftAbove?(a: BigUint64Array, delta: bigint, base: bigint): void;
   /** libkdumpfile is null when it is not installed (it is optional: opened at run time) */
   versions: { libkdumpfile: string | null; lzo: string; zstd: string; zlib: string; snappy: string };
 }

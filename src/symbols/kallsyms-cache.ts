@@ -8,6 +8,7 @@
 import { statSync } from 'node:fs';
 import { cachePath, readCache, writeCache } from '../cache/build-id-cache.js';
 import { wordsView } from '../dump/dump.js';
+import { loadNativeOrNull } from '../dump/native.js';
 import type { VmcoreInfo } from '../dump/vmcoreinfo.js';
 import { KallsymsTable, type KallsymsMethod, type KallsymsProof } from './kallsyms.js';
 import { nameOrder, nameStarts, PackedNames } from './name-index.js';
@@ -124,6 +125,8 @@ export function readKallsymsCache(info: VmcoreInfo): KallsymsTable | null {
  * ~12 ms for a kernel's 140,000 at every start of a dump with another KASLR offset than the cache's.
  */
 function shiftImage(addresses: BigUint64Array, delta: bigint, base: bigint): void {
+  const native = loadNativeOrNull();
+  if (native?.shiftAbove) return native.shiftAbove(addresses, delta & U64, base & U64);
   const w = new Uint32Array(addresses.buffer, addresses.byteOffset, addresses.length * 2);
   const dlo = Number(delta & 0xffffffffn);
   const dhi = Number((delta >> 32n) & 0xffffffffn);
@@ -164,7 +167,7 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     let o = 4 + metaLen;
     const namesLen = buf.readUInt32LE(o);
     o += 4;
-    const text = buf.toString('utf8', o, o + namesLen);
+    const text = buf.subarray(o, o + namesLen);
     o += namesLen;
     const n = meta.count;
     const types = buf.toString('latin1', o, o + n); // one letter per symbol, indexed, never split
@@ -174,7 +177,7 @@ function readCacheFile(info: VmcoreInfo, buildId: string): KallsymsTable | null 
     const addresses = columnOf(BigUint64Array, buf, o, n);
     const order = columnOf(Uint32Array, buf, o + n * 8, n);
     const starts = columnOf(Uint32Array, buf, o + n * 12, n + 1);
-    const names = new PackedNames(text, order, starts); // throws unless they hold n names
+    const names = PackedNames.fromBytes(text, order, starts); // throws unless they hold n names
     const delta = (info.kernelOffset - BigInt('0x' + meta.kernelOffset)) & U64;
     const base = imageBase(info, delta);
     if (delta !== 0n) shiftImage(addresses, delta, base);

@@ -6,6 +6,9 @@
  * (≈50 ms of every start).
  */
 
+import { isAscii } from 'node:buffer';
+import { loadNativeOrNull } from '../dump/native.js';
+
 export interface NameColumn {
   readonly length: number;
   /** name of symbol i */
@@ -120,6 +123,8 @@ export function sortedFirst(sorted: Uint32Array, name: string, nameAt: (i: numbe
 
 /** whether `sorted` (a permutation of 0..n-1 if so) holds every index below its length exactly once */
 export function isPermutation(sorted: Uint32Array): boolean {
+  const native = loadNativeOrNull();
+  if (native?.isPermutation) return native.isPermutation(sorted);
   const n = sorted.length;
   const seen = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
@@ -129,6 +134,9 @@ export function isPermutation(sorted: Uint32Array): boolean {
   }
   return true;
 }
+
+/** passed by PackedNames.fromBytes alone: its text, starts and order were checked already */
+const CHECKED: unique symbol = Symbol('checked');
 
 /**
  * Names as one NUL-separated string and `sorted` = nameOrder(names), searched by binary search.
@@ -146,17 +154,34 @@ export class PackedNames implements NameColumn {
    * then checked (each name ends at a NUL, the last at the text's end) instead of found by 140k
    * searches for the NULs.
    */
-  constructor(text: string, sorted: Uint32Array, starts?: Uint32Array) {
+  constructor(text: string, sorted: Uint32Array, starts?: Uint32Array, checked?: typeof CHECKED) {
     const n = sorted.length;
-    if (starts) {
+    if (checked === CHECKED && starts) {
+      // fromBytes() checked both on the bytes
+    } else if (starts) {
       if (!startsFit(text, starts, n)) throw new Error(`packed names: the name starts do not fit the text of ${n} names`);
     } else {
       starts = nameStarts(text, n);
     }
-    if (!isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
+    if (checked !== CHECKED && !isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
     this.#text = text;
     this.#starts = starts;
     this.#sorted = sorted;
+  }
+
+  /**
+   * Names stored as bytes (the kallsyms cache's UTF-8) with their starts and order. ASCII names,
+   * every kernel's, are their own text character for character, so the addon checks the starts
+   * on the bytes and the text is decoded as Latin-1, the cheapest decoding; other names are
+   * decoded as UTF-8 and checked by the constructor.
+   */
+  static fromBytes(bytes: Uint8Array, sorted: Uint32Array, starts: Uint32Array): PackedNames {
+    const native = loadNativeOrNull();
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!native?.startsFit || !isAscii(bytes)) return new PackedNames(buf.toString('utf8'), sorted, starts);
+    if (starts.length !== sorted.length + 1 || !native.startsFit(bytes, starts)) throw new Error(`packed names: the name starts do not fit the text of ${sorted.length} names`);
+    if (!isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
+    return new PackedNames(buf.toString('latin1'), sorted, starts, CHECKED);
   }
 
   get length(): number { return this.#sorted.length; }

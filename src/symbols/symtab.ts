@@ -4,6 +4,7 @@
  * binary search; a symbol's size is the distance to the next symbol at a higher address, as the
  * kernel's own kallsyms_lookup() computes it.
  */
+import { loadNativeOrNull } from '../dump/native.js';
 import { MappedNames, type NameColumn } from './name-index.js';
 
 export interface KernelSymbol {
@@ -75,6 +76,14 @@ export interface SymbolColumns {
  * doing bigint arithmetic for each of them cost more than decoding kallsyms itself. Addresses
  * are compared through a 32-bit view of the BigUint64Array (hi, lo), which allocates nothing.
  */
+/** the first i whose address is below its predecessor's, or -1 (in the addon where it has this: see native.ts) */
+function firstDescent(addrs: BigUint64Array, words: Uint32Array): number {
+  const native = loadNativeOrNull();
+  if (native?.firstDescent) return native.firstDescent(addrs);
+  for (let i = 1; i < addrs.length; i++) if (cmp(words, i - 1, words, i) > 0) return i;
+  return -1;
+}
+
 export class SortedSymbolTable implements SymbolTable {
   readonly #names: NameColumn;
   readonly #types: ArrayLike<string>;
@@ -94,13 +103,8 @@ export class SortedSymbolTable implements SymbolTable {
     // Array.prototype.sort is stable, so symbols at one address stay in the source's order and
     // the first of them is the one the kernel prints (scripts/kallsyms.c orders aliases so).
     // kallsyms and `nm -n` maps arrive sorted already, so the sort is usually skipped.
-    let order: number[] | null = null;
-    for (let i = 1; i < n; i++) {
-      if (cmp(words, i - 1, words, i) > 0) {
-        order = Array.from({ length: n }, (_, k) => k).sort((a, b) => cmp(words, a, words, b));
-        break;
-      }
-    }
+    const order = firstDescent(cols.addresses.subarray(0, n), words) < 0 ? null
+      : Array.from({ length: n }, (_, k) => k).sort((a, b) => cmp(words, a, words, b));
     const adopt = opts.adopt === true;
     const pick = <T>(col: readonly T[]): T[] => (order ? order.map((k) => col[k]) : adopt ? (col as T[]) : col.slice());
     const names = cols.names;
