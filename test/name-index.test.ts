@@ -50,6 +50,10 @@ describe('name columns', () => {
       }
       // the names held once, in index order: '_text', '', 'ä_utf8', 'c'
       expect([...col.uniques()]).toEqual([['_text', 0], ['', 4], ['ä_utf8', 5], ['c', 7]]);
+      // names containing a part: never a match across two names ('b\0a' holds no 'ba')
+      for (const parts of [['b'], ['a', 'c'], ['ba'], ['_'], ['utf'], ['ä'], ['absent'], ['t', 'x']]) {
+        expect(col.containing(parts)).toEqual(NAMES.flatMap((n, i) => (parts.some((p) => n.includes(p)) ? [i] : [])));
+      }
     });
   }
 

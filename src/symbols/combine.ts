@@ -189,12 +189,12 @@ export class CombinedSymbolTable implements SymbolTable {
   }
 
   /**
-   * The kernel image's symbols (not the modules') whose name passes `test`, once per name: the
-   * highest-priority source's. For finding a few functions by name pattern without making an
-   * object for each of ~100k symbols or reading the modules.
+   * The kernel image's symbols (not the modules') whose name contains any of `parts`, once per
+   * name: the highest-priority source's. For finding a few functions by name without making an
+   * object (or a string) for each of ~100k symbols or reading the modules.
    */
-  *imageMatching(test: (name: string) => boolean): Iterable<KernelSymbol> {
-    yield* oncePerName(this.#tables, (t) => imageSymbolsMatching(t, test));
+  *imageContaining(parts: readonly string[]): Iterable<KernelSymbol> {
+    yield* oncePerName(this.#tables, (t) => imageSymbolsContaining(t, parts));
   }
 
   /** every symbol once per name: the highest-priority source's (the late source first, as symbolize does outside the image) */
@@ -254,9 +254,9 @@ function uniqueMap(t: SymbolTable): Map<string, bigint | null> {
   return m;
 }
 
-/** a table's kernel-image symbols whose name passes `test` (CombinedSymbolTable.imageMatching; any other table whole) */
-export function imageSymbolsMatching(table: SymbolTable, test: (name: string) => boolean): Iterable<KernelSymbol> {
-  if (table instanceof CombinedSymbolTable) return table.imageMatching(test);
-  if (table instanceof SortedSymbolTable) return table.matching(test);
-  return [...table.all()].filter((s) => test(s.name));
+/** a table's kernel-image symbols whose name contains any of `parts` (CombinedSymbolTable.imageContaining; any other table whole) */
+export function imageSymbolsContaining(table: SymbolTable, parts: readonly string[]): Iterable<KernelSymbol> {
+  if (table instanceof CombinedSymbolTable) return table.imageContaining(parts);
+  if (table instanceof SortedSymbolTable) return table.containing(parts);
+  return [...table.all()].filter((s) => parts.some((p) => s.name.includes(p)));
 }

@@ -21,6 +21,8 @@ export interface NameColumn {
   every(name: string): number[];
   /** each name held exactly once, with its index, in index order: what a cross-check of two tables compares */
   uniques(): Iterable<[string, number]>;
+  /** the indexes of the names containing any of `parts`, ascending */
+  containing(parts: readonly string[]): number[];
 }
 
 /** Names indexed by a Map; `every` is built on first use (most callers never need it). */
@@ -41,6 +43,12 @@ export class MappedNames implements NameColumn {
   at(i: number): string { return this.names[i]; }
   first(name: string): number | undefined { return this.#first.get(name); }
   repeats(name: string): boolean { return this.#repeated.has(name); }
+
+  containing(parts: readonly string[]): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.names.length; i++) if (parts.some((p) => this.names[i].includes(p))) out.push(i);
+    return out;
+  }
 
   *uniques(): Iterable<[string, number]> {
     for (const [name, i] of this.#first) if (!this.#repeated.has(name)) yield [name, i];
@@ -186,6 +194,32 @@ export class PackedNames implements NameColumn {
 
   get length(): number { return this.#sorted.length; }
   at(i: number): string { return this.#text.slice(this.#starts[i], this.#starts[i + 1] - 1); }
+
+  /**
+   * Searched in the text itself, each hit mapped to its name by the starts: the few hundred names
+   * a lock scan wants from ~140k, without a string made for each of the others.
+   */
+  containing(parts: readonly string[]): number[] {
+    const hits = new Set<number>();
+    const starts = this.#starts;
+    for (const part of parts) {
+      if (part === '') return Array.from({ length: this.length }, (_, i) => i);
+      for (let at = this.#text.indexOf(part); at >= 0;) {
+        // the name holding position `at`: the last start at or below it
+        let lo = 0;
+        let hi = this.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (starts[mid] <= at) lo = mid + 1; else hi = mid;
+        }
+        const i = lo - 1;
+        // a hit across a NUL spans two names, and is no name's
+        if (at + part.length < starts[i + 1]) hits.add(i);
+        at = this.#text.indexOf(part, at + 1);
+      }
+    }
+    return [...hits].sort((a, b) => a - b);
+  }
 
   #lowerBound(name: string): number { return lowerBound(this.#sorted.length, name, (k) => this.at(this.#sorted[k])); }
 

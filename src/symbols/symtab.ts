@@ -211,9 +211,9 @@ export class SortedSymbolTable implements SymbolTable {
     for (let i = 0; i < this.#names.length; i++) yield this.#symbol(i);
   }
 
-  /** the symbols whose name passes `test`, in address order; no object is made for the others */
-  *matching(test: (name: string) => boolean): Iterable<KernelSymbol> {
-    for (let i = 0; i < this.#names.length; i++) if (test(this.#names.at(i))) yield this.#symbol(i);
+  /** the symbols whose name contains any of `parts`, in address order; no object is made for the others */
+  *containing(parts: readonly string[]): Iterable<KernelSymbol> {
+    for (const i of this.#names.containing(parts)) yield this.#symbol(i);
   }
 }
 

@@ -16,7 +16,7 @@
 import type { KernelContext } from '../../context.js';
 import { VaatError } from '../../dump/errors.js';
 import { readVirtInto, wordsView } from '../../dump/dump.js';
-import { imageSymbolsMatching } from '../../symbols/combine.js';
+import { imageSymbolsContaining } from '../../symbols/combine.js';
 import { archOf, isImageReadOnly, isKernelAddress, type ThreadSize } from '../../arch/index.js';
 import { taskStack, type StackFrame } from '../stack/index.js';
 import { eachTask, findTask, TASK_FREEZABLE, tasksByAddress, type Task } from '../tasks.js';
@@ -270,9 +270,8 @@ class Scanner {
     const m = new Map<number, { lo: number; end: number; kind: LockKind }[]>();
     const kinds = BLOCKERS.filter((b): b is { kind: LockKind; re: RegExp } => b.kind !== 'completion');
     // every slow path's name says its lock; the lock primitives are the kernel image's own
-    const maybe = (name: string): boolean => name.includes('mutex') || name.includes('down') || name.includes('rwsem');
     try {
-      for (const sym of imageSymbolsMatching(this.vm.symbols, maybe)) {
+      for (const sym of imageSymbolsContaining(this.vm.symbols, ['mutex', 'down', 'rwsem'])) {
         if (sym.type !== 'T' && sym.type !== 't') continue;
         const b = kinds.find((k) => k.re.test(bare(sym.name)));
         if (!b) continue;
