@@ -8,19 +8,26 @@
 // against its own version and flags but trusts its contents (damaged data can abort the process
 // with "unreachable code"), so data whose CRC-32 fails never reaches it; a cache made from
 // another build of the bundle is never used. VAAT_CACHE=off turns it off.
-import { createRequire } from 'node:module';
-// the library's CRC-32 (tsc's output beside the bundle): the code cache is checked before the bundle runs
-import { crc32 } from '../dist/src/cache/crc32.js';
+'use strict';
+// CommonJS, as bin/vaat.js (bin/package.json). Node's own modules by require: importing node:fs
+// as ESM builds a facade that reads every one of its exports (~4 ms of every start).
+const { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } = require('node:fs');
+const { homedir } = require('node:os');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { isAscii } = require('node:buffer'); // Node 18.15+
+const { Script } = require('node:vm');
+const { createRequire } = require('node:module');
 
-// Node's own modules by require: importing node:fs as ESM builds a facade that reads every one
-// of its exports, and its lazy ReadStream getter loads the stream modules (~4 ms of every start)
-const nodeRequire = createRequire(import.meta.url);
-const { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } = nodeRequire('node:fs');
-const { homedir } = nodeRequire('node:os');
-const { dirname, join } = nodeRequire('node:path');
-const { pathToFileURL } = nodeRequire('node:url');
-const { isAscii } = nodeRequire('node:buffer'); // Node 18.15+
-const { Script } = nodeRequire('node:vm');
+/**
+ * zlib's CRC-32 (Node 20.15+); on an older Node the library's own (src/cache/crc32.ts, an ES
+ * module: imported only then, as importing it costs Node's ES module loader at every start)
+ */
+async function crc32Function() {
+  const zlib = require('node:zlib');
+  if (typeof zlib.crc32 === 'function') return zlib.crc32;
+  return (await import('../dist/src/cache/crc32.js')).crc32;
+}
 
 function cacheFile(command) {
   if (process.env.VAAT_CACHE === 'off') return null;
@@ -30,7 +37,7 @@ function cacheFile(command) {
 }
 
 /** the cached code for this bundle build, or undefined (absent, another build's, damaged) */
-function readCode(file, stamp) {
+function readCode(file, stamp, crc32) {
   if (!file) return undefined;
   let buf;
   try { buf = readFileSync(file); } catch { return undefined; }
@@ -41,7 +48,7 @@ function readCode(file, stamp) {
 }
 
 /** store V8's code for this bundle (temp file + rename: concurrent commands never see half a file) */
-function writeCode(file, stamp, data) {
+function writeCode(file, stamp, data, crc32) {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
@@ -70,11 +77,12 @@ function commandOf(argv) {
  * was missing or rejected it stores the code V8 compiled by then (the functions the command
  * used, not only the top level).
  */
-export function loadBundle(bundle, argv) {
+async function loadBundle(bundle, argv) {
   const st = statSync(bundle);
   const stamp = `vaat-code 3 ${st.size} ${st.mtimeMs}`;
   const file = cacheFile(commandOf(argv));
-  const cachedData = readCode(file, stamp);
+  const crc32 = file ? await crc32Function() : null;
+  const cachedData = file ? readCode(file, stamp, crc32) : undefined;
   // the bundle is pure ASCII (scripts/ascii-only.mjs): latin1 reads it as the same string, with
   // no decoding; any other bundle is decoded as UTF-8
   const raw = readFileSync(bundle);
@@ -84,11 +92,13 @@ export function loadBundle(bundle, argv) {
   // packages, resolved from this package as from the bundle; user commands, by file URL) come
   // here (src/dynamic-import.ts)
   globalThis.__vaatImport = (specifier) => import(specifier);
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(pathToFileURL(bundle)), module, bundle, dirname(bundle));
+  const bundleModule = { exports: {} };
+  script.runInThisContext()(bundleModule.exports, createRequire(pathToFileURL(bundle)), bundleModule, bundle, dirname(bundle));
   const stale = file && (!cachedData || script.cachedDataRejected);
   return {
-    exports: module.exports,
-    done() { if (stale) writeCode(file, stamp, script.createCachedData()); },
+    exports: bundleModule.exports,
+    done() { if (stale) writeCode(file, stamp, script.createCachedData(), crc32); },
   };
 }
+
+module.exports = { loadBundle };
