@@ -46,9 +46,11 @@ class Lru {
   // The (most recently used) entry for a key not in the cache, for the caller to fill in place:
   // when full, the least recently used entry is recycled with its old value, so a cache of
   // page buffers reuses their storage instead of allocating a page per miss.
-  V& recycle(const K& key) {
+  // `evicted`, when given, receives the key recycled (and is left alone when none was).
+  V& recycle(const K& key, K* evicted = nullptr) {
     if (map_.size() >= capacity_ && !order_.empty()) {
       auto last = std::prev(order_.end());
+      if (evicted) *evicted = last->first;
       map_.erase(last->first);
       last->first = key;
       order_.splice(order_.begin(), order_, last);
@@ -66,6 +68,9 @@ class Lru {
     order_.erase(it->second);
     map_.erase(it);
   }
+
+  // More room: entries are evicted only once the cache holds `capacity` (never shrinks).
+  void grow(size_t capacity) { if (capacity > capacity_) capacity_ = capacity; }
 
   void clear() { map_.clear(); order_.clear(); }
   size_t size() const { return map_.size(); }

@@ -1,7 +1,8 @@
 /**
  * The decoded-page cache of an open dump has a size limit (openVmcore's pageCacheBytes, the CLI's
  * --page-cache, $VAAT_PAGE_CACHE_MB; 16 MiB by default): a walk over every task never holds more
- * decoded pages than that, whatever the size, and the answers do not depend on it.
+ * decoded pages than that, whatever the size, and the answers do not depend on it. It fills past
+ * 2 MiB only when re-reads would have hit (native/page_cache.h).
  */
 import { describe, expect, it } from 'vitest';
 import { openVmcore } from '../src/vmcore.js';
@@ -29,6 +30,37 @@ describe('page cache limit', () => {
       } finally {
         vm.close();
       }
+    }
+  });
+
+  it('fills past one 2 MiB step only when pages it evicted are read again (a one-pass walk stays small)', () => {
+    const vm = openVmcore(d.path, { vmlinux: false });
+    try {
+      // physical pages the dump holds (makedumpfile -d 31 leaves out free and zero pages)
+      const held: bigint[] = [];
+      for (let pfn = 0n; pfn < 1n << 16n && held.length < 3000; pfn++) {
+        try { vm.dump.readPhys(pfn * 4096n, 8); held.push(pfn * 4096n); } catch { /* excluded */ }
+      }
+      expect(held.length).toBe(3000);
+      const st = vm.dump.cacheStats();
+      const step = Math.max(64, (2 << 20) / st.pageBytes);
+      // one pass over 3,000 pages: nothing read twice, nothing gained by more room
+      expect(st.pages).toBe(step);
+      // a working set of 1,500 pages read round and round: the cache grows to hold it ...
+      const again = openVmcore(d.path, { vmlinux: false });
+      try {
+        const set = held.slice(0, 1500);
+        for (let pass = 0; pass < 3; pass++) for (const a of set) again.dump.readPhys(a, 8);
+        const grown = again.dump.cacheStats();
+        expect(grown.pages).toBe(1500);
+        // ... and the answers are the pages themselves, as a cache without growth reads them
+        const small = openVmcore(d.path, { vmlinux: false, pageCacheBytes: 64 * 4096 });
+        try {
+          for (const a of set.filter((_, i) => i % 97 === 0)) expect(again.dump.readPhys(a, 4096).equals(small.dump.readPhys(a, 4096))).toBe(true);
+        } finally { small.close(); }
+      } finally { again.close(); }
+    } finally {
+      vm.close();
     }
   });
 
