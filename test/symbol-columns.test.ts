@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadNative } from '../src/dump/native.js';
+import { isPermutation as namesPermutation, nameOrder, nameStarts, PackedNames } from '../src/symbols/name-index.js';
+import { SortedSymbolTable } from '../src/symbols/symtab.js';
 
 const native = loadNative();
 const U64 = (1n << 64n) - 1n;
@@ -88,6 +90,37 @@ describe('symbol column checks in the addon', () => {
       const want = a.map((v) => (v >= base ? (v + delta) & U64 : v));
       native.shiftAbove!(a, delta, base);
       expect(a).toEqual(want);
+    }
+  });
+
+  it('an addon without them (built before them): the JavaScript loops give the same answers', () => {
+    const names = ['_stext', 'a', 'b', 'a', '', 'zz'];
+    const text = names.join('\0');
+    const check = () => {
+      expect(namesPermutation(Uint32Array.from([2, 0, 1]))).toBe(true);
+      expect(namesPermutation(Uint32Array.from([0, 0, 1]))).toBe(false);
+      const packed = PackedNames.fromBytes(Buffer.from(text, 'latin1'), nameOrder(names), nameStarts(text, names.length));
+      expect(names.map((_, i) => packed.at(i))).toEqual(names);
+      const bad = nameStarts(text, names.length);
+      bad[2] += 1;
+      expect(() => PackedNames.fromBytes(Buffer.from(text, 'latin1'), nameOrder(names), bad)).toThrow(/starts do not fit/);
+      // out of order: sorted by address, aliases in the source's order
+      const t = new SortedSymbolTable('t', [
+        { name: 'c', address: 0x3000n, type: 'T' }, { name: 'a', address: 0x1000n, type: 'T' },
+        { name: 'b', address: 0x2000n, type: 'T' }, { name: 'a2', address: 0x1000n, type: 'T' },
+      ], { sizes: 'next' });
+      expect([...t.all()].map((x) => x.name)).toEqual(['a', 'a2', 'b', 'c']);
+    };
+    check();
+    const mod = native as unknown as Record<string, unknown>;
+    const names4 = ['firstDescent', 'isPermutation', 'startsFit', 'shiftAbove'];
+    const saved = names4.map((k) => mod[k]);
+    try {
+      for (const k of names4) delete mod[k];
+      expect(native.isPermutation).toBeUndefined();
+      check();
+    } finally {
+      names4.forEach((k, i) => { mod[k] = saved[i]; });
     }
   });
 
