@@ -187,21 +187,21 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
   const typeId = vm.types.getType(T);
   // one buffer for every task's span: a row keeps the values read from it, never the bytes
   const span = spans.length ? Buffer.allocUnsafe(spanEnd - spanStart) : null;
+  const spanOffset = BigInt(spanStart);
   // each task's fields are read right after the walk decoded it, while its pages are still cached
   const walk = memberFields.length ? eachTask(vm) : listTasks(vm);
   return Array.from(walk, (t) => {
     const row: Record<string, Value> = {};
-    let obj: KObject | null = null;
     let snap: { base: bigint; buf: Buffer } | null = null;
-    if (memberFields.length) {
-      const base = t.address + BigInt(spanStart);
-      // only the span is in the snapshot: a field outside it (through a pointer) is read on its own
-      if (span) {
-        try { vm.dump.readVirtInto(base, span); snap = { base, buf: span }; obj = new KObject(vm, typeId, t.address, 0, null, snap); }
-        catch (e) { if (!(e instanceof ExcludedPageError || e instanceof AddressNotMappedError)) throw e; }
-      }
-      obj ??= vm.objectAt(t.address, T);
+    // only the span is in the snapshot: a field outside it (through a pointer) is read on its own
+    if (span) {
+      const base = t.address + spanOffset;
+      try { vm.dump.readVirtInto(base, span); snap = { base, buf: span }; }
+      catch (e) { if (!(e instanceof ExcludedPageError || e instanceof AddressNotMappedError)) throw e; }
     }
+    // the task as an object, made when a field needs one (plain integers are read from the span's bytes)
+    let obj: KObject | null = null;
+    const task = (): KObject => (obj ??= snap ? new KObject(vm, typeId, t.address, 0, null, snap) : vm.objectAt(t.address, T));
     for (const f of fields) {
       if (f in TASK_FIELDS) { row[f] = TASK_FIELDS[f](t); continue; }
       const m = snap ? inlineOf.get(f) : null;
@@ -213,7 +213,7 @@ function taskRows(vm: Vmcore, fields: string[]): Record<string, Value>[] {
       // an inline member straight from the snapshot: what obj.member(f) makes, without parsing the path per task
       row[f] = m
         ? memberValue(new KObject(vm, m.loc.type, t.address + BigInt(m.loc.offset), m.loc.bitOffset - m.loc.offset * 8, m.loc.bitSize, snap))
-        : memberValue(obj!, f);
+        : memberValue(task(), f);
     }
     return row;
   });
