@@ -123,6 +123,7 @@ export function readKallsymsCache(info: VmcoreInfo): KallsymsTable | null {
  * Adds delta (mod 2^64) to every image address (>= base) in place, on the 32-bit halves of the
  * addresses (little-endian, as SortedSymbolTable reads them): a BigInt sum per symbol took
  * ~12 ms for a kernel's 140,000 at every start of a dump with another KASLR offset than the cache's.
+ * The addon's shiftAbove does the same where it has it.
  */
 function shiftImage(addresses: BigUint64Array, delta: bigint, base: bigint): void {
   const native = loadNativeOrNull();

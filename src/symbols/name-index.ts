@@ -143,6 +143,9 @@ export function isPermutation(sorted: Uint32Array): boolean {
   return true;
 }
 
+const startsDoNotFit = (n: number): Error => new Error(`packed names: the name starts do not fit the text of ${n} names`);
+const notPermutation = (): Error => new Error('packed names: the name order is not a permutation');
+
 /** passed by PackedNames.fromBytes alone: its text, starts and order were checked already */
 const CHECKED: unique symbol = Symbol('checked');
 
@@ -164,14 +167,10 @@ export class PackedNames implements NameColumn {
    */
   constructor(text: string, sorted: Uint32Array, starts?: Uint32Array, checked?: typeof CHECKED) {
     const n = sorted.length;
-    if (checked === CHECKED && starts) {
-      // fromBytes() checked both on the bytes
-    } else if (starts) {
-      if (!startsFit(text, starts, n)) throw new Error(`packed names: the name starts do not fit the text of ${n} names`);
-    } else {
-      starts = nameStarts(text, n);
-    }
-    if (checked !== CHECKED && !isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
+    // fromBytes() checked the starts and the order on the bytes (CHECKED)
+    if (checked !== CHECKED && starts && !startsFit(text, starts, n)) throw startsDoNotFit(n);
+    starts ??= nameStarts(text, n);
+    if (checked !== CHECKED && !isPermutation(sorted)) throw notPermutation();
     this.#text = text;
     this.#starts = starts;
     this.#sorted = sorted;
@@ -187,8 +186,8 @@ export class PackedNames implements NameColumn {
     const native = loadNativeOrNull();
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (!native?.startsFit || !isAscii(bytes)) return new PackedNames(buf.toString('utf8'), sorted, starts);
-    if (starts.length !== sorted.length + 1 || !native.startsFit(bytes, starts)) throw new Error(`packed names: the name starts do not fit the text of ${sorted.length} names`);
-    if (!isPermutation(sorted)) throw new Error('packed names: the name order is not a permutation');
+    if (starts.length !== sorted.length + 1 || !native.startsFit(bytes, starts)) throw startsDoNotFit(sorted.length);
+    if (!isPermutation(sorted)) throw notPermutation();
     return new PackedNames(buf.toString('latin1'), sorted, starts, CHECKED);
   }
 

@@ -70,12 +70,6 @@ export interface SymbolColumns {
   sizes?: readonly (number | undefined)[];
 }
 
-/**
- * One source's symbols, sorted by address (stable: aliases keep the source's order). Stored as
- * columns rather than one object per symbol: a kernel has ~90k symbols, and building objects and
- * doing bigint arithmetic for each of them cost more than decoding kallsyms itself. Addresses
- * are compared through a 32-bit view of the BigUint64Array (hi, lo), which allocates nothing.
- */
 /** the first i whose address is below its predecessor's, or -1 (in the addon where it has this: see native.ts) */
 function firstDescent(addrs: BigUint64Array, words: Uint32Array): number {
   const native = loadNativeOrNull();
@@ -84,6 +78,12 @@ function firstDescent(addrs: BigUint64Array, words: Uint32Array): number {
   return -1;
 }
 
+/**
+ * One source's symbols, sorted by address (stable: aliases keep the source's order). Stored as
+ * columns rather than one object per symbol: a kernel has ~90k symbols, and building objects and
+ * doing bigint arithmetic for each of them cost more than decoding kallsyms itself. Addresses
+ * are compared through a 32-bit view of the BigUint64Array (hi, lo), which allocates nothing.
+ */
 export class SortedSymbolTable implements SymbolTable {
   readonly #names: NameColumn;
   readonly #types: ArrayLike<string>;
