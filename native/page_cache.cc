@@ -55,8 +55,8 @@ void PageCache::remember(uint64_t evicted) {
   if (ghostOrder_.size() < bound) {
     ghostOrder_.push_back(evicted);
   } else {
-    // the oldest ghost makes room (a stale entry, already hit, erases nothing ... or a newer copy:
-    // a ghost forgotten early only delays growth)
+    // the oldest entry gives way; if that pfn was evicted again since, the set forgets it early,
+    // which only delays growth
     ghostNext_ %= ghostOrder_.size();
     ghosts_.erase(ghostOrder_[ghostNext_]);
     ghostOrder_[ghostNext_++] = evicted;

@@ -37,9 +37,8 @@ class PageCache {
   void erase(uint64_t pfn);
 
   size_t size() const { return slots_.size(); }
-  // the most pages it may hold (the size asked for); it holds at most limit() now
+  // the most pages it may hold: the size asked for (it may hold fewer until re-reads grow it)
   size_t capacity() const { return maxPages_; }
-  size_t limit() const { return slots_.capacity(); }
 
   // misses on ghosts that earn one more step of room
   static constexpr unsigned kGhostHitsPerStep = 64;
@@ -56,7 +55,7 @@ class PageCache {
   HugeMap map_;                      // arena_'s mapping (none: arena_ from new[])
   Lru<uint64_t, uint32_t> slots_;    // pfn -> slot in the arena
   std::vector<uint32_t> free_;       // slots given back by erase()
-  uint32_t used_ = 0;                // slots handed out so far (never more than capacity)
+  uint32_t used_ = 0;                // slots handed out so far (never more than slots_ may hold now)
   // pages evicted lately, at most capacity() of them, oldest first in ghostOrder_ (a ring)
   std::unordered_set<uint64_t> ghosts_;
   std::vector<uint64_t> ghostOrder_;
