@@ -362,12 +362,6 @@ T* typedArg(const Napi::CallbackInfo& info, size_t i, size_t& n, const char* usa
   return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
 }
 
-uint64_t bigintArg(const Napi::CallbackInfo& info, size_t i, const char* usage) {
-  if (info.Length() <= i || !info[i].IsBigInt()) throw Napi::TypeError::New(info.Env(), usage);
-  bool lossless = true;
-  return info[i].As<Napi::BigInt>().Uint64Value(&lossless);  // mod 2^64, as the JS side wants
-}
-
 // The first i with a[i-1] > a[i], or -1: whether symbol addresses arrive sorted.
 Napi::Value FirstDescent(const Napi::CallbackInfo& info) {
   const char* usage = "firstDescent(a: BigUint64Array)";
@@ -417,8 +411,10 @@ Napi::Value ShiftAbove(const Napi::CallbackInfo& info) {
   const char* usage = "shiftAbove(a: BigUint64Array, delta: bigint, base: bigint)";
   size_t n = 0;
   uint64_t* a = typedArg<uint64_t, napi_biguint64_array>(info, 0, n, usage);
-  uint64_t delta = bigintArg(info, 1, usage);
-  uint64_t base = bigintArg(info, 2, usage);
+  if (info.Length() < 3) throw Napi::TypeError::New(info.Env(), usage);
+  // both below 2^64 (the caller reduces delta mod 2^64), as addresses are
+  uint64_t delta = addressArg(info, 1);
+  uint64_t base = addressArg(info, 2);
   for (size_t i = 0; i < n; i++)
     if (a[i] >= base) a[i] += delta;
   return info.Env().Undefined();

@@ -128,6 +128,7 @@ describe('symbol column checks in the addon', () => {
     expect(() => native.firstDescent!(new Uint32Array(2) as unknown as BigUint64Array)).toThrow(TypeError);
     expect(() => native.isPermutation!([0, 1] as unknown as Uint32Array)).toThrow(TypeError);
     expect(() => native.startsFit!(new Uint8Array(1), new Uint8Array(1) as unknown as Uint32Array)).toThrow(TypeError);
-    expect(() => native.shiftAbove!(new BigUint64Array(1), 1 as unknown as bigint, 0n)).toThrow(TypeError);
+    expect(() => native.shiftAbove!(new BigUint64Array(1), 'x' as unknown as bigint, 0n)).toThrow(TypeError);
+    expect(() => native.shiftAbove!(new BigUint64Array(1), -1n, 0n)).toThrow(TypeError);
   });
 });
