@@ -82,7 +82,7 @@ async function loadBundle(bundle, argv) {
   const stamp = `vaat-code 3 ${st.size} ${st.mtimeMs}`;
   const file = cacheFile(commandOf(argv));
   const crc32 = file ? await crc32Function() : null;
-  const cachedData = file ? readCode(file, stamp, crc32) : undefined;
+  const cachedData = readCode(file, stamp, crc32);
   // the bundle is pure ASCII (scripts/ascii-only.mjs): latin1 reads it as the same string, with
   // no decoding; any other bundle is decoded as UTF-8
   const raw = readFileSync(bundle);

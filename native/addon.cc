@@ -61,6 +61,17 @@ uint64_t addressArg(const Napi::CallbackInfo& info, size_t i) {
   throw Napi::TypeError::New(info.Env(), "address must be a bigint");
 }
 
+// Argument i as a typed array of kind K: its elements and their count (n); a TypeError saying
+// `usage` when it is anything else.
+template <typename T, napi_typedarray_type K>
+T* typedArg(const Napi::CallbackInfo& info, size_t i, size_t& n, const char* usage) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) throw Napi::TypeError::New(info.Env(), usage);
+  Napi::TypedArray t = info[i].As<Napi::TypedArray>();
+  if (t.TypedArrayType() != K) throw Napi::TypeError::New(info.Env(), usage);
+  n = t.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
+}
+
 size_t lengthArg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "length must be a number");
   double d = info[i].As<Napi::Number>().DoubleValue();
@@ -200,13 +211,12 @@ class DumpFile : public Napi::ObjectWrap<DumpFile> {
     Napi::Env env = info.Env();
     Reader& r = reader(env);
     uint64_t addr = addressArg(info, 0);
-    if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-      throw Napi::TypeError::New(env, "target must be a Uint8Array");
-    Napi::Uint8Array target = info[1].As<Napi::Uint8Array>();
+    size_t len = 0;
+    uint8_t* target = typedArg<uint8_t, napi_uint8_array>(info, 1, len, "target must be a Uint8Array");
     bool zero = info.Length() >= 3 && info[2].ToBoolean();
     guarded(env, [&] {
-      if (virt) r.backend->readVirt(addr, target.Data(), target.ElementLength(), zero);
-      else r.backend->readPhys(addr, target.Data(), target.ElementLength(), zero);
+      if (virt) r.backend->readVirt(addr, target, len, zero);
+      else r.backend->readPhys(addr, target, len, zero);
     });
     return env.Undefined();
   }
@@ -340,27 +350,15 @@ Napi::Value AllocHuge(const Napi::CallbackInfo& info) {
 // zlib's CRC-32 of a buffer: the cache files' checksum (~2 ms for the 11 MB type index; SHA-1 in
 // Node took ~7 ms and loading node:crypto at every start).
 Napi::Value Crc32(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(env, "crc32(data: Uint8Array)");
-  Napi::TypedArray t = info[0].As<Napi::TypedArray>();
-  if (t.TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, "crc32(data: Uint8Array)");
-  Napi::Uint8Array a = t.As<Napi::Uint8Array>();
-  return Napi::Number::New(env, double(crc32Of(a.Data(), a.ByteLength())));
+  size_t n = 0;
+  const uint8_t* data = typedArg<const uint8_t, napi_uint8_array>(info, 0, n, "crc32(data: Uint8Array)");
+  return Napi::Number::New(info.Env(), double(crc32Of(data, n)));
 }
 
 // Checks and one in-place shift over the symbol columns a cache file holds (~140,000 entries for a
 // kernel), run at every start: as JavaScript loops each was interpreted, then compiled on the
 // side by V8's optimizing compiler for a single use (~14 ms and ~760 page faults of every
 // command). Each reads only within the arrays it is given.
-
-template <typename T, napi_typedarray_type K>
-T* typedArg(const Napi::CallbackInfo& info, size_t i, size_t& n, const char* usage) {
-  if (info.Length() <= i || !info[i].IsTypedArray()) throw Napi::TypeError::New(info.Env(), usage);
-  Napi::TypedArray t = info[i].As<Napi::TypedArray>();
-  if (t.TypedArrayType() != K) throw Napi::TypeError::New(info.Env(), usage);
-  n = t.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(t.ArrayBuffer().Data()) + t.ByteOffset());
-}
 
 // The first i with a[i-1] > a[i], or -1: whether symbol addresses arrive sorted.
 Napi::Value FirstDescent(const Napi::CallbackInfo& info) {
